@@ -1,0 +1,54 @@
+# quittance — the two commands: `make demo` and `make test`. Both set up on first run.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test local lint typecheck unit integration e2e bench previews clean setup lock
+
+setup: $(STAMP)
+
+# System packages (weasyprint's native libraries, Chromium) and the locked Python environment.
+$(STAMP): pyproject.toml requirements.lock infra/system-deps.sh
+	./infra/system-deps.sh
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/quittance demo
+
+local: $(STAMP)
+	$(BIN)/quittance local up
+
+test: lint typecheck
+	$(BIN)/pytest -n 2 --dist loadgroup
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest tests/unit
+
+integration: $(STAMP)
+	$(BIN)/pytest tests/integration
+
+e2e: $(STAMP)
+	$(BIN)/pytest tests/e2e
+
+bench: $(STAMP)
+	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+# Regenerate requirements.lock from a fresh resolve of pyproject.toml.
+lock:
+	rm -rf /tmp/quittance-lock && $(PYTHON) -m venv /tmp/quittance-lock
+	/tmp/quittance-lock/bin/pip install --quiet '.[dev]'
+	/tmp/quittance-lock/bin/pip freeze --exclude quittance | sort > requirements.lock
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

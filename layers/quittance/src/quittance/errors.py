@@ -1,0 +1,61 @@
+"""Typed domain errors. Adapters translate AWS errors into these; handlers map them to answers."""
+
+from __future__ import annotations
+
+
+class QuittanceError(Exception):
+    """Base of every error the domain raises on purpose."""
+
+    code: str = "error"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class UnknownProvider(QuittanceError):
+    code = "unknown_provider"
+
+
+class SignatureMissing(QuittanceError):
+    code = "signature_missing"
+
+
+class SignatureInvalid(QuittanceError):
+    code = "signature_invalid"
+
+
+class TimestampOutOfTolerance(QuittanceError):
+    code = "timestamp_out_of_tolerance"
+
+
+class PayloadInvalid(QuittanceError):
+    code = "payload_invalid"
+
+    def __init__(self, detail: str, errors: list[dict[str, object]] | None = None) -> None:
+        super().__init__(detail)
+        self.errors = errors or []
+
+
+class QueueUnavailable(QuittanceError):
+    """A message could not be handed to the next stage; the caller must not acknowledge."""
+
+    code = "queue_unavailable"
+
+
+class AlreadyExists(QuittanceError):
+    """A write-once record (archived object, receipt) is already there."""
+
+    code = "already_exists"
+
+
+class NotFound(QuittanceError):
+    code = "not_found"
+
+
+class LinkInvalid(QuittanceError):
+    code = "link_invalid"
+
+
+class LinkExpired(QuittanceError):
+    code = "link_expired"

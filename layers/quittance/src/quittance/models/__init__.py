@@ -1,0 +1,1 @@
+"""Models: incoming gateway events, domain objects, stored items and inter-function messages."""

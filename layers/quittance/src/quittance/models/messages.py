@@ -1,0 +1,55 @@
+"""Messages between functions (one queue each). Versioned so that producers and consumers can
+be deployed one after the other; contract tests pin their shape."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from quittance.models.events import PaymentEvent, UtcDateTime
+from quittance.models.money import Money
+
+
+class PaymentEventMessage(BaseModel):
+    """intake → ledger, on the payment-events queue."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    schema_version: Literal[1] = 1
+    correlation_id: str
+    received_at: UtcDateTime
+    event: PaymentEvent
+
+
+class ReceiptJob(BaseModel):
+    """ledger → receipts, on the receipt-jobs queue: render and archive one numbered receipt."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    schema_version: Literal[1] = 1
+    correlation_id: str
+    receipt_number: str
+    invoice_number: str
+    payment_id: str
+    customer_id: str
+    paid_at: UtcDateTime
+    amount: Money
+    invoice_status: str
+    balance_due: Money
+
+
+class NotificationJob(BaseModel):
+    """receipts (or ledger) → notify, on the notifications queue: tell the customer once."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    schema_version: Literal[1] = 1
+    correlation_id: str
+    kind: Literal["payment_confirmed"]
+    change_id: str = Field(description="The ledger change this message is about; unique per send")
+    customer_id: str
+    receipt_number: str
+    invoice_number: str
+    amount: Money
+    paid_at: UtcDateTime
