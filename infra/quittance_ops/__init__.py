@@ -1,0 +1,1 @@
+"""Operator tooling: the ``quittance`` CLI, the local embedded stack and the demo."""

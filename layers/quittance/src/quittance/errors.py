@@ -59,3 +59,17 @@ class LinkInvalid(QuittanceError):
 
 class LinkExpired(QuittanceError):
     code = "link_expired"
+
+
+class DeliveryInProgress(QuittanceError):
+    """The same event is being accepted concurrently; the gateway should retry shortly."""
+
+    code = "delivery_in_progress"
+
+
+class BodyTooLarge(QuittanceError):
+    code = "body_too_large"
+
+
+class UnsupportedMediaType(QuittanceError):
+    code = "unsupported_media_type"

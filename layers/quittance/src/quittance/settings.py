@@ -66,6 +66,8 @@ class ReceiptsSettings(ArchivePolicy, SellerSettings):
     customers_table: str = Field(alias="CUSTOMERS_TABLE")
     idempotency_table: str = Field(alias="IDEMPOTENCY_TABLE")
     notifications_queue_url: str = Field(alias="NOTIFICATIONS_QUEUE_URL")
+    public_base_url: HttpUrl = Field(alias="PUBLIC_BASE_URL")
+    link_keys_secret_name: str = Field(alias="LINK_KEYS_SECRET_NAME")
 
 
 class NotifySettings(SellerSettings):

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from quittance.models.events import PaymentEvent, UtcDateTime
+from quittance.models.events import PaymentEvent, PaymentMethod, UtcDateTime
 from quittance.models.money import Money
 
 
@@ -34,7 +34,9 @@ class ReceiptJob(BaseModel):
     payment_id: str
     customer_id: str
     paid_at: UtcDateTime
+    issued_at: UtcDateTime
     amount: Money
+    method: PaymentMethod
     invoice_status: str
     balance_due: Money
 

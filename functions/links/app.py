@@ -1,0 +1,140 @@
+"""GET /r/{token}: the customer's receipt page; GET /r/{token}/pdf: a fresh download link."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from quittance import errors
+from quittance.aws.archive_bucket import ArchiveBucket
+from quittance.aws.clients import make_client
+from quittance.aws.ledger_table import LedgerTable
+from quittance.aws.secrets import JsonSecret
+from quittance.links.page import (
+    ReceiptView,
+    render_expired_page,
+    render_not_found_page,
+    render_receipt_page,
+)
+from quittance.links.tokens import LinkClaims, LinkSigner
+from quittance.observability import instruments
+from quittance.settings import LinksSettings, load
+
+logger, metrics, tracer = instruments("links")
+app = APIGatewayHttpResolver()
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
+    "Cache-Control": "private, no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+}
+
+
+@dataclass(frozen=True)
+class Deps:
+    settings: LinksSettings
+    ledger: LedgerTable
+    archive: ArchiveBucket
+    link_keys: JsonSecret
+
+
+@cache
+def deps() -> Deps:
+    s = load(LinksSettings)
+    return Deps(
+        settings=s,
+        ledger=LedgerTable(s.ledger_table, make_client("dynamodb", s.aws_region)),
+        archive=ArchiveBucket(s.archive_bucket, make_client("s3", s.aws_region)),
+        link_keys=JsonSecret(s.link_keys_secret_name, make_client("secretsmanager", s.aws_region)),
+    )
+
+
+def _html(status: int, body: str) -> Response[str]:
+    return Response(
+        status_code=status,
+        content_type=content_types.TEXT_HTML,
+        body=body,
+        headers=SECURITY_HEADERS,
+    )
+
+
+def _claims(token: str) -> LinkClaims:
+    signer = LinkSigner.from_secret(deps().link_keys.read())
+    return signer.verify(token, datetime.now(UTC))
+
+
+def _receipt(token: str) -> dict[str, Any]:
+    return deps().ledger.receipt_item(_claims(token).receipt_number)
+
+
+@app.get("/r/<token>")
+def page(token: str) -> Response[str]:
+    item = _receipt(token)
+    data = item["data"]
+    s = deps().settings
+    view = ReceiptView(
+        receipt_number=data["receipt_number"],
+        invoice_number=data["invoice_number"],
+        status={"partially_paid": "partial", "overpaid": "overpaid"}.get(
+            data["invoice_status"], "paid"
+        ),
+        amount=data["amount"],
+        balance_due=data["balance_due"],
+        paid_at=data["paid_at"],
+        locale=_locale(),
+        seller_name=s.seller_name,
+        seller_email=s.seller_email,
+        seller_phone=s.seller_phone,
+    )
+    metrics.add_metric(name="page_views", unit=MetricUnit.Count, value=1)
+    return _html(200, render_receipt_page(view, pdf_href=f"/r/{token}/pdf"))
+
+
+@app.get("/r/<token>/pdf")
+def pdf(token: str) -> Response[str]:
+    item = _receipt(token)
+    archive = item.get("archive")
+    if not archive:
+        raise errors.NotFound("receipt not archived yet")
+    number = item["data"]["receipt_number"]
+    url = deps().archive.presign_download(
+        archive["key"],
+        archive["version_id"],
+        filename=f"{number}.pdf",
+        seconds=deps().settings.presigned_url_seconds,
+    )
+    metrics.add_metric(name="pdf_downloads", unit=MetricUnit.Count, value=1)
+    return Response(status_code=302, headers={**SECURITY_HEADERS, "Location": url}, body="")
+
+
+def _locale() -> str:
+    accept = (app.current_event.headers or {}).get("accept-language", "")
+    return "fr" if accept.lower().startswith("fr") else "en"
+
+
+@app.exception_handler(errors.LinkExpired)  # type: ignore[untyped-decorator]
+def expired(_: errors.LinkExpired) -> Response[str]:
+    s = deps().settings
+    return _html(410, render_expired_page(_locale(), s.seller_name, s.seller_email))
+
+
+@app.exception_handler(errors.LinkInvalid)  # type: ignore[untyped-decorator]
+@app.exception_handler(errors.NotFound)  # type: ignore[untyped-decorator]
+def not_found(_: errors.QuittanceError) -> Response[str]:
+    # Tampered token and unknown receipt look the same: the page leaks nothing.
+    return _html(404, render_not_found_page(_locale()))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,162 @@
+"""receipt-jobs → receipts: render the PDF/A receipt once, lock it in the archive, hand on."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import Json
+from quittance.archive.retention import RetentionPolicy
+from quittance.aws.archive_bucket import ArchiveBucket
+from quittance.aws.clients import make_client
+from quittance.aws.customers_table import CustomersTable
+from quittance.aws.idempotency import persistence_layer
+from quittance.aws.ledger_table import LedgerTable
+from quittance.aws.queue import SqsQueue
+from quittance.aws.secrets import JsonSecret
+from quittance.links.tokens import LinkSigner
+from quittance.links.urls import receipt_link
+from quittance.models.messages import NotificationJob, ReceiptJob
+from quittance.observability import instruments
+from quittance.receipts.document import Seller
+from quittance.receipts.issuance import issue_receipt
+from quittance.receipts.render import ReceiptRenderer
+from quittance.settings import ReceiptsSettings, load
+
+logger, metrics, tracer = instruments("receipts")
+
+
+class ReceiptJobRecord(SqsRecordModel):
+    body: Json[ReceiptJob]
+
+
+processor = BatchProcessor(event_type=EventType.SQS, model=ReceiptJobRecord)
+idempotency = IdempotencyConfig(event_key_jmespath="receipt_number")
+
+
+@dataclass(frozen=True)
+class Deps:
+    settings: ReceiptsSettings
+    ledger: LedgerTable
+    customers: CustomersTable
+    archive: ArchiveBucket
+    notifications: SqsQueue
+    renderer: ReceiptRenderer
+    policy: RetentionPolicy
+    seller: Seller
+    dynamodb: Any
+    link_keys: JsonSecret
+
+
+@cache
+def deps() -> Deps:
+    s = load(ReceiptsSettings)
+    dynamodb = make_client("dynamodb", s.aws_region)
+    return Deps(
+        settings=s,
+        ledger=LedgerTable(s.ledger_table, dynamodb),
+        customers=CustomersTable(s.customers_table, dynamodb),
+        archive=ArchiveBucket(
+            s.archive_bucket, make_client("s3", s.aws_region), s.archive_kms_key_id
+        ),
+        notifications=SqsQueue(s.notifications_queue_url, make_client("sqs", s.aws_region)),
+        renderer=ReceiptRenderer(),
+        policy=RetentionPolicy(
+            mode=s.retention_mode,
+            minimum_days=s.retention_days,
+            legal_years=s.legal_retention_years,
+            fiscal_year_end_month=s.fiscal_year_end_month,
+        ),
+        seller=Seller(
+            name=s.seller_name,
+            address=s.seller_address,
+            siren=s.seller_siren,
+            vat_number=s.seller_vat,
+            email=s.seller_email,
+            phone=s.seller_phone,
+            brand_colour=s.brand_colour,
+        ),
+        dynamodb=dynamodb,
+        link_keys=JsonSecret(s.link_keys_secret_name, make_client("secretsmanager", s.aws_region)),
+    )
+
+
+def link_signer() -> LinkSigner:
+    return LinkSigner.from_secret(deps().link_keys.read())
+
+
+@cache
+def issue_once() -> Callable[..., dict[str, Any]]:
+    """One archived receipt per receipt number, whatever the redeliveries."""
+    d = deps()
+    return idempotent_function(  # type: ignore[no-any-return]
+        data_keyword_argument="job",
+        persistence_store=persistence_layer(d.settings.idempotency_table, d.dynamodb),
+        config=idempotency,
+    )(_issue)
+
+
+def _issue(*, job: ReceiptJob) -> dict[str, Any]:
+    d = deps()
+    issued = issue_receipt(
+        job,
+        ledger=d.ledger,
+        profiles=d.customers,
+        archive=d.archive,
+        renderer=d.renderer,
+        policy=d.policy,
+        seller=d.seller,
+        link_for=lambda number, expires: receipt_link(
+            str(d.settings.public_base_url), link_signer(), number, expires
+        ),
+        now=datetime.now(UTC),
+    )
+    d.notifications.send(
+        NotificationJob(
+            correlation_id=job.correlation_id,
+            kind="payment_confirmed",
+            change_id=f"{job.receipt_number}:payment_confirmed",
+            customer_id=job.customer_id,
+            receipt_number=job.receipt_number,
+            invoice_number=job.invoice_number,
+            amount=job.amount,
+            paid_at=job.paid_at,
+        ).model_dump_json(),
+        correlation_id=job.correlation_id,
+    )
+    if issued.rendered_now:
+        metrics.add_metric(name="receipts_archived", unit=MetricUnit.Count, value=1)
+    logger.info(
+        "receipt archived",
+        extra={"receipt_number": job.receipt_number, "rendered_now": issued.rendered_now},
+    )
+    return {"receipt_number": job.receipt_number, "archive": issued.archive}
+
+
+def record_handler(record: ReceiptJobRecord) -> dict[str, Any]:
+    job = record.body
+    logger.set_correlation_id(job.correlation_id)
+    return issue_once()(job=job)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    idempotency.register_lambda_context(context)
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

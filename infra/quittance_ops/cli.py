@@ -1,0 +1,73 @@
+"""The ``quittance`` command: the local stack, the demo, and (later) staff operations."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(no_args_is_help=True, help="quittance: proof of payment, end to end.")
+local_app = typer.Typer(no_args_is_help=True, help="The local embedded stack (moto, no Docker).")
+app.add_typer(local_app, name="local")
+
+
+def project_root() -> Path:
+    """The checkout holding template.yaml: the current folder or one of its parents."""
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents):
+        if (folder / "template.yaml").is_file() and (folder / "functions").is_dir():
+            return folder
+    raise typer.BadParameter("run this inside a quittance checkout (no template.yaml found)")
+
+
+def _quiet_libraries() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+
+
+@local_app.command("up")
+def local_up(
+    stage: str = typer.Option("prod", help="Template stage whose settings to run with."),
+) -> None:
+    """Start the local stack and keep it running until Ctrl-C."""
+    from quittance_ops.localstack.stack import LocalStack
+
+    _quiet_libraries()
+    console = Console()
+    root = project_root()
+    stack = LocalStack(root, stage=stage)
+    info = stack.start()
+    stopping = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stopping.set())
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    console.print_json(json.dumps(info.as_json()))
+    console.print(
+        f"[bold green]local stack up[/]: {info.api_url} (written to out/local/stack.json)"
+    )
+    console.print("Ctrl-C stops it.")
+    try:
+        stopping.wait()
+    finally:
+        stack.stop()
+        console.print("local stack stopped")
+
+
+@app.command()
+def demo() -> None:
+    """Send real signed webhooks through a fresh local stack; leave PDFs and .eml in out/demo."""
+    from quittance_ops.demo import run_demo
+
+    _quiet_libraries()
+    console = Console(file=sys.stdout)
+    ok = run_demo(project_root(), console)
+    raise typer.Exit(code=0 if ok else 1)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,155 @@
+"""``quittance demo``: real signed webhooks through a fresh local stack, end to end.
+
+Leaves the archived receipt PDFs and the sent emails (.eml) under ``out/demo/`` for a person
+to open, prints what happened, and fails loudly if any step did not."""
+
+from __future__ import annotations
+
+import contextlib
+import email
+import email.policy
+import json
+import re
+import shutil
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from quittance.aws.ledger_table import LedgerTable
+from quittance.errors import NotFound
+from rich.console import Console
+from rich.table import Table
+
+from quittance_ops.gateways import Delivery, stripe_payment_intent_succeeded
+from quittance_ops.localstack.stack import LocalStack
+from quittance_ops.outbox import sent_emails
+
+RECEIPT_NUMBER = re.compile(r"R-\d{4}-\d{6}")
+
+
+@dataclass
+class Scene:
+    name: str
+    delivery: Delivery
+    expected_status: int
+    invoice_number: str | None = None
+    payment_id: str | None = None
+    status: int = 0
+    answer: dict[str, object] = field(default_factory=dict)
+    invoice_status: str = "—"
+    receipt_number: str = "—"
+    message: str = "—"
+    problems: list[str] = field(default_factory=list)
+
+
+def post(url: str, delivery: Delivery) -> tuple[int, dict[str, object]]:
+    request = urllib.request.Request(  # noqa: S310 - the local gateway on 127.0.0.1
+        url, data=delivery.body, headers=delivery.headers, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            return response.status, json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+def _scenes(secret: str) -> list[Scene]:
+    paid = stripe_payment_intent_succeeded(
+        secret=secret, invoice_number="F-2026-0142", amount_minor=123456
+    )
+    payment_id = json.loads(paid.body)["data"]["object"]["id"]
+    forged_body = paid.body.replace(b"123456", b"1")
+    forged = Delivery(paid.provider, forged_body, paid.headers, "evt_forged")
+    return [
+        Scene("card payment, Stripe", paid, 202, "F-2026-0142", payment_id),
+        Scene("same event redelivered", paid, 200, "F-2026-0142", payment_id),
+        Scene("forged signature", forged, 401),
+    ]
+
+
+def run_demo(root: Path, console: Console) -> bool:
+    out = root / "out" / "demo"
+    shutil.rmtree(out, ignore_errors=True)
+    (out / "receipts").mkdir(parents=True)
+    (out / "emails").mkdir(parents=True)
+    log_path = out / "function-logs.jsonl"
+    with log_path.open("w") as logs, contextlib.redirect_stdout(logs), LocalStack(root) as stack:
+        assert stack.info is not None
+        console.print(f"[bold]local stack[/] API {stack.info.api_url}  AWS {stack.endpoint}")
+        scenes = _scenes(stack.info.webhook_secrets["stripe"])
+        for scene in scenes:
+            url = f"{stack.info.api_url}/webhooks/{scene.delivery.provider}"
+            scene.status, scene.answer = post(url, scene.delivery)
+            if scene.status != scene.expected_status:
+                scene.problems.append(f"HTTP {scene.status}, expected {scene.expected_status}")
+        if not stack.wait_until_drained(timeout=90):
+            console.print("[red]queues did not drain within 90 s[/]")
+            return False
+        ledger = LedgerTable(stack.resource("LedgerTable"), stack.client("dynamodb"))
+        s3 = stack.client("s3")
+        emails = sent_emails(stack.endpoint)
+        for path_email in emails:
+            parsed = email.message_from_bytes(path_email.raw, policy=email.policy.default)
+            found = RECEIPT_NUMBER.search(str(parsed["Subject"]))
+            name = found.group(0) if found else path_email.message_id
+            (out / "emails" / f"{name}.eml").write_bytes(path_email.raw)
+        for scene in scenes:
+            _inspect(scene, ledger, s3, out, emails)
+        dlq = {k: v for k, v in stack.queue_depths().items() if k.endswith("DLQ") and v}
+    _print(console, scenes, out, log_path)
+    if dlq:
+        console.print(f"[red]messages in dead-letter queues: {dlq}[/]")
+    return not dlq and all(not scene.problems for scene in scenes)
+
+
+def _inspect(scene: Scene, ledger: LedgerTable, s3: object, out: Path, emails: list) -> None:  # type: ignore[type-arg]
+    if scene.invoice_number is None or scene.payment_id is None:
+        return
+    payment = ledger.get_payment(scene.invoice_number, scene.payment_id)
+    if payment is None:
+        scene.problems.append("payment not in the ledger")
+        return
+    invoice = ledger.get_invoice(scene.invoice_number)
+    scene.invoice_status = invoice.status.value if invoice else "?"
+    scene.receipt_number = payment.receipt_number
+    try:
+        item = ledger.receipt_item(payment.receipt_number)
+    except NotFound:
+        scene.problems.append("receipt not recorded")
+        return
+    archive = item.get("archive")
+    if not archive:
+        scene.problems.append("receipt not archived")
+        return
+    body = s3.get_object(  # type: ignore[attr-defined]
+        Bucket=ledger_bucket(s3), Key=archive["key"], VersionId=archive["version_id"]
+    )["Body"].read()
+    (out / "receipts" / f"{payment.receipt_number}.pdf").write_bytes(body)
+    matching = [e for e in emails if payment.receipt_number.encode() in e.raw]
+    scene.message = f"email ×{len(matching)}" if matching else "none"
+    if len(matching) != 1:
+        scene.problems.append(f"{len(matching)} emails for {payment.receipt_number}, expected 1")
+
+
+def ledger_bucket(s3: object) -> str:
+    buckets = s3.list_buckets()["Buckets"]  # type: ignore[attr-defined]
+    return str(next(b["Name"] for b in buckets if "archivebucket" in b["Name"]))
+
+
+def _print(console: Console, scenes: list[Scene], out: Path, log_path: Path) -> None:
+    table = Table(title="quittance demo")
+    for column in ("scene", "HTTP", "invoice", "receipt", "message", "result"):
+        table.add_column(column)
+    for scene in scenes:
+        result = "[green]ok[/]" if not scene.problems else "[red]" + "; ".join(scene.problems)
+        table.add_row(
+            scene.name,
+            str(scene.status),
+            scene.invoice_status,
+            scene.receipt_number,
+            scene.message,
+            result,
+        )
+    console.print(table)
+    console.print(f"receipts: {out / 'receipts'}  emails: {out / 'emails'}  logs: {log_path}")

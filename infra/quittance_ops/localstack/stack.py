@@ -1,0 +1,265 @@
+"""Start and stop the whole local stack; describe it in ``out/local/stack.json``."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from moto.server import ThreadedMotoServer
+
+from quittance_ops.localstack.gateway import LocalGateway
+from quittance_ops.localstack.provision import Provisioned, Provisioner
+from quittance_ops.localstack.pumps import QueuePump
+from quittance_ops.localstack.runtime import LocalFunction
+from quittance_ops.localstack.template import load_template
+
+log = logging.getLogger("quittance.local")
+
+ACCOUNT = "123456789012"
+REGION = "eu-west-3"
+STACK_NAME = "quittance-local"
+# Paths that describe Lambda's /opt layout for the weasyprint layer; on this machine the
+# same libraries come from the system, so these are not applied to the local process.
+LAYER_PATH_VARIABLES = frozenset({"LD_LIBRARY_PATH", "FONTCONFIG_PATH", "XDG_DATA_DIRS"})
+
+
+class EnvironmentConflict(RuntimeError):
+    """Two functions want different values for one variable; in-process they share one."""
+
+
+@dataclass(frozen=True)
+class StackInfo:
+    api_url: str
+    moto_endpoint: str
+    region: str
+    resources: dict[str, str]
+    webhook_secrets: dict[str, str]
+    functions: dict[str, dict[str, Any]]
+    not_enforced_locally: list[str]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "api_url": self.api_url,
+            "moto_endpoint": self.moto_endpoint,
+            "region": self.region,
+            "credentials": {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"},
+            "resources": self.resources,
+            "webhook_secrets": self.webhook_secrets,
+            "webhook_urls": {p: f"{self.api_url}/webhooks/{p}" for p in self.webhook_secrets},
+            "functions": self.functions,
+            "not_enforced_locally": self.not_enforced_locally,
+        }
+
+
+class LocalStack:
+    def __init__(self, root: Path, out_dir: Path | None = None, stage: str = "prod") -> None:
+        self.root = root
+        self.out_dir = out_dir or root / "out" / "local"
+        self.stage = stage
+        self.moto: ThreadedMotoServer | None = None
+        self.gateway: LocalGateway | None = None
+        self.pumps: list[QueuePump] = []
+        self.functions: dict[str, LocalFunction] = {}
+        self.provisioned: Provisioned | None = None
+        self.info: StackInfo | None = None
+        self.endpoint = ""
+
+    # ---------------------------------------------------------------- lifecycle
+    def start(self) -> StackInfo:
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> StackInfo:
+        self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self.moto.start()
+        host, port = self.moto.get_host_and_port()
+        self.endpoint = f"http://{host}:{port}"
+        os.environ.update(
+            {
+                "AWS_ENDPOINT_URL": self.endpoint,
+                "AWS_ACCESS_KEY_ID": "testing",
+                "AWS_SECRET_ACCESS_KEY": "testing",
+                "AWS_SESSION_TOKEN": "testing",
+                "AWS_REGION": REGION,
+                "AWS_DEFAULT_REGION": REGION,
+                "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+                "POWERTOOLS_TRACE_DISABLED": "true",
+            }
+        )
+        self.gateway = LocalGateway(ACCOUNT, REGION)
+        template = load_template(self.root / "template.yaml")
+        provisioner = Provisioner(
+            template,
+            {"Stage": self.stage, "PublicBaseUrl": self.gateway.url},
+            self.client,
+            stack_name=STACK_NAME,
+            region=REGION,
+            account=ACCOUNT,
+        )
+        self.provisioned = provisioner.provision()
+        self._apply_environment()
+        self._wire_functions()
+        self.gateway.start()
+        for pump in self.pumps:
+            pump.start()
+        self.info = self._describe()
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        (self.out_dir / "stack.json").write_text(json.dumps(self.info.as_json(), indent=2) + "\n")
+        return self.info
+
+    def stop(self) -> None:
+        for pump in self.pumps:
+            pump.stop()
+        self.pumps = []
+        if self.gateway:
+            self.gateway.stop()
+            self.gateway = None
+        if self.moto:
+            self.moto.stop()
+            self.moto = None
+
+    def __enter__(self) -> LocalStack:
+        self.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    # ---------------------------------------------------------------- helpers
+    def client(self, service: str) -> Any:
+        session: Any = boto3.session.Session()
+        return session.client(
+            service,
+            region_name=REGION,
+            endpoint_url=self.endpoint,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",  # noqa: S106 - moto's documented dummy credentials
+            config=Config(retries={"mode": "standard", "max_attempts": 3}),
+        )
+
+    def resource(self, logical_id: str, attribute: str = "Ref") -> Any:
+        assert self.provisioned is not None
+        return self.provisioned.attributes[logical_id][attribute]
+
+    def _apply_environment(self) -> None:
+        assert self.provisioned is not None
+        merged: dict[str, tuple[str, str]] = {}
+        for spec in self.provisioned.functions.values():
+            for name, value in spec.environment.items():
+                if name in LAYER_PATH_VARIABLES:
+                    continue
+                if name in merged and merged[name][1] != value:
+                    raise EnvironmentConflict(
+                        f"{name}: {merged[name][0]} and {spec.logical_id} disagree"
+                    )
+                merged[name] = (spec.logical_id, value)
+        os.environ.update({name: value for name, (_, value) in merged.items()})
+
+    def _wire_functions(self) -> None:
+        assert self.provisioned is not None and self.gateway is not None
+        arn_to_url = {
+            attrs["Arn"]: attrs["QueueUrl"]
+            for attrs in self.provisioned.attributes.values()
+            if "QueueUrl" in attrs
+        }
+        sqs = self.client("sqs")
+        for logical, spec in self.provisioned.functions.items():
+            function = LocalFunction(spec, self.root, REGION, ACCOUNT)
+            self.functions[logical] = function
+            for method, path in spec.http_routes:
+                self.gateway.add_route(method, path, function)
+            for source in spec.sqs_sources:
+                self.pumps.append(
+                    QueuePump(
+                        sqs=sqs,
+                        queue_url=arn_to_url[source["queue_arn"]],
+                        queue_arn=source["queue_arn"],
+                        function=function,
+                        batch_size=source["batch_size"],
+                        report_failures=source["report_failures"],
+                        region=REGION,
+                    )
+                )
+
+    def _describe(self) -> StackInfo:
+        assert self.provisioned is not None and self.gateway is not None
+        resources = {
+            logical: str(attrs["Ref"])
+            for logical, attrs in self.provisioned.attributes.items()
+            if "Ref" in attrs
+        }
+        functions = {
+            logical: {
+                "routes": [f"{m} {p}" for m, p in spec.http_routes],
+                "queues": [s["queue_arn"] for s in spec.sqs_sources],
+            }
+            for logical, spec in self.provisioned.functions.items()
+        }
+        return StackInfo(
+            api_url=self.gateway.url,
+            moto_endpoint=self.endpoint,
+            region=REGION,
+            resources=resources,
+            webhook_secrets=dict(self.provisioned.webhook_secrets),
+            functions=functions,
+            not_enforced_locally=list(self.provisioned.not_enforced),
+        )
+
+    # ---------------------------------------------------------------- draining
+    def queue_depths(self) -> dict[str, int]:
+        sqs = self.client("sqs")
+        depths = {}
+        assert self.provisioned is not None
+        for logical, attrs in self.provisioned.attributes.items():
+            if "QueueUrl" not in attrs:
+                continue
+            values = sqs.get_queue_attributes(
+                QueueUrl=attrs["QueueUrl"],
+                AttributeNames=[
+                    "ApproximateNumberOfMessages",
+                    "ApproximateNumberOfMessagesNotVisible",
+                ],
+            )["Attributes"]
+            depths[logical] = int(values["ApproximateNumberOfMessages"]) + int(
+                values["ApproximateNumberOfMessagesNotVisible"]
+            )
+        return depths
+
+    def drained(self) -> bool:
+        if any(pump.busy for pump in self.pumps):
+            return False
+        fed = {pump.queue_url for pump in self.pumps}
+        sqs = self.client("sqs")
+        for url in fed:
+            values = sqs.get_queue_attributes(
+                QueueUrl=url,
+                AttributeNames=[
+                    "ApproximateNumberOfMessages",
+                    "ApproximateNumberOfMessagesNotVisible",
+                ],
+            )["Attributes"]
+            if int(values["ApproximateNumberOfMessages"]) or int(
+                values["ApproximateNumberOfMessagesNotVisible"]
+            ):
+                return False
+        return True
+
+    def wait_until_drained(self, timeout: float = 60.0, interval: float = 0.05) -> bool:
+        deadline = time.monotonic() + timeout
+        calm = 0
+        while time.monotonic() < deadline:
+            calm = calm + 1 if self.drained() else 0
+            if calm >= 2:  # twice in a row: nothing was between two queues
+                return True
+            time.sleep(interval)
+        return False

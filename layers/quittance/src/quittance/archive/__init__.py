@@ -1,0 +1,1 @@
+"""The legal archive: write-once, Object-Locked receipts and their retention policy."""

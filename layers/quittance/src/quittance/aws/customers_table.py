@@ -1,0 +1,59 @@
+"""Customer profiles (``pk = CUST#<pseudonymous id>``): contact data, locale, preferences."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from quittance.aws.items import from_item, to_item
+from quittance.models.events import CustomerDetails
+
+INACTIVE_PROFILE_RETENTION = timedelta(days=3 * 365)
+
+
+class CustomersTable:
+    def __init__(self, name: str, client: Any) -> None:
+        self.name = name
+        self._client = client
+
+    def remember(self, customer_id: str, details: CustomerDetails, now: datetime) -> None:
+        """Upsert what the gateway told about the customer; restart the inactivity clock."""
+        values: dict[str, Any] = {
+            "name": details.name,
+            "email": details.email,
+            "phone": details.phone,
+            "locale": details.locale,
+            "updated_at": now.isoformat(),
+            "expires_at": int((now + INACTIVE_PROFILE_RETENTION).timestamp()),
+        }
+        present = {k: v for k, v in values.items() if v is not None}
+        sets = ", ".join(f"#{k} = :{k}" for k in present)
+        self._client.update_item(
+            TableName=self.name,
+            Key=to_item({"pk": f"CUST#{customer_id}"}),
+            UpdateExpression=(
+                f"SET {sets}, #created_at = if_not_exists(#created_at, :updated_at),"
+                " #segment = if_not_exists(#segment, :segment),"
+                " #channel = if_not_exists(#channel, :channel)"
+            ),
+            ExpressionAttributeNames={
+                **{f"#{k}": k for k in present},
+                "#created_at": "created_at",
+                "#segment": "segment",
+                "#channel": "channel",
+            },
+            ExpressionAttributeValues=to_item(
+                {
+                    **{f":{k}": v for k, v in present.items()},
+                    ":segment": "b2c",
+                    ":channel": "email",
+                }
+            ),
+        )
+
+    def profile(self, customer_id: str) -> dict[str, Any] | None:
+        response = self._client.get_item(
+            TableName=self.name, Key=to_item({"pk": f"CUST#{customer_id}"}), ConsistentRead=True
+        )
+        item = response.get("Item")
+        return from_item(item) if item else None

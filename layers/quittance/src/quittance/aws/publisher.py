@@ -1,0 +1,59 @@
+"""Queue a payment event at most once per (provider, event id), through Powertools Idempotency.
+
+The dedupe record is written before the send and deleted by Powertools when the send raises,
+so an event that could not be queued leaves nothing behind and its redelivery is accepted."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+)
+from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
+
+from quittance.aws.queue import SqsQueue
+from quittance.errors import DeliveryInProgress
+from quittance.models.messages import PaymentEventMessage
+
+
+def _mark_duplicate(response: Any, idempotent_data: DataRecord) -> Any:
+    return {**response, "duplicate": True}
+
+
+class DedupedPublisher:
+    def __init__(
+        self, queue: SqsQueue, persistence: DynamoDBPersistenceLayer, window_seconds: int
+    ) -> None:
+        self._queue = queue
+        self.config = IdempotencyConfig(
+            event_key_jmespath="[event.provider, event.event_id]",
+            raise_on_no_idempotency_key=True,
+            expires_after_seconds=window_seconds,
+            response_hook=_mark_duplicate,
+        )
+        self._send_once = idempotent_function(
+            data_keyword_argument="message",
+            persistence_store=persistence,
+            config=self.config,
+        )(self._send)
+
+    def _send(self, *, message: PaymentEventMessage) -> dict[str, Any]:
+        message_id = self._queue.send(
+            message.model_dump_json(), correlation_id=message.correlation_id
+        )
+        return {"message_id": message_id, "duplicate": False}
+
+    def publish_once(self, message: PaymentEventMessage) -> bool:
+        try:
+            result = self._send_once(message=message)
+        except IdempotencyAlreadyInProgressError:
+            raise DeliveryInProgress(
+                f"event {message.event.event_id} is being queued by another delivery; retry"
+            ) from None
+        return not bool(result.get("duplicate"))

@@ -1,0 +1,28 @@
+"""SQS queue adapter: send one message or raise QueueUnavailable."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from quittance.errors import QueueUnavailable
+
+
+class SqsQueue:
+    def __init__(self, url: str, client: Any) -> None:
+        self.url = url
+        self._client = client
+
+    def send(self, body: str, *, correlation_id: str) -> str:
+        try:
+            response = self._client.send_message(
+                QueueUrl=self.url,
+                MessageBody=body,
+                MessageAttributes={
+                    "correlation_id": {"DataType": "String", "StringValue": correlation_id}
+                },
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise QueueUnavailable(f"could not queue message: {type(exc).__name__}") from exc
+        return str(response["MessageId"])

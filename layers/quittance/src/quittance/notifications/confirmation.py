@@ -1,0 +1,302 @@
+"""The payment-confirmation email: a transactional message, French or English, formal (B2B)
+or warm (B2C), with a plain-text and an HTML alternative.
+
+Header safety: values that come from customers or gateways (the recipient's name, the
+invoice number) are *neutralised*: every control or line-break character becomes a space,
+so a name like ``"Eve\\r\\nBcc: x@example.com"`` is shown as ``Eve Bcc: x@example.com``
+and can never start a header line. Refusing them instead would cost an honest customer
+with a badly imported name their confirmation. Values that come from our own
+configuration (sender, seller, receipt number, Message-ID domain, extra headers) are
+*refused* with UnsafeHeaderValue, because there they mean a misconfiguration to fix.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel.dates import format_date, format_time, get_timezone_name
+from email_validator import validate_email
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from quittance.models.money import Money
+
+Language = Literal["fr", "en"]
+Tone = Literal["formal", "warm"]
+
+_BABEL_LOCALES: dict[Language, str] = {"fr": "fr_FR", "en": "en_GB"}
+_TEMPLATES = Path(__file__).with_name("templates")
+_NBSP = "\u00a0"
+_NNBSP = "\u202f"
+
+# C0/C1 controls, DEL and the Unicode line/paragraph separators: anything a mail header or
+# a plain-text body could take for a line break.
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# Bidirectional overrides let a display name read differently from what it contains.
+_BIDI_RE = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
+_DOMAIN_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
+_EXTRA_HEADER_RE = re.compile(r"X-[A-Za-z0-9-]{1,70}", re.IGNORECASE)
+# Headers this module owns; an extra header must not replace or add to them.
+_RESERVED_HEADERS = frozenset(
+    {"from", "to", "cc", "bcc", "reply-to", "subject", "date", "message-id", "sender"}
+)
+
+
+class UnsafeHeaderValue(ValueError):
+    """A configuration value would put a control character or a foreign header in the mail."""
+
+
+@dataclass(frozen=True)
+class Sender:
+    """The verified SES identity the mail is sent from."""
+
+    email: str
+    name: str
+
+
+_TEXTS: dict[Language, dict[str, str]] = {
+    "fr": {
+        "subject": "Votre reçu {receipt} — facture {invoice} soldée",
+        "settled": "Facture soldée",
+        "invoice": f"Facture{_NBSP}:",
+        "paid_at": f"Date du paiement{_NBSP}:",
+        "paid_at_value": "{date} à {time} ({zone})",
+        "amount": f"Montant{_NBSP}:",
+        "receipt": f"Reçu n°{_NBSP}:",
+        "link_intro": f"Votre reçu est disponible à tout moment à cette adresse{_NBSP}:",
+        "link_button": "Voir et télécharger mon reçu",
+        "keep": (
+            f"Conservez cet e-mail{_NBSP}: il vous donne accès à votre reçu. "
+            "Si le lien a expiré, répondez simplement à ce message pour en recevoir un nouveau."
+        ),
+        "contact": f"Une question{_NBSP}? Contactez {{seller}}{_NBSP}:",
+        "email": f"E-mail{_NBSP}:",
+        "phone": f"Téléphone{_NBSP}:",
+    },
+    "en": {
+        "subject": "Your receipt {receipt} — invoice {invoice} paid in full",
+        "settled": "Invoice paid in full",
+        "invoice": "Invoice:",
+        "paid_at": "Payment date:",
+        "paid_at_value": "{date} at {time} ({zone})",
+        "amount": "Amount:",
+        "receipt": "Receipt no.:",
+        "link_intro": "Your receipt is available at any time at this address:",
+        "link_button": "View and download my receipt",
+        "keep": (
+            "Keep this email: it gives you access to your receipt. "
+            "If the link has expired, just reply to this message to get a new one."
+        ),
+        "contact": "Any questions? Contact {seller}:",
+        "email": "Email:",
+        "phone": "Phone:",
+    },
+}
+
+_TONES: dict[tuple[Language, Tone], dict[str, str]] = {
+    ("fr", "formal"): {
+        "greeting_named": "Bonjour {name},",
+        "greeting": "Madame, Monsieur,",
+        "thanks": "Nous avons bien reçu votre paiement et vous en remercions.",
+        "closing": "Nous vous prions d’agréer nos salutations distinguées.",
+    },
+    ("fr", "warm"): {
+        "greeting_named": f"Bonjour {{name}}{_NNBSP}!",
+        "greeting": f"Bonjour{_NNBSP}!",
+        "thanks": f"Merci pour votre paiement{_NNBSP}! Tout est en ordre de notre côté.",
+        "closing": "À très bientôt,",
+    },
+    ("en", "formal"): {
+        "greeting_named": "Dear {name},",
+        "greeting": "Dear Customer,",
+        "thanks": "We confirm that we have received your payment, and thank you for it.",
+        "closing": "Kind regards,",
+    },
+    ("en", "warm"): {
+        "greeting_named": "Hi {name},",
+        "greeting": "Hello,",
+        "thanks": "Thanks so much for your payment — you're all set!",
+        "closing": "Best wishes,",
+    },
+}
+
+
+def compose_payment_confirmation(
+    *,
+    sender: Sender,
+    to_email: str,
+    to_name: str | None,
+    locale: str,
+    tone: Tone,
+    receipt_number: str,
+    invoice_number: str,
+    amount: Money,
+    paid_at: datetime,
+    timezone: str,
+    receipt_url: str,
+    seller_name: str,
+    seller_email: str,
+    seller_phone: str,
+    message_id_domain: str,
+    configuration_set_headers: Mapping[str, str] | None = None,
+) -> EmailMessage:
+    """The confirmation for one settled invoice, ready for SES ``SendEmail`` (raw content).
+
+    Raises ``email_validator.EmailNotValidError`` (a ValueError) for an unusable recipient
+    address and UnsafeHeaderValue (a ValueError) for an unsafe configuration value;
+    both before anything is built.
+    """
+    # Validation first, so a refusal never leaves a half-built message behind.
+    for label, value in (
+        ("sender name", sender.name),
+        ("sender email", sender.email),
+        ("seller name", seller_name),
+        ("seller email", seller_email),
+        ("seller phone", seller_phone),
+        ("receipt number", receipt_number),
+    ):
+        _require_single_line(label, value)
+    if not _DOMAIN_RE.fullmatch(message_id_domain):
+        raise UnsafeHeaderValue("message_id_domain must be a plain host name")
+    extra_headers = _checked_extra_headers(configuration_set_headers or {})
+    if tone not in ("formal", "warm"):
+        raise ValueError(f"unknown tone {tone!r}")
+    if paid_at.tzinfo is None or paid_at.utcoffset() is None:
+        raise ValueError("paid_at must carry a timezone")
+    zone = _zone(timezone)
+    _require_web_url(receipt_url)
+    # SES does not take SMTPUTF8 mailboxes, so refuse them here rather than at send time;
+    # the ASCII form carries an internationalised domain as punycode.
+    recipient = validate_email(to_email, check_deliverability=False, allow_smtputf8=False)
+    recipient_address = recipient.ascii_email or recipient.normalized
+
+    name = _single_line(to_name) if to_name else ""
+    invoice = _single_line(invoice_number)
+    lang = _language(locale)
+    babel_locale = _BABEL_LOCALES[lang]
+    texts = _TEXTS[lang]
+    tone_texts = _TONES[(lang, tone)]
+    context: dict[str, Any] = {
+        "lang": lang,
+        "t": texts,
+        "greeting": (
+            tone_texts["greeting_named"].format(name=name) if name else tone_texts["greeting"]
+        ),
+        "thanks": tone_texts["thanks"],
+        "closing": tone_texts["closing"],
+        "invoice_number": invoice,
+        "receipt_number": receipt_number,
+        "amount": amount.format(babel_locale),
+        "paid_at": _paid_at_text(paid_at, zone, lang),
+        "receipt_url": receipt_url,
+        "contact": texts["contact"].format(seller=seller_name),
+        "seller_name": seller_name,
+        "seller_email": seller_email,
+        "seller_phone": seller_phone,
+        "seller_phone_href": re.sub(r"[^\d+]", "", seller_phone),
+    }
+    env = _environment()
+    text_body = env.get_template("payment_confirmation.txt.j2").render(**context)
+    html_body = env.get_template("payment_confirmation.html.j2").render(**context)
+
+    msg = EmailMessage(policy=policy.SMTP)
+    msg["From"] = Address(display_name=sender.name, addr_spec=sender.email)
+    msg["To"] = Address(display_name=name, addr_spec=recipient_address)
+    # Replies go to the seller: the expired-link page tells customers to reply for a new link.
+    msg["Reply-To"] = Address(display_name=seller_name, addr_spec=seller_email)
+    msg["Subject"] = texts["subject"].format(receipt=receipt_number, invoice=invoice)
+    msg["Date"] = format_datetime(datetime.now(UTC))
+    msg["Message-ID"] = make_msgid(domain=message_id_domain)
+    # RFC 3834: keeps out-of-office robots from answering a machine-sent message.
+    msg["Auto-Submitted"] = "auto-generated"
+    for header, value in extra_headers.items():
+        msg[header] = value
+    msg.set_content(text_body, subtype="plain", charset="utf-8", cte="quoted-printable")
+    msg.add_alternative(html_body, subtype="html", charset="utf-8", cte="quoted-printable")
+    # add_alternative gives the new part its own MIME-Version; it belongs on the top only.
+    for part in msg.iter_parts():
+        del part["MIME-Version"]
+    return msg
+
+
+def _single_line(value: str) -> str:
+    """Customer text made header- and line-safe: controls to spaces, runs collapsed.
+
+    Done here rather than trusting the email package: CPython before 3.11.10 / 3.12.5
+    could emit a raw newline when folding an encoded header (CVE-2024-6923).
+    """
+    return " ".join(_CONTROL_RE.sub(" ", _BIDI_RE.sub("", value)).split())
+
+
+def _require_single_line(label: str, value: str) -> None:
+    if not value or _CONTROL_RE.search(value) or _BIDI_RE.search(value):
+        raise UnsafeHeaderValue(f"{label} must be a non-empty single line of text")
+
+
+def _checked_extra_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    checked: dict[str, str] = {}
+    for name, value in headers.items():
+        if not _EXTRA_HEADER_RE.fullmatch(name) or name.lower() in _RESERVED_HEADERS:
+            raise UnsafeHeaderValue(f"extra header name {name!r} is not an X- header")
+        _require_single_line(f"header {name}", value)
+        checked[name] = value
+    return checked
+
+
+def _require_web_url(url: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.netloc or _CONTROL_RE.search(url):
+        raise ValueError("receipt_url must be an absolute http(s) URL")
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r}") from None
+
+
+def _language(locale: str) -> Language:
+    # Same rule as the receipt page: the primary subtag decides, anything but French is English.
+    primary = re.split(r"[-_]", locale.strip(), maxsplit=1)[0].lower()
+    return "fr" if primary == "fr" else "en"
+
+
+def _paid_at_text(paid_at: datetime, zone: ZoneInfo, lang: Language) -> str:
+    local = paid_at.astimezone(zone)
+    babel_locale = _BABEL_LOCALES[lang]
+    return _TEXTS[lang]["paid_at_value"].format(
+        date=format_date(local.date(), "long", locale=babel_locale),
+        time=format_time(local, "HH:mm", tzinfo=zone, locale=babel_locale),
+        zone=get_timezone_name(local, width="long", locale=babel_locale),
+    )
+
+
+@cache
+def _environment() -> Environment:
+    # Built on first use, once per container: parsing templates is the costly part.
+    return Environment(
+        loader=FileSystemLoader(_TEMPLATES),
+        # Plain-text parts must not get "&amp;"; anything else, HTML included, is escaped.
+        autoescape=select_autoescape(
+            enabled_extensions=("html.j2",),
+            disabled_extensions=("txt.j2",),
+            default_for_string=True,
+            default=True,
+        ),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )

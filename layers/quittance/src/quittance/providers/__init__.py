@@ -1,0 +1,23 @@
+"""Gateway adapters: each verifies its own signature scheme and maps its payload to
+canonical :class:`~quittance.models.events.PaymentEvent` objects."""
+
+from __future__ import annotations
+
+from quittance.errors import UnknownProvider
+from quittance.providers.base import ProviderAdapter
+from quittance.providers.stripe import StripeAdapter
+
+_ADAPTERS: dict[str, ProviderAdapter] = {
+    "stripe": StripeAdapter(),
+}
+
+
+def adapter_for(name: str) -> ProviderAdapter:
+    try:
+        return _ADAPTERS[name]
+    except KeyError:
+        raise UnknownProvider(f"no gateway named {name!r}") from None
+
+
+def provider_names() -> list[str]:
+    return sorted(_ADAPTERS)

@@ -1,0 +1,645 @@
+"""Render a :class:`ReceiptDocument` to a PDF/A-3b file with its JSON copy attached.
+
+A :class:`ReceiptRenderer` is built once per warm Lambda: the Jinja environment, the
+font configuration and the parsed stylesheet (which loads the shipped fonts) are the
+expensive parts and are reused by every :meth:`ReceiptRenderer.render` call. It is not
+meant to be shared between threads.
+
+Nothing a document contains can make the renderer read a file or a URL: the HTML is
+autoescaped, and the URL fetcher handed to weasyprint only serves the files of this
+package (fonts) and ``data:`` URIs (the seller's logo).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import mimetypes
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Final
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
+
+import segno
+from babel.dates import format_date, format_datetime, get_timezone_location
+from babel.numbers import format_decimal, format_percent
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
+from stdnum.fr import siren as fr_siren
+from weasyprint import CSS, HTML, Attachment
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from quittance.models.events import PaymentMethod
+from quittance.models.money import Money
+from quittance.receipts.document import Language, ReceiptDocument
+
+PACKAGE_DIR: Final = Path(__file__).resolve().parent
+TEMPLATES_DIR: Final = PACKAGE_DIR / "templates"
+FONTS_DIR: Final = PACKAGE_DIR / "fonts"
+PDF_VARIANT: Final = "pdf/a-3b"
+ATTACHMENT_NAME: Final = "receipt.json"
+
+
+class AssetURLRefusedError(ValueError):
+    """A URL outside the receipts package assets was requested while rendering."""
+
+
+class PackageAssetFetcher(URLFetcher):  # type: ignore[misc]  # weasyprint ships no types
+    """Serves the files under one folder and ``data:`` URIs; refuses every other URL.
+
+    weasyprint logs the refusal and renders without the resource, so a hostile SVG
+    logo can neither fail a receipt nor read anything.
+    """
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(allowed_protocols=("file", "data"), allow_redirects=False)
+        self._root = root.resolve()
+
+    def fetch(self, url: str, headers: Mapping[str, str] | None = None) -> URLFetcherResponse:
+        scheme = url.partition(":")[0].lower()
+        if scheme == "data":
+            # urllib's DataHandler decodes the URI in memory; no I/O is involved.
+            return super().fetch(url, headers)
+        if scheme == "file":
+            path = self._package_path(url)
+            content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            return URLFetcherResponse(
+                path.as_uri(), path.read_bytes(), headers={"Content-Type": content_type}
+            )
+        raise AssetURLRefusedError(f"refused to fetch {url[:200]!r}: not a receipts asset")
+
+    def _package_path(self, url: str) -> Path:
+        parts = urlsplit(url)
+        if parts.netloc not in ("", "localhost"):
+            raise AssetURLRefusedError(f"refused to fetch {url[:200]!r}: remote file URL")
+        # resolve() collapses "..", percent-encoded or not, and follows symlinks, so the
+        # containment check below sees the file that would really be opened.
+        path = Path(url2pathname(parts.path)).resolve()
+        if not path.is_relative_to(self._root) or not path.is_file():
+            raise AssetURLRefusedError(f"refused to fetch {url[:200]!r}: outside {self._root}")
+        return path
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedReceipt:
+    pdf: bytes
+    receipt_json: bytes
+    sha256_hex: str
+    page_count: int
+
+
+# Card numbers have 13 to 19 digits, possibly grouped by spaces or dashes.
+_PAN_CANDIDATE = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
+
+
+def _luhn_valid(digits: str) -> bool:
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = int(char)
+        if index % 2:
+            value = value * 2 - 9 if value > 4 else value * 2
+        total += value
+    return total % 10 == 0
+
+
+def _mask_pan(match: re.Match[str]) -> str:
+    digits = re.sub(r"\D", "", match[0])
+    if digits[0] in "23456" and _luhn_valid(digits):
+        return f"•••• {digits[-4:]}"
+    return match[0]
+
+
+def mask_card_numbers(value: Any) -> Any:
+    """Jinja ``finalize`` hook: no printed value may look like a full card number.
+
+    Providers and sellers fill free-text fields (references, names, next steps); a
+    pasted card number there must not end up on a document kept for ten years.
+    """
+    if isinstance(value, Markup) or not isinstance(value, str):
+        return value
+    return _PAN_CANDIDATE.sub(_mask_pan, value)
+
+
+_TEXT: Final[dict[Language, dict[str, str]]] = {
+    "fr": {
+        "title.receipt": "Reçu de paiement",
+        "title.credit_note": "Avoir",
+        "pdf_title.receipt": "Reçu {number}",
+        "pdf_title.credit_note": "Avoir {number}",
+        "number.receipt": "Reçu n°",
+        "number.credit_note": "Avoir n°",
+        "invoice_number": "Facture n°",
+        "original_receipt": "Reçu d’origine",
+        "issued_at": "Date d’émission",
+        "paid_at.receipt": "Payé le",
+        "paid_at.credit_note": "Remboursement émis le",
+        "amount.receipt": "Montant reçu",
+        "amount.credit_note": "Montant remboursé",
+        "status.paid": "Facture soldée",
+        "status.partial": "Reste à payer\u00a0: {balance}",
+        "status.overpaid": (
+            "Trop-perçu de {balance}\u00a0: il vous sera remboursé sur le même moyen de paiement."
+        ),
+        "status.refunded": (
+            "{amount} seront recrédités sur votre moyen de paiement d’origine, "
+            "sous 5 à 10 jours ouvrés."
+        ),
+        "credit_note.intro": (
+            "Cet avoir se rapporte au reçu n°\u00a0{original} (facture n°\u00a0{invoice})."
+        ),
+        "customer": "Client",
+        "method.receipt": "Moyen de paiement",
+        "method.credit_note": "Remboursé sur",
+        "field.method": "Moyen",
+        "field.card": "Carte",
+        "field.transaction": "N° de transaction",
+        "field.transfer_reference": "Référence du virement",
+        "field.iban": "Compte (IBAN)",
+        "field.value_date": "Date de valeur",
+        "field.mandate": "Référence du mandat",
+        "field.cheque_number": "Chèque n°",
+        "field.cashing_date": "Date d’encaissement",
+        "field.received_by": "Reçu par",
+        "field.wallet": "Portefeuille",
+        "kind.card": "Carte bancaire",
+        "kind.sepa_transfer": "Virement SEPA",
+        "kind.sepa_debit": "Prélèvement SEPA",
+        "kind.cheque": "Chèque",
+        "kind.cash": "Espèces",
+        "kind.wallet": "Portefeuille électronique",
+        "kind.other": "Autre moyen de paiement",
+        "thanks.receipt.formal": "Nous vous remercions de votre règlement.",
+        "thanks.receipt.warm": "Merci beaucoup, à très bientôt\u00a0!",
+        "thanks.credit_note.formal": "Nous restons à votre disposition pour toute question.",
+        "thanks.credit_note.warm": (
+            "Une question\u00a0? Écrivez-nous, nous sommes là pour vous aider."
+        ),
+        "next_steps": "Et maintenant\u00a0?",
+        "verify.title.receipt": "Vérifier ce reçu",
+        "verify.title.credit_note": "Vérifier cet avoir",
+        "verify.text": (
+            "Scannez le code ou ouvrez le lien pour vérifier l’authenticité "
+            "de ce document et le retrouver en ligne."
+        ),
+        "invoice_details": "Détail de la facture",
+        "col.description": "Désignation",
+        "col.quantity": "Qté",
+        "col.unit_price": "PU HT",
+        "col.vat_rate": "TVA",
+        "col.total": "Total HT",
+        "vat.rate": "Taux",
+        "vat.base": "Base HT",
+        "vat.amount": "TVA",
+        "vat.total": "Total TTC",
+        "total.excl": "Total HT",
+        "total.vat": "Total TVA",
+        "total.incl": "Total TTC",
+        "contact.hours": "Horaires\u00a0:",
+        "tz.zone": "heure de {city}",
+        "tz.utc": "UTC",
+        "datetime": "d MMMM y 'à' HH:mm",
+        "legal.siren": "SIREN\u00a0{siren}",
+        "legal.vat": "TVA intracommunautaire\u00a0{vat}",
+        "legal.electronic": (
+            "Document émis électroniquement au format PDF/A-3. "
+            "Une copie lisible par machine ({attachment}) y est jointe."
+        ),
+    },
+    "en": {
+        "title.receipt": "Payment receipt",
+        "title.credit_note": "Credit note",
+        "pdf_title.receipt": "Receipt {number}",
+        "pdf_title.credit_note": "Credit note {number}",
+        "number.receipt": "Receipt no.",
+        "number.credit_note": "Credit note no.",
+        "invoice_number": "Invoice no.",
+        "original_receipt": "Original receipt",
+        "issued_at": "Issue date",
+        "paid_at.receipt": "Paid on",
+        "paid_at.credit_note": "Refund issued on",
+        "amount.receipt": "Amount received",
+        "amount.credit_note": "Amount refunded",
+        "status.paid": "Invoice paid in full",
+        "status.partial": "Balance due: {balance}",
+        "status.overpaid": (
+            "Overpayment of {balance}: it will be refunded to the same payment method."
+        ),
+        "status.refunded": (
+            "{amount} will be credited back to your original payment method "
+            "within 5 to 10 business days."
+        ),
+        "credit_note.intro": (
+            "This credit note relates to receipt no.\u00a0{original} (invoice no.\u00a0{invoice})."
+        ),
+        "customer": "Customer",
+        "method.receipt": "Payment method",
+        "method.credit_note": "Refunded to",
+        "field.method": "Method",
+        "field.card": "Card",
+        "field.transaction": "Transaction no.",
+        "field.transfer_reference": "Transfer reference",
+        "field.iban": "Account (IBAN)",
+        "field.value_date": "Value date",
+        "field.mandate": "Mandate reference",
+        "field.cheque_number": "Cheque no.",
+        "field.cashing_date": "Date paid in",
+        "field.received_by": "Received by",
+        "field.wallet": "Wallet",
+        "kind.card": "Bank card",
+        "kind.sepa_transfer": "SEPA bank transfer",
+        "kind.sepa_debit": "SEPA Direct Debit",
+        "kind.cheque": "Cheque",
+        "kind.cash": "Cash",
+        "kind.wallet": "Digital wallet",
+        "kind.other": "Other payment method",
+        "thanks.receipt.formal": "Thank you for your payment.",
+        "thanks.receipt.warm": "Thanks so much — see you soon!",
+        "thanks.credit_note.formal": "Please do not hesitate to contact us with any questions.",
+        "thanks.credit_note.warm": "Any questions? Just drop us a line — we’re happy to help.",
+        "next_steps": "What happens next",
+        "verify.title.receipt": "Verify this receipt",
+        "verify.title.credit_note": "Verify this credit note",
+        "verify.text": (
+            "Scan the code or open the link to check that this document is genuine "
+            "and to find it online."
+        ),
+        "invoice_details": "Invoice details",
+        "col.description": "Description",
+        "col.quantity": "Qty",
+        "col.unit_price": "Unit price",
+        "col.vat_rate": "VAT",
+        "col.total": "Net",
+        "vat.rate": "Rate",
+        "vat.base": "Net",
+        "vat.amount": "VAT",
+        "vat.total": "Gross",
+        "total.excl": "Total excl. VAT",
+        "total.vat": "Total VAT",
+        "total.incl": "Total incl. VAT",
+        "contact.hours": "Opening hours:",
+        "tz.zone": "{city} time",
+        "tz.utc": "UTC",
+        "datetime": "d MMMM y 'at' HH:mm",
+        "legal.siren": "SIREN\u00a0{siren}",
+        "legal.vat": "VAT no.\u00a0{vat}",
+        "legal.electronic": (
+            "Issued electronically as a PDF/A-3 document, "
+            "with a machine-readable copy ({attachment}) attached."
+        ),
+        "translation": "Translation — the French original is the legal document.",
+    },
+}
+
+_CARD_BRANDS: Final = {
+    "amex": "American Express",
+    "american_express": "American Express",
+    "cartes_bancaires": "CB",
+    "cb": "CB",
+    "diners": "Diners Club",
+    "discover": "Discover",
+    "jcb": "JCB",
+    "maestro": "Maestro",
+    "mastercard": "Mastercard",
+    "unionpay": "UnionPay",
+    "visa": "Visa",
+}
+_WALLETS: Final = {
+    "apple_pay": "Apple Pay",
+    "applepay": "Apple Pay",
+    "google_pay": "Google Pay",
+    "googlepay": "Google Pay",
+    "lydia": "Lydia",
+    "paylib": "Paylib",
+    "paypal": "PayPal",
+    "samsung_pay": "Samsung Pay",
+    "wero": "Wero",
+}
+
+
+def _pretty(names: Mapping[str, str], value: str) -> str:
+    return names.get(value.strip().lower().replace(" ", "_"), value)
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    label: str
+    value: str
+    mono: bool = False
+
+
+def _hex_to_rgb(colour: str) -> tuple[int, int, int]:
+    return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
+
+
+def _rgb_to_hex(rgb: tuple[float, float, float]) -> str:
+    return "#" + "".join(f"{round(channel):02x}" for channel in rgb)
+
+
+def _mix(colour: str, other: str, weight: float) -> str:
+    """``weight`` of ``other`` mixed into ``colour``."""
+    a, b = _hex_to_rgb(colour), _hex_to_rgb(other)
+    r, g, bl = (x + (y - x) * weight for x, y in zip(a, b, strict=True))
+    return _rgb_to_hex((r, g, bl))
+
+
+def _luminance(colour: str) -> float:
+    def linear(channel: int) -> float:
+        c = channel / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (linear(channel) for channel in _hex_to_rgb(colour))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def _contrast_on_white(colour: str) -> float:
+    return 1.05 / (_luminance(colour) + 0.05)
+
+
+def _palette(brand: str) -> dict[str, str]:
+    """Brand colour variants that stay readable whatever colour the seller picked."""
+    # Text in the brand colour must reach WCAG AA on white: pale brands are darkened.
+    text = brand
+    for step in range(1, 11):
+        if _contrast_on_white(text) >= 4.5:
+            break
+        text = _mix(brand, "#000000", step / 10)
+    return {
+        "brand": brand,
+        "brand_text": text,
+        "brand_ink": "#ffffff" if _contrast_on_white(brand) >= 3.0 else "#1a1a1a",
+        "brand_tint": _mix(brand, "#ffffff", 0.92),
+        "brand_line": _mix(brand, "#ffffff", 0.6),
+    }
+
+
+class ReceiptRenderer:
+    """Turns receipt documents into archivable PDF/A-3b files. Build once, reuse."""
+
+    def __init__(self) -> None:
+        self._fetcher = PackageAssetFetcher(PACKAGE_DIR)
+        self._base_url = PACKAGE_DIR.as_uri() + "/"
+        self._env = Environment(
+            loader=FileSystemLoader(TEMPLATES_DIR),
+            autoescape=True,
+            undefined=StrictUndefined,
+            finalize=mask_card_numbers,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            auto_reload=False,
+        )
+        self._template = self._env.get_template("receipt.html.j2")
+        self._font_config = FontConfiguration()
+        # Parsing the stylesheet registers the @font-face rules, which copies the
+        # shipped fonts into fontconfig: done once, every render reuses the result.
+        self._css = CSS(
+            string=(TEMPLATES_DIR / "receipt.css").read_text(encoding="utf-8"),
+            base_url=self._base_url,
+            font_config=self._font_config,
+            url_fetcher=self._fetcher,
+        )
+
+    @property
+    def url_fetcher(self) -> PackageAssetFetcher:
+        return self._fetcher
+
+    def render_html(self, doc: ReceiptDocument) -> str:
+        """The HTML handed to weasyprint; useful to debug a layout in a browser."""
+        return self._template.render(_context(doc))
+
+    def render(self, doc: ReceiptDocument) -> RenderedReceipt:
+        receipt_json = doc.to_json_bytes()
+        html = HTML(
+            string=self.render_html(doc), base_url=self._base_url, url_fetcher=self._fetcher
+        )
+        attachment = Attachment(
+            string=receipt_json,
+            name=ATTACHMENT_NAME,
+            description=_TEXT[doc.locale][f"pdf_title.{doc.kind}"].format(
+                number=doc.receipt_number
+            ),
+            # Fixed dates keep the PDF byte-for-byte reproducible from its document.
+            created=doc.issued_at,
+            modified=doc.issued_at,
+            relationship="Data",
+            url_fetcher=self._fetcher,
+        )
+        options: dict[str, Any] = {
+            "stylesheets": [self._css],
+            "pdf_variant": PDF_VARIANT,
+            "attachments": [attachment],
+        }
+        document = html.render(font_config=self._font_config, **options)
+        pdf: bytes = document.write_pdf(**options)
+        return RenderedReceipt(
+            pdf=pdf,
+            receipt_json=receipt_json,
+            sha256_hex=hashlib.sha256(pdf).hexdigest(),
+            page_count=len(document.pages),
+        )
+
+
+def _context(doc: ReceiptDocument) -> dict[str, Any]:
+    text = _TEXT[doc.locale]
+    locale = doc.babel_locale
+    kind = doc.kind
+
+    def money(value: Money) -> str:
+        return value.format(locale)
+
+    def long_date(value: date) -> str:
+        return str(format_date(value, "long", locale=locale))
+
+    seller = doc.seller
+    legal = [seller.name, text["legal.siren"].format(siren=fr_siren.format(seller.siren))]
+    if seller.vat_number:
+        legal.append(text["legal.vat"].format(vat=seller.vat_number))
+
+    refs = [_Row(text[f"number.{kind}"], doc.receipt_number, mono=True)]
+    if doc.original_receipt_number is not None:
+        refs.append(_Row(text["original_receipt"], doc.original_receipt_number, mono=True))
+    refs.append(_Row(text["invoice_number"], doc.invoice_number, mono=True))
+    refs.append(_Row(text["issued_at"], long_date(doc.issued_at.astimezone(doc.zone).date())))
+
+    balance = money(doc.balance_due)
+    amount = money(doc.amount)
+    status_text = text[f"status.{doc.status}"].format(balance=balance, amount=amount)
+
+    if kind == "credit_note":
+        intro = text["credit_note.intro"].format(
+            original=doc.original_receipt_number, invoice=doc.invoice_number
+        )
+    else:
+        intro = None
+
+    return {
+        "lang": doc.locale,
+        "pdf_title": text[f"pdf_title.{kind}"].format(number=doc.receipt_number),
+        "created": doc.issued_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "palette": _palette(seller.brand_colour),
+        "translation_notice": text["translation"] if doc.is_translation else None,
+        "kind": kind,
+        "tone": doc.tone,
+        "status": doc.status,
+        "doc_title": text[f"title.{kind}"],
+        "seller": {
+            "name": seller.name,
+            "address_lines": seller.address.splitlines(),
+            "email": seller.email,
+            "phone": seller.phone,
+            "opening_hours": seller.opening_hours,
+            "logo_src": _svg_data_uri(seller.logo_svg) if seller.logo_svg else None,
+        },
+        "hours_label": text["contact.hours"],
+        "refs": refs,
+        "amount_label": text[f"amount.{kind}"],
+        "amount": amount,
+        "paid_label": text[f"paid_at.{kind}"],
+        "paid_at": str(
+            format_datetime(doc.paid_at, text["datetime"], tzinfo=doc.zone, locale=locale)
+        ),
+        "timezone_label": _timezone_label(doc, text),
+        "status_text": status_text,
+        "intro": intro,
+        "customer_label": text["customer"],
+        "customer_name": doc.customer_name,
+        "customer_address": doc.customer_address,
+        "method_label": text[f"method.{kind}"],
+        "method_rows": _method_rows(doc.method, text, long_date),
+        "items": _items(doc, text) if doc.line_items else None,
+        "thanks": text[f"thanks.{kind}.{doc.tone}"],
+        "next_steps_label": text["next_steps"],
+        "next_steps": doc.next_steps,
+        "verify_title": text[f"verify.title.{kind}"],
+        "verify_text": text["verify.text"],
+        "verify_url": doc.verify_url,
+        "verify_short": _short_link(doc.verify_url),
+        "qr_svg": _qr_svg(doc.verify_url),
+        "legal": legal,
+        "legal_address": ", ".join(line.strip() for line in seller.address.splitlines()),
+        "legal_electronic": text["legal.electronic"].format(attachment=ATTACHMENT_NAME),
+    }
+
+
+def _timezone_label(doc: ReceiptDocument, text: Mapping[str, str]) -> str:
+    if doc.timezone in ("UTC", "Etc/UTC"):
+        return text["tz.utc"]
+    city = get_timezone_location(doc.zone, locale=doc.babel_locale, return_city=True)
+    return text["tz.zone"].format(city=city)
+
+
+def _method_rows(
+    method: PaymentMethod, text: Mapping[str, str], long_date: Callable[[date], str]
+) -> list[_Row]:
+    # Every proof field the provider gave is printed, whatever the kind: an Apple Pay
+    # payment legitimately carries the card's last four digits too.
+    rows = [_Row(text["field.method"], text[f"kind.{method.kind.value}"])]
+    if method.wallet_provider:
+        rows.append(_Row(text["field.wallet"], _pretty(_WALLETS, method.wallet_provider)))
+    if method.card_brand or method.card_last4:
+        card = " ".join(
+            part
+            for part in (
+                _pretty(_CARD_BRANDS, method.card_brand) if method.card_brand else None,
+                f"•••• {method.card_last4}" if method.card_last4 else None,
+            )
+            if part
+        )
+        rows.append(_Row(text["field.card"], card))
+    if method.transfer_reference:
+        rows.append(_Row(text["field.transfer_reference"], method.transfer_reference, mono=True))
+    if method.mandate_reference:
+        rows.append(_Row(text["field.mandate"], method.mandate_reference, mono=True))
+    if method.iban_masked:
+        rows.append(_Row(text["field.iban"], method.iban_masked.replace("*", "•"), mono=True))
+    if method.value_date:
+        rows.append(_Row(text["field.value_date"], long_date(method.value_date)))
+    if method.cheque_number:
+        rows.append(_Row(text["field.cheque_number"], method.cheque_number, mono=True))
+    if method.cashing_date:
+        rows.append(_Row(text["field.cashing_date"], long_date(method.cashing_date)))
+    if method.received_by:
+        rows.append(_Row(text["field.received_by"], method.received_by))
+    if method.transaction_id:
+        rows.append(_Row(text["field.transaction"], method.transaction_id, mono=True))
+    return rows
+
+
+def _percent(rate: Decimal, locale: str) -> str:
+    return str(format_percent(rate / 100, locale=locale, decimal_quantization=False))
+
+
+def _items(doc: ReceiptDocument, text: Mapping[str, str]) -> dict[str, Any]:
+    locale = doc.babel_locale
+    rows = [
+        {
+            "description": item.description,
+            "quantity": str(format_decimal(item.quantity, locale=locale)),
+            "unit_price": item.unit_price.format(locale),
+            "vat_rate": _percent(item.vat_rate, locale),
+            "total": item.total_excl_vat.format(locale),
+        }
+        for item in doc.line_items
+    ]
+    breakdown = doc.vat_breakdown()
+    currency = doc.amount.currency
+    base = sum(line.base.amount_minor for line in breakdown)
+    vat = sum(line.vat.amount_minor for line in breakdown)
+
+    def fmt(minor: int) -> str:
+        return Money(amount_minor=minor, currency=currency).format(locale)
+
+    return {
+        "title": text["invoice_details"],
+        "columns": {
+            key: text[f"col.{key}"]
+            for key in ("description", "quantity", "unit_price", "vat_rate", "total")
+        },
+        "rows": rows,
+        "vat_columns": {key: text[f"vat.{key}"] for key in ("rate", "base", "amount", "total")},
+        "vat_lines": [
+            {
+                "rate": _percent(line.rate, locale),
+                "base": line.base.format(locale),
+                "amount": line.vat.format(locale),
+                "total": line.total.format(locale),
+            }
+            for line in breakdown
+        ],
+        "totals": [
+            _Row(text["total.excl"], fmt(base)),
+            _Row(text["total.vat"], fmt(vat)),
+            _Row(text["total.incl"], fmt(base + vat)),
+        ],
+    }
+
+
+def _short_link(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.netloc + parts.path.rstrip("/") + (f"?{parts.query}" if parts.query else "")
+
+
+def _qr_svg(url: str) -> Markup:
+    qr = segno.make(url, error="m")
+    # segno only emits path data (no text from the URL), so the markup is safe as is.
+    return Markup(qr.svg_inline(border=0, omitsize=True, dark="#111111"))  # noqa: S704
+
+
+# Logo text must be drawn with the shipped font, like the rest of the document, and not
+# with whatever font the rendering machine happens to have (often none, on Lambda).
+_LOGO_FONT_STYLE: Final = (
+    '<style>text, tspan, textPath { font-family: "Quittance Sans" !important; }</style>'
+)
+_SVG_OPENING_TAG = re.compile(r"<svg\b[^>]*?(?<!/)>", re.IGNORECASE)
+
+
+def _svg_data_uri(svg: str) -> str:
+    # A data: URI, not inline markup: the logo stays an image, parsed by weasyprint's
+    # SVG engine, and anything it references goes through the asset-only fetcher.
+    styled = _SVG_OPENING_TAG.sub(lambda match: match[0] + _LOGO_FONT_STYLE, svg, count=1)
+    return "data:image/svg+xml;base64," + base64.b64encode(styled.encode("utf-8")).decode("ascii")
