@@ -8,6 +8,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -33,7 +34,8 @@ def _quiet_libraries() -> None:
 
 @local_app.command("up")
 def local_up(
-    stage: str = typer.Option("prod", help="Template stage whose settings to run with."),
+    stage: Annotated[str, typer.Option(help="Template stage whose settings to run with.")] = "prod",
+    out: Annotated[Path | None, typer.Option(help="Where stack.json goes.")] = None,
 ) -> None:
     """Start the local stack and keep it running until Ctrl-C."""
     from quittance_ops.localstack.stack import LocalStack
@@ -41,7 +43,7 @@ def local_up(
     _quiet_libraries()
     console = Console()
     root = project_root()
-    stack = LocalStack(root, stage=stage)
+    stack = LocalStack(root, out_dir=out, stage=stage)
     info = stack.start()
     stopping = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stopping.set())

@@ -1,0 +1,3 @@
+from quittance_ops.cli import main
+
+main()

@@ -1,0 +1,105 @@
+"""The local embedded stack, started as a user starts it (`quittance local up`), in its own
+process, and talked to over HTTP on 127.0.0.1 only."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class RunningStack:
+    def __init__(self, info: dict[str, Any]) -> None:
+        self.info = info
+        self.api_url: str = info["api_url"]
+        self.endpoint: str = info["moto_endpoint"]
+        self.resources: dict[str, str] = info["resources"]
+
+    def client(self, service: str) -> Any:
+        return boto3.session.Session().client(
+            service,
+            region_name=self.info["region"],
+            endpoint_url=self.endpoint,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
+    def queue_depths(self) -> dict[str, int]:
+        sqs = self.client("sqs")
+        depths = {}
+        for logical, url in self.resources.items():
+            if "/queue/" not in url and not url.startswith("http"):
+                continue
+            if "Queue" not in logical and "DLQ" not in logical:
+                continue
+            attrs = sqs.get_queue_attributes(
+                QueueUrl=url,
+                AttributeNames=[
+                    "ApproximateNumberOfMessages",
+                    "ApproximateNumberOfMessagesNotVisible",
+                ],
+            )["Attributes"]
+            depths[logical] = int(attrs["ApproximateNumberOfMessages"]) + int(
+                attrs["ApproximateNumberOfMessagesNotVisible"]
+            )
+        return depths
+
+    def wait_drained(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        calm = 0
+        while time.monotonic() < deadline:
+            calm = calm + 1 if not any(self.queue_depths().values()) else 0
+            if calm >= 3:
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"queues not drained: {self.queue_depths()}")
+
+
+def start_stack(out: Path, stage: str = "prod") -> tuple[subprocess.Popen[bytes], RunningStack]:
+    out.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    log = (out / "stack.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "quittance_ops", "local", "up", "--stage", stage, "--out", str(out)],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    stack_json = out / "stack.json"
+    deadline = time.monotonic() + 90
+    while not stack_json.exists():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise AssertionError((out / "stack.log").read_text())
+        time.sleep(0.1)
+    return process, RunningStack(json.loads(stack_json.read_text()))
+
+
+def stop_stack(process: subprocess.Popen[bytes]) -> int:
+    process.send_signal(signal.SIGINT)
+    try:
+        return process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        raise
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    process, running = start_stack(tmp_path_factory.mktemp("local"))
+    try:
+        yield running
+    finally:
+        assert stop_stack(process) == 0, "Ctrl-C must stop the local stack cleanly"

@@ -1,0 +1,75 @@
+"""The local stack builds itself from template.yaml, for either stage, and says how to reach it."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+
+import pytest
+from quittance_ops.localstack.template import load_template
+
+from .conftest import ROOT, RunningStack, start_stack, stop_stack
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
+
+
+def test_every_template_resource_exists_in_the_local_stack(stack: RunningStack) -> None:
+    template = load_template(ROOT / "template.yaml")
+    conditional = {k for k, v in template["Resources"].items() if "Condition" in v}
+    assert set(stack.resources) == set(template["Resources"]) - conditional
+
+
+def test_stack_json_tells_how_to_sign_and_where_to_post(stack: RunningStack) -> None:
+    assert stack.api_url.startswith("http://127.0.0.1:")
+    assert stack.endpoint.startswith("http://127.0.0.1:")
+    assert stack.info["webhook_secrets"]["stripe"].startswith("whsec_")
+    assert stack.info["webhook_urls"]["stripe"] == f"{stack.api_url}/webhooks/stripe"
+    # What moto cannot enforce is said, not hidden.
+    assert "ArchiveBucketPolicy:TlsOnly" in stack.info["not_enforced_locally"]
+
+
+def test_every_route_and_queue_has_its_handler(stack: RunningStack) -> None:
+    functions = stack.info["functions"]
+    routes = {route for f in functions.values() for route in f["routes"]}
+    assert routes == {"POST /webhooks/{provider}", "GET /r/{token}", "GET /r/{token}/pdf"}
+    consumed = {arn.rsplit(":", 1)[1] for f in functions.values() for arn in f["queues"]}
+    main_queues = {
+        url.rsplit("/", 1)[1]
+        for logical, url in stack.resources.items()
+        if logical.endswith("Queue")
+    }
+    assert consumed == main_queues
+
+
+def test_prod_archive_is_compliance_locked_for_ten_years(stack: RunningStack) -> None:
+    lock = stack.client("s3").get_object_lock_configuration(
+        Bucket=stack.resources["ArchiveBucket"]
+    )["ObjectLockConfiguration"]
+    retention = lock["Rule"]["DefaultRetention"]
+    assert (retention["Mode"], retention["Days"]) == ("COMPLIANCE", 3650)
+
+
+def test_an_unknown_route_is_404_like_api_gateway(stack: RunningStack) -> None:
+    request = urllib.request.Request(f"{stack.api_url}/nowhere", method="GET")
+    try:
+        urllib.request.urlopen(request, timeout=10)
+    except urllib.error.HTTPError as error:
+        assert error.code == 404
+        assert json.loads(error.read()) == {"message": "Not Found"}
+    else:
+        pytest.fail("an unknown route answered")
+
+
+def test_the_dev_stage_gets_a_governance_one_day_archive(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    process, dev = start_stack(tmp_path_factory.mktemp("dev"), stage="dev")
+    try:
+        lock = dev.client("s3").get_object_lock_configuration(
+            Bucket=dev.resources["ArchiveBucket"]
+        )["ObjectLockConfiguration"]
+        retention = lock["Rule"]["DefaultRetention"]
+        assert (retention["Mode"], retention["Days"]) == ("GOVERNANCE", 1)
+    finally:
+        assert stop_stack(process) == 0
