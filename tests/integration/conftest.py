@@ -1,0 +1,122 @@
+"""Handlers against in-process moto, with every resource created from template.yaml by the
+same provisioner the local stack uses."""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+from quittance.settings import load
+from quittance_ops.localstack.provision import Provisioned, Provisioner
+from quittance_ops.localstack.runtime import LocalFunction
+from quittance_ops.localstack.stack import LAYER_PATH_VARIABLES
+from quittance_ops.localstack.template import load_template
+
+ROOT = Path(__file__).resolve().parents[2]
+REGION = "eu-west-3"
+ACCOUNT = "123456789012"
+
+
+@dataclass
+class MotoStack:
+    provisioned: Provisioned
+    functions: dict[str, LocalFunction]
+
+    def resource(self, logical: str, attribute: str = "Ref") -> Any:
+        return self.provisioned.attributes[logical][attribute]
+
+    def client(self, service: str) -> Any:
+        return boto3.client(service, region_name=REGION)
+
+    def queue_messages(self, logical: str) -> list[dict[str, Any]]:
+        return (
+            self.client("sqs")
+            .receive_message(
+                QueueUrl=self.resource(logical), MaxNumberOfMessages=10, VisibilityTimeout=0
+            )
+            .get("Messages", [])
+        )
+
+
+@pytest.fixture
+def moto_stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[MotoStack]:
+    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("AWS_REGION", REGION)
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+    with mock_aws():
+        provisioned = Provisioner(
+            load_template(ROOT / "template.yaml"),
+            {"Stage": "prod", "PublicBaseUrl": "https://pay.example.com"},
+            lambda service: boto3.client(service, region_name=REGION),
+            stack_name="it",
+            region=REGION,
+            account=ACCOUNT,
+        ).provision()
+        for spec in provisioned.functions.values():
+            for name, value in spec.environment.items():
+                if name not in LAYER_PATH_VARIABLES:
+                    monkeypatch.setenv(name, value)
+        load.cache_clear()
+        functions = {
+            logical: LocalFunction(spec, ROOT, REGION, ACCOUNT)
+            for logical, spec in provisioned.functions.items()
+        }
+        yield MotoStack(provisioned, functions)
+        load.cache_clear()
+
+
+def http_event(
+    method: str,
+    path: str,
+    route: str,
+    path_parameters: dict[str, str],
+    body: bytes = b"",
+    headers: dict[str, str] | None = None,
+    base64_body: bool = False,
+) -> dict[str, Any]:
+    """An API Gateway HTTP API (payload 2.0) event, as AWS sends it."""
+    return {
+        "version": "2.0",
+        "routeKey": f"{method} {route}",
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {k.lower(): v for k, v in (headers or {}).items()},
+        "requestContext": {
+            "accountId": ACCOUNT,
+            "apiId": "api",
+            "domainName": "api.example.com",
+            "domainPrefix": "api",
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "192.0.2.1",
+                "userAgent": "test",
+            },
+            "requestId": str(uuid.uuid4()),
+            "routeKey": f"{method} {route}",
+            "stage": "$default",
+            "time": "23/Nov/2026:10:00:00 +0000",
+            "timeEpoch": 1795428000000,
+        },
+        "pathParameters": path_parameters,
+        "body": base64.b64encode(body).decode() if base64_body else body.decode(),
+        "isBase64Encoded": base64_body,
+    }
+
+
+def answer(result: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    return int(result["statusCode"]), json.loads(result["body"] or "{}")
