@@ -27,7 +27,7 @@ REGION = "eu-west-3"
 STACK_NAME = "quittance-local"
 # Paths that describe Lambda's /opt layout for the weasyprint layer; on this machine the
 # same libraries come from the system, so these are not applied to the local process.
-LAYER_PATH_VARIABLES = frozenset({"LD_LIBRARY_PATH", "FONTCONFIG_PATH", "XDG_DATA_DIRS"})
+LAYER_PATH_VARIABLES = frozenset({"LD_LIBRARY_PATH", "FONTCONFIG_PATH"})
 
 
 class EnvironmentConflict(RuntimeError):
