@@ -79,6 +79,7 @@ def deps() -> Deps:
             minimum_days=s.retention_days,
             legal_years=s.legal_retention_years,
             fiscal_year_end_month=s.fiscal_year_end_month,
+            fiscal_timezone=s.fiscal_timezone,
         ),
         seller=Seller(
             name=s.seller_name,

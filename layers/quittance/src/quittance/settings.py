@@ -47,6 +47,7 @@ class ArchivePolicy(_Base):
     retention_days: int = Field(alias="ARCHIVE_RETENTION_DAYS", ge=1)
     legal_retention_years: int = Field(default=10, alias="ARCHIVE_LEGAL_RETENTION_YEARS", ge=0)
     fiscal_year_end_month: int = Field(default=12, alias="FISCAL_YEAR_END_MONTH", ge=1, le=12)
+    fiscal_timezone: str = Field(default="Europe/Paris", alias="FISCAL_TIMEZONE")
 
 
 class SellerSettings(_Base):

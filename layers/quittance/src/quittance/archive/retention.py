@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from quittance.settings import RetentionMode
 
@@ -17,6 +18,7 @@ class RetentionPolicy:
     minimum_days: int
     legal_years: int
     fiscal_year_end_month: int = 12
+    fiscal_timezone: str = "Europe/Paris"
 
 
 @dataclass(frozen=True)
@@ -25,9 +27,13 @@ class Lock:
     retain_until: datetime
 
 
-def fiscal_year_end(at: datetime, end_month: int) -> datetime:
-    """First instant after the fiscal year that contains ``at`` (UTC)."""
-    at = at.astimezone(UTC)
+def fiscal_year_end(at: datetime, end_month: int, timezone: str = "Europe/Paris") -> datetime:
+    """Midnight UTC after the fiscal year that contains ``at``.
+
+    The year is read on the company's own calendar (00:30 on 1 January in Paris belongs to
+    the new year); the boundary is given at UTC midnight, an hour or two after local midnight,
+    which only ever keeps a receipt slightly longer."""
+    at = at.astimezone(ZoneInfo(timezone))
     year = at.year if at.month <= end_month else at.year + 1
     if end_month == 12:
         return datetime(year + 1, 1, 1, tzinfo=UTC)
@@ -38,7 +44,7 @@ def lock_for(paid_at: datetime, policy: RetentionPolicy, now: datetime) -> Lock:
     floor = now + timedelta(days=policy.minimum_days)
     if policy.legal_years == 0:
         return Lock(policy.mode, floor)
-    end = fiscal_year_end(paid_at, policy.fiscal_year_end_month)
+    end = fiscal_year_end(paid_at, policy.fiscal_year_end_month, policy.fiscal_timezone)
     legal = end.replace(year=end.year + policy.legal_years)
     return Lock(policy.mode, max(legal, floor))
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from babel.numbers import get_currency_precision, list_currencies
 from pydantic import ValidationError
 
 from quittance.errors import (
@@ -31,6 +32,8 @@ from quittance.models.money import Money
 from quittance.providers.base import ParsedDelivery, WebhookRequest
 
 TOLERANCE_SECONDS = 300
+
+_KNOWN = frozenset(list_currencies())
 
 _HANDLED = {"payment_intent.succeeded": EventType.PAYMENT_SUCCEEDED}
 
@@ -52,7 +55,7 @@ class StripeAdapter:
         candidates: list[str] = []
         for part in header.split(","):
             key, _, value = part.strip().partition("=")
-            if key == "t" and value.isdigit():
+            if key == "t" and value.isascii() and value.isdigit():
                 timestamp = int(value)
             elif key == "v1" and value:
                 candidates.append(value)
@@ -78,8 +81,8 @@ class StripeAdapter:
     def parse(self, request: WebhookRequest) -> ParsedDelivery:
         try:
             payload = json.loads(request.body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise PayloadInvalid(f"body is not JSON: {exc}") from None
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+            raise PayloadInvalid(f"body is not JSON: {type(exc).__name__}") from None
         if not isinstance(payload, dict):
             raise PayloadInvalid("body must be a JSON object")
         event_id, event_type = payload.get("id"), payload.get("type")
@@ -92,39 +95,141 @@ class StripeAdapter:
         kind = _HANDLED.get(event_type)
         if kind is None:
             return ParsedDelivery(delivery_id=event_id, ignored=(event_type,))
-        obj = (payload.get("data") or {}).get("object")
-        if not isinstance(obj, dict):
+        intent = _obj(_obj(payload.get("data"), "data").get("object"), "data.object")
+        if not intent:
             raise PayloadInvalid("data.object is missing", [{"loc": ["data", "object"]}])
         try:
-            event = _payment_intent_event(event_id, kind, payload, obj)
+            event = _payment_intent_event(event_id, kind, payload, intent)
         except ValidationError as exc:
             errors: list[dict[str, object]] = [
                 {"loc": list(err["loc"]), "msg": err["msg"], "type": err["type"]}
                 for err in exc.errors(include_url=False, include_input=False)
             ]
             raise PayloadInvalid("payment_intent does not map to a payment event", errors) from None
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
             raise PayloadInvalid(f"payment_intent is malformed: {exc}") from None
         return ParsedDelivery(delivery_id=event_id, events=(event,))
+
+
+def _obj(value: Any, field: str = "object") -> dict[str, Any]:
+    """A JSON object, an empty one when the field is absent; any other JSON type is refused."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _refuse(field, "must be a JSON object")
+    return value
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+# Stripe's own minor-unit exponents (https://docs.stripe.com/currencies#zero-decimal): they
+# differ from ISO 4217 for a few currencies (ISK is stated with two decimals, for example).
+_STRIPE_ZERO_DECIMAL = frozenset(
+    [
+        "BIF",
+        "CLP",
+        "DJF",
+        "GNF",
+        "JPY",
+        "KMF",
+        "KRW",
+        "MGA",
+        "PYG",
+        "RWF",
+        "UGX",
+        "VND",
+        "VUV",
+        "XAF",
+        "XOF",
+        "XPF",
+    ]
+)
+_STRIPE_THREE_DECIMAL = frozenset(["BHD", "JOD", "KWD", "OMR", "TND"])
+
+
+def _refuse(field: str, message: str) -> PayloadInvalid:
+    return PayloadInvalid(f"payment_intent.{field}: {message}", [{"loc": [field], "msg": message}])
+
+
+def _money(amount: Any, currency: Any) -> Money:
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        raise _refuse("amount", "must be an integer number of minor units")
+    if not isinstance(currency, str):
+        raise _refuse("currency", "must be an ISO 4217 code")
+    code = currency.upper()
+    stripe_exponent = (
+        0 if code in _STRIPE_ZERO_DECIMAL else 3 if code in _STRIPE_THREE_DECIMAL else 2
+    )
+    ours = get_currency_precision(code) if code in _KNOWN else stripe_exponent
+    shift = ours - stripe_exponent
+    if shift < 0:
+        whole, remainder = divmod(amount, 10**-shift)
+        if remainder:
+            raise _refuse("amount", f"{amount} is not a whole amount of {code}")
+        amount = whole
+    else:
+        amount *= 10**shift
+    return Money(amount_minor=amount, currency=code)
+
+
+_METHOD_KINDS = {
+    "card": MethodKind.CARD,
+    "card_present": MethodKind.CARD,
+    "sepa_debit": MethodKind.SEPA_DEBIT,
+    "customer_balance": MethodKind.SEPA_TRANSFER,
+}
+
+
+def _method(intent: dict[str, Any], charge: dict[str, Any]) -> PaymentMethod:
+    details = _obj(charge.get("payment_method_details"), "payment_method_details")
+    method_type = _str(details.get("type"))
+    if method_type is None:
+        # An unexpanded latest_charge (the usual webhook shape) tells only the types offered.
+        types = intent.get("payment_method_types")
+        if isinstance(types, list) and len(types) == 1:
+            method_type = _str(types[0])
+    kind = _METHOD_KINDS.get(method_type or "", MethodKind.OTHER)
+    card = _obj(details.get("card"), "payment_method_details.card")
+    wallet = _obj(card.get("wallet"), "payment_method_details.card.wallet")
+    if kind is MethodKind.CARD and _str(wallet.get("type")):
+        kind = MethodKind.WALLET
+    sepa = _obj(details.get("sepa_debit"), "payment_method_details.sepa_debit")
+    return PaymentMethod(
+        kind=kind,
+        transaction_id=_str(charge.get("id")) or _str(intent.get("latest_charge")) or intent["id"],
+        card_brand=_str(card.get("brand")),
+        card_last4=_str(card.get("last4")),
+        wallet_provider=_str(wallet.get("type")),
+        mandate_reference=_str(sepa.get("mandate")),
+    )
 
 
 def _latest_charge(intent: dict[str, Any]) -> dict[str, Any]:
     latest = intent.get("latest_charge")
     if isinstance(latest, dict):
         return latest
-    charges = (intent.get("charges") or {}).get("data") or []
-    return charges[0] if charges and isinstance(charges[0], dict) else {}
+    charges = _obj(intent.get("charges"), "charges").get("data")
+    if isinstance(charges, list) and charges:
+        return _obj(charges[0], "charges.data[0]")
+    return {}
+
+
+def _timestamp(value: Any) -> datetime:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**34:
+        raise ValueError("created must be a Unix timestamp in seconds")
+    return datetime.fromtimestamp(value, UTC)
 
 
 def _payment_intent_event(
     event_id: str, kind: EventType, payload: dict[str, Any], intent: dict[str, Any]
 ) -> PaymentEvent:
-    metadata = intent.get("metadata") or {}
+    metadata = _obj(intent.get("metadata"), "metadata")
     charge = _latest_charge(intent)
-    card = (charge.get("payment_method_details") or {}).get("card") or {}
-    billing = charge.get("billing_details") or {}
+    billing = _obj(charge.get("billing_details"), "billing_details")
     amount = intent.get("amount_received") or intent.get("amount")
-    customer_ref = intent.get("customer") or metadata.get("customer_reference")
+    customer_ref = _str(intent.get("customer")) or _str(metadata.get("customer_reference"))
     if not customer_ref:
         raise ValueError("payment_intent has no customer nor metadata.customer_reference")
     return PaymentEvent.model_validate(
@@ -132,23 +237,18 @@ def _payment_intent_event(
             "event_id": event_id,
             "provider": "stripe",
             "type": kind,
-            "occurred_at": datetime.fromtimestamp(int(payload["created"]), UTC),
+            "occurred_at": _timestamp(payload.get("created")),
             "payment_id": intent["id"],
-            "invoice_number": metadata.get("invoice_number"),
-            "amount": Money(amount_minor=amount, currency=intent["currency"]),
-            "method": PaymentMethod(
-                kind=MethodKind.CARD if card or charge == {} else MethodKind.OTHER,
-                transaction_id=charge.get("id") or intent["id"],
-                card_brand=card.get("brand"),
-                card_last4=card.get("last4"),
-            ),
+            "invoice_number": _str(metadata.get("invoice_number")),
+            "amount": _money(amount, intent.get("currency")),
+            "method": _method(intent, charge),
             "customer": CustomerDetails(
                 reference=customer_ref,
-                name=billing.get("name") or metadata.get("customer_name"),
-                email=intent.get("receipt_email") or billing.get("email"),
-                phone=billing.get("phone"),
-                locale=metadata.get("locale"),
+                name=_str(billing.get("name")) or _str(metadata.get("customer_name")),
+                email=_str(intent.get("receipt_email")) or _str(billing.get("email")),
+                phone=_str(billing.get("phone")),
+                locale=_str(metadata.get("locale")),
             ),
-            "livemode": bool(payload.get("livemode", False)),
+            "livemode": payload.get("livemode") is True,
         }
     )
