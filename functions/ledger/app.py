@@ -11,8 +11,10 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
-    EventType,
     process_partial_response,
+)
+from aws_lambda_powertools.utilities.batch import (
+    EventType as BatchEventType,
 )
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
@@ -24,7 +26,8 @@ from quittance.aws.customers_table import CustomersTable
 from quittance.aws.idempotency import persistence_layer
 from quittance.aws.ledger_table import LedgerTable
 from quittance.aws.queue import SqsQueue
-from quittance.ledger.service import record_payment
+from quittance.ledger.service import note_event, record_payment
+from quittance.models.events import EventType
 from quittance.models.messages import PaymentEventMessage, ReceiptJob
 from quittance.observability import instruments
 from quittance.settings import LedgerSettings, load
@@ -36,7 +39,7 @@ class PaymentEventRecord(SqsRecordModel):
     body: Json[PaymentEventMessage]
 
 
-processor = BatchProcessor(event_type=EventType.SQS, model=PaymentEventRecord)
+processor = BatchProcessor(event_type=BatchEventType.SQS, model=PaymentEventRecord)
 idempotency = IdempotencyConfig(event_key_jmespath="[event.provider, event.event_id]")
 
 
@@ -77,6 +80,12 @@ def apply_once() -> Callable[..., dict[str, Any]]:
 
 def _apply(*, message: PaymentEventMessage) -> dict[str, Any]:
     d = deps()
+    if message.event.type is not EventType.PAYMENT_SUCCEEDED:
+        # Failures, refunds and disputes are kept in the invoice history; settling them is
+        # the ledger state machine's job (issue 4), so they change no state yet.
+        number = note_event(message.event, history=d.ledger, now=datetime.now(UTC))
+        logger.info("event kept in history", extra={"event_type": message.event.type.value})
+        return {"invoice_number": number, "applied": False}
     outcome = record_payment(
         message.event,
         store=d.ledger,

@@ -21,7 +21,8 @@ from quittance.errors import NotFound
 from rich.console import Console
 from rich.table import Table
 
-from quittance_ops.gateways import Delivery, stripe_payment_intent_succeeded
+from quittance_ops.deliveries import Delivery
+from quittance_ops.deliveries.stripe import stripe_payment_intent_succeeded
 from quittance_ops.localstack.stack import LocalStack
 from quittance_ops.outbox import sent_emails
 

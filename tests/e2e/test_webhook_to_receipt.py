@@ -22,7 +22,8 @@ import pytest
 from botocore.exceptions import ClientError
 from pypdf import PdfReader
 from quittance.aws.ledger_table import LedgerTable
-from quittance_ops.gateways import Delivery, stripe_payment_intent_succeeded
+from quittance_ops.deliveries import Delivery
+from quittance_ops.deliveries.stripe import stripe_payment_intent_succeeded
 from quittance_ops.outbox import SentEmail, sent_emails
 
 from .conftest import RunningStack

@@ -12,7 +12,8 @@ from quittance.intake import IntakeResult, accept_delivery
 from quittance.models.messages import PaymentEventMessage
 from quittance.providers import stripe
 from quittance.providers.base import WebhookRequest
-from quittance_ops.gateways import Delivery, stripe_payment_intent_succeeded
+from quittance_ops.deliveries import Delivery
+from quittance_ops.deliveries.stripe import stripe_payment_intent_succeeded
 
 from tests.unit.fakes import FakeSecrets, RecordingPublisher
 

@@ -25,7 +25,8 @@ from quittance.models.events import EventType, MethodKind
 from quittance.providers import stripe as stripe_module
 from quittance.providers.base import ParsedDelivery, WebhookRequest
 from quittance.providers.stripe import StripeAdapter
-from quittance_ops.gateways import Delivery, stripe_payment_intent_succeeded
+from quittance_ops.deliveries import Delivery
+from quittance_ops.deliveries.stripe import stripe_payment_intent_succeeded
 
 SECRET = "whsec_test_5f1a9c0e3b7d4a2e8c6b1f0d9e7a3c5b"
 OLD_SECRET = "whsec_test_rolled_out_0123456789abcdef"

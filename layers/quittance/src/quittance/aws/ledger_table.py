@@ -199,6 +199,25 @@ class LedgerTable:
                 raise WriteConflict(error_code(exc)) from None
             raise
 
+    def record_event(self, invoice_number: str, event: PaymentEvent, now: datetime) -> None:
+        self._client.put_item(
+            TableName=self.name,
+            Item=to_item(
+                {
+                    "pk": invoice_pk(invoice_number),
+                    "sk": f"EVT#{event.occurred_at.isoformat()}#{event.event_id}",
+                    "type": "event",
+                    "event_type": event.type.value,
+                    "provider": event.provider,
+                    "event_id": event.event_id,
+                    "payment_id": event.payment_id,
+                    "amount": event.amount.model_dump(mode="json"),
+                    "applied": False,
+                    "recorded_at": now.isoformat(),
+                }
+            ),
+        )
+
     def record_archive(self, invoice_number: str, number: str, archive: dict[str, Any]) -> None:
         """Attach the archived object to its receipt, once."""
         try:

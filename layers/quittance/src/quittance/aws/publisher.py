@@ -5,6 +5,7 @@ so an event that could not be queued leaves nothing behind and its redelivery is
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from aws_lambda_powertools.utilities.idempotency import (
@@ -31,6 +32,7 @@ class DedupedPublisher:
         self, queue: SqsQueue, persistence: DynamoDBPersistenceLayer, window_seconds: int
     ) -> None:
         self._queue = queue
+        self._in_progress_backoff = (0.02, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6)
         self.config = IdempotencyConfig(
             event_key_jmespath="[event.provider, event.event_id]",
             raise_on_no_idempotency_key=True,
@@ -50,10 +52,15 @@ class DedupedPublisher:
         return {"message_id": message_id, "duplicate": False}
 
     def publish_once(self, message: PaymentEventMessage) -> bool:
-        try:
-            result = self._send_once(message=message)
-        except IdempotencyAlreadyInProgressError:
-            raise DeliveryInProgress(
-                f"event {message.event.event_id} is being queued by another delivery; retry"
-            ) from None
-        return not bool(result.get("duplicate"))
+        # A concurrent delivery of the same event is being queued: wait for its outcome. If it
+        # succeeds this one is a duplicate; if it fails its record is gone and this one sends.
+        for delay in self._in_progress_backoff:
+            try:
+                result = self._send_once(message=message)
+            except IdempotencyAlreadyInProgressError:
+                time.sleep(delay)
+                continue
+            return not bool(result.get("duplicate"))
+        raise DeliveryInProgress(
+            f"event {message.event.event_id} is still being queued by another delivery; retry"
+        )

@@ -54,6 +54,11 @@ class LedgerStore(Protocol):
         """One transaction; raises WriteConflict or PaymentAlreadyRecorded."""
 
 
+class EventHistory(Protocol):
+    def record_event(self, invoice_number: str, event: PaymentEvent, now: datetime) -> None:
+        """Append to the invoice's history; no state changes."""
+
+
 class CustomerProfiles(Protocol):
     def remember(self, customer_id: str, details: CustomerDetails, now: datetime) -> None: ...
 
@@ -149,3 +154,11 @@ def _already_recorded(store: LedgerStore, number: str, payment: Payment) -> Ledg
     if receipt is None or invoice is None:
         raise WriteConflict(f"payment {payment.payment_id} recorded without its receipt")
     return LedgerOutcome(receipt=receipt, invoice=invoice, duplicate=True)
+
+
+def note_event(event: PaymentEvent, *, history: EventHistory, now: datetime) -> str:
+    """Keep an event the ledger does not settle (yet) in its invoice's history, so that
+    nothing a gateway told us is lost. Returns the invoice number it was filed under."""
+    number = invoice_number_for(event)
+    history.record_event(number, event, now)
+    return number

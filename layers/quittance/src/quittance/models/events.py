@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from quittance.models.money import Money
 
@@ -57,6 +57,48 @@ class PaymentMethod(BaseModel):
     wallet_provider: str | None = None
 
 
+class FailureCategory(StrEnum):
+    """Why a payment failed, in words a customer understands (the provider's code is kept)."""
+
+    INSUFFICIENT_FUNDS = "insufficient_funds"
+    EXPIRED_CARD = "expired_card"
+    SUSPECTED_FRAUD = "suspected_fraud"
+    AUTHENTICATION_REQUIRED = "authentication_required"
+    DECLINED = "declined"
+    TECHNICAL = "technical"
+
+
+class Failure(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    category: FailureCategory
+    provider_code: str | None = Field(default=None, max_length=128)
+    message: str | None = Field(default=None, max_length=500)
+
+
+class Refund(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    refund_id: str = Field(min_length=1, max_length=255)
+    amount: Money
+    reason: str | None = Field(default=None, max_length=200)
+
+
+class DisputeOutcome(StrEnum):
+    WON = "won"
+    LOST = "lost"
+
+
+class Dispute(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    dispute_id: str = Field(min_length=1, max_length=255)
+    amount: Money
+    reason: str | None = Field(default=None, max_length=200)
+    outcome: DisputeOutcome | None = None
+    """Set when the dispute is closed."""
+
+
 class CustomerDetails(BaseModel):
     """What the event tells about the payer; personal data, kept only where needed."""
 
@@ -83,9 +125,24 @@ class PaymentEvent(BaseModel):
     amount: Money
     method: PaymentMethod
     customer: CustomerDetails
-    failure_reason: str | None = None
-    refund_id: str | None = None
+    failure: Failure | None = None
+    refund: Refund | None = None
+    dispute: Dispute | None = None
     livemode: bool = True
+
+    @model_validator(mode="after")
+    def _details_match_type(self) -> PaymentEvent:
+        required = {
+            EventType.PAYMENT_FAILED: ("failure", self.failure),
+            EventType.REFUND_ISSUED: ("refund", self.refund),
+            EventType.DISPUTE_OPENED: ("dispute", self.dispute),
+            EventType.DISPUTE_CLOSED: ("dispute", self.dispute),
+        }.get(self.type)
+        if required is not None and required[1] is None:
+            raise ValueError(f"a {self.type.value} event needs its {required[0]} details")
+        if self.type is EventType.DISPUTE_CLOSED and self.dispute and not self.dispute.outcome:
+            raise ValueError("a closed dispute needs its outcome")
+        return self
 
     @property
     def dedupe_key(self) -> str:

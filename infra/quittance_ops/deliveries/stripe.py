@@ -1,22 +1,15 @@
-"""Real-format gateway deliveries, signed with each provider's exact scheme: what the demo
-sends and what the tests replay. Payload shapes follow the providers' published docs."""
+"""Stripe deliveries in the real format (https://docs.stripe.com/api/events), signed with
+Stripe's exact scheme."""
 
 from __future__ import annotations
 
 import json
 import time
 import uuid
-from dataclasses import dataclass
 
 from quittance.providers import stripe
 
-
-@dataclass(frozen=True)
-class Delivery:
-    provider: str
-    body: bytes
-    headers: dict[str, str]
-    event_id: str
+from quittance_ops.deliveries import Delivery
 
 
 def stripe_payment_intent_succeeded(
