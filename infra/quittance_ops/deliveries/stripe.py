@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from typing import Any
 
 from quittance.providers import stripe
 
@@ -85,14 +86,148 @@ def stripe_payment_intent_succeeded(
             }
         },
     }
+    return _signed(secret, event, now)
+
+
+def _signed(secret: str, event: dict[str, Any], timestamp: int) -> Delivery:
     body = json.dumps(event, separators=(",", ":")).encode()
     return Delivery(
         provider="stripe",
         body=body,
         headers={
             "Content-Type": "application/json; charset=utf-8",
-            "Stripe-Signature": stripe.sign(body, secret, now),
+            "Stripe-Signature": stripe.sign(body, secret, timestamp),
             "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
         },
-        event_id=event_id,
+        event_id=str(event["id"]),
     )
+
+
+def _event(event_type: str, obj: dict[str, Any], now: int, event_id: str | None) -> dict[str, Any]:
+    return {
+        "id": event_id or f"evt_{uuid.uuid4().hex[:24]}",
+        "object": "event",
+        "api_version": "2024-06-20",
+        "created": now,
+        "livemode": False,
+        "pending_webhooks": 1,
+        "request": {"id": f"req_{uuid.uuid4().hex[:14]}", "idempotency_key": str(uuid.uuid4())},
+        "type": event_type,
+        "data": {"object": obj},
+    }
+
+
+def stripe_payment_failed(
+    *,
+    secret: str,
+    invoice_number: str,
+    amount_minor: int,
+    decline_code: str = "insufficient_funds",
+    currency: str = "eur",
+    customer: str = "cus_NffrFeUfNV2Hib",
+    payment_id: str | None = None,
+    timestamp: int | None = None,
+    event_id: str | None = None,
+) -> Delivery:
+    """``payment_intent.payment_failed``: the failed attempt is in ``last_payment_error``."""
+    now = int(time.time()) if timestamp is None else timestamp
+    intent = {
+        "id": payment_id or f"pi_{uuid.uuid4().hex[:24]}",
+        "object": "payment_intent",
+        "amount": amount_minor,
+        "amount_received": 0,
+        "currency": currency,
+        "customer": customer,
+        "metadata": {"invoice_number": invoice_number},
+        "status": "requires_payment_method",
+        "latest_charge": f"ch_{uuid.uuid4().hex[:24]}",
+        "payment_method_types": ["card"],
+        "last_payment_error": {
+            "type": "card_error",
+            "code": "card_declined",
+            "decline_code": decline_code,
+            "message": "Your card has insufficient funds.",
+            "charge": f"ch_{uuid.uuid4().hex[:24]}",
+            "payment_method": {
+                "id": f"pm_{uuid.uuid4().hex[:24]}",
+                "object": "payment_method",
+                "type": "card",
+                "card": {"brand": "mastercard", "last4": "0341", "exp_month": 1, "exp_year": 2027},
+            },
+        },
+    }
+    return _signed(secret, _event("payment_intent.payment_failed", intent, now, event_id), now)
+
+
+def stripe_charge_refunded(
+    *,
+    secret: str,
+    payment_id: str,
+    charged_minor: int,
+    refunded_minor: int,
+    invoice_number: str | None = None,
+    currency: str = "eur",
+    with_refund_list: bool = True,
+    timestamp: int | None = None,
+    event_id: str | None = None,
+) -> Delivery:
+    """``charge.refunded``; older API versions embed the refund list, newer ones do not."""
+    now = int(time.time()) if timestamp is None else timestamp
+    charge_id = f"ch_{uuid.uuid4().hex[:24]}"
+    charge: dict[str, Any] = {
+        "id": charge_id,
+        "object": "charge",
+        "amount": charged_minor,
+        "amount_refunded": refunded_minor,
+        "currency": currency,
+        "customer": "cus_NffrFeUfNV2Hib",
+        "payment_intent": payment_id,
+        "metadata": {"invoice_number": invoice_number} if invoice_number else {},
+        "refunded": refunded_minor == charged_minor,
+        "payment_method_details": {"type": "card", "card": {"brand": "visa", "last4": "4242"}},
+    }
+    if with_refund_list:
+        charge["refunds"] = {
+            "object": "list",
+            "data": [
+                {
+                    "id": f"re_{uuid.uuid4().hex[:24]}",
+                    "object": "refund",
+                    "amount": refunded_minor,
+                    "currency": currency,
+                    "charge": charge_id,
+                    "reason": "requested_by_customer",
+                    "status": "succeeded",
+                }
+            ],
+        }
+    return _signed(secret, _event("charge.refunded", charge, now, event_id), now)
+
+
+def stripe_dispute(
+    *,
+    secret: str,
+    payment_id: str,
+    amount_minor: int,
+    closed_status: str | None = None,
+    currency: str = "eur",
+    reason: str = "fraudulent",
+    timestamp: int | None = None,
+    event_id: str | None = None,
+) -> Delivery:
+    """``charge.dispute.created``, or ``charge.dispute.closed`` when ``closed_status`` is set
+    (``won``, ``lost`` or ``warning_closed``)."""
+    now = int(time.time()) if timestamp is None else timestamp
+    dispute = {
+        "id": f"dp_{uuid.uuid4().hex[:24]}",
+        "object": "dispute",
+        "amount": amount_minor,
+        "currency": currency,
+        "charge": f"ch_{uuid.uuid4().hex[:24]}",
+        "payment_intent": payment_id,
+        "reason": reason,
+        "status": closed_status or "needs_response",
+        "metadata": {},
+    }
+    event_type = "charge.dispute.closed" if closed_status else "charge.dispute.created"
+    return _signed(secret, _event(event_type, dispute, now, event_id), now)

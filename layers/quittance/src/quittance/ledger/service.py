@@ -90,6 +90,8 @@ def record_payment(
     now: datetime,
 ) -> LedgerOutcome:
     number = invoice_number_for(event)
+    if event.customer is None:  # the event model refuses this for a successful payment
+        raise ValueError(f"payment {event.payment_id} names no customer")
     customer_id = pseudonymous_customer_id(event.provider, event.customer.reference)
     profiles.remember(customer_id, event.customer, now)
     for _ in range(MAX_ATTEMPTS):

@@ -124,7 +124,8 @@ class PaymentEvent(BaseModel):
     invoice_number: str | None = Field(default=None, max_length=64)
     amount: Money
     method: PaymentMethod
-    customer: CustomerDetails
+    customer: CustomerDetails | None = None
+    """Who paid; required for a successful payment, often unknown on refunds and disputes."""
     failure: Failure | None = None
     refund: Refund | None = None
     dispute: Dispute | None = None
@@ -138,6 +139,8 @@ class PaymentEvent(BaseModel):
             EventType.DISPUTE_OPENED: ("dispute", self.dispute),
             EventType.DISPUTE_CLOSED: ("dispute", self.dispute),
         }.get(self.type)
+        if self.type is EventType.PAYMENT_SUCCEEDED and self.customer is None:
+            raise ValueError("a payment.succeeded event needs its customer")
         if required is not None and required[1] is None:
             raise ValueError(f"a {self.type.value} event needs its {required[0]} details")
         if self.type is EventType.DISPUTE_CLOSED and self.dispute and not self.dispute.outcome:

@@ -23,10 +23,15 @@ from quittance.errors import (
 )
 from quittance.models.events import (
     CustomerDetails,
+    Dispute,
+    DisputeOutcome,
     EventType,
+    Failure,
+    FailureCategory,
     MethodKind,
     PaymentEvent,
     PaymentMethod,
+    Refund,
 )
 from quittance.models.money import Money
 from quittance.providers.base import ParsedDelivery, WebhookRequest
@@ -35,7 +40,33 @@ TOLERANCE_SECONDS = 300
 
 _KNOWN = frozenset(list_currencies())
 
-_HANDLED = {"payment_intent.succeeded": EventType.PAYMENT_SUCCEEDED}
+_HANDLED = {
+    "payment_intent.succeeded": EventType.PAYMENT_SUCCEEDED,
+    "payment_intent.payment_failed": EventType.PAYMENT_FAILED,
+    "charge.refunded": EventType.REFUND_ISSUED,
+    "charge.dispute.created": EventType.DISPUTE_OPENED,
+    "charge.dispute.closed": EventType.DISPUTE_CLOSED,
+}
+
+# https://docs.stripe.com/declines/codes: the decline code when there is one, else the error code.
+_FAILURES = {
+    "insufficient_funds": FailureCategory.INSUFFICIENT_FUNDS,
+    "card_velocity_exceeded": FailureCategory.INSUFFICIENT_FUNDS,
+    "withdrawal_count_limit_exceeded": FailureCategory.INSUFFICIENT_FUNDS,
+    "expired_card": FailureCategory.EXPIRED_CARD,
+    "fraudulent": FailureCategory.SUSPECTED_FRAUD,
+    "stolen_card": FailureCategory.SUSPECTED_FRAUD,
+    "lost_card": FailureCategory.SUSPECTED_FRAUD,
+    "pickup_card": FailureCategory.SUSPECTED_FRAUD,
+    "merchant_blacklist": FailureCategory.SUSPECTED_FRAUD,
+    "security_violation": FailureCategory.SUSPECTED_FRAUD,
+    "authentication_required": FailureCategory.AUTHENTICATION_REQUIRED,
+    "payment_intent_authentication_failure": FailureCategory.AUTHENTICATION_REQUIRED,
+    "processing_error": FailureCategory.TECHNICAL,
+    "issuer_not_available": FailureCategory.TECHNICAL,
+    "try_again_later": FailureCategory.TECHNICAL,
+    "reenter_transaction": FailureCategory.TECHNICAL,
+}
 
 
 def sign(body: bytes, secret: str, timestamp: int) -> str:
@@ -95,19 +126,26 @@ class StripeAdapter:
         kind = _HANDLED.get(event_type)
         if kind is None:
             return ParsedDelivery(delivery_id=event_id, ignored=(event_type,))
-        intent = _obj(_obj(payload.get("data"), "data").get("object"), "data.object")
-        if not intent:
+        obj = _obj(_obj(payload.get("data"), "data").get("object"), "data.object")
+        if not obj:
             raise PayloadInvalid("data.object is missing", [{"loc": ["data", "object"]}])
+        mapper = {
+            EventType.PAYMENT_SUCCEEDED: _payment_intent_event,
+            EventType.PAYMENT_FAILED: _payment_intent_event,
+            EventType.REFUND_ISSUED: _charge_refunded_event,
+            EventType.DISPUTE_OPENED: _dispute_event,
+            EventType.DISPUTE_CLOSED: _dispute_event,
+        }[kind]
         try:
-            event = _payment_intent_event(event_id, kind, payload, intent)
+            event = mapper(event_id, kind, payload, obj)
         except ValidationError as exc:
             errors: list[dict[str, object]] = [
                 {"loc": list(err["loc"]), "msg": err["msg"], "type": err["type"]}
                 for err in exc.errors(include_url=False, include_input=False)
             ]
-            raise PayloadInvalid("payment_intent does not map to a payment event", errors) from None
+            raise PayloadInvalid(f"{event_type} does not map to a payment event", errors) from None
         except (KeyError, TypeError, ValueError, OverflowError) as exc:
-            raise PayloadInvalid(f"payment_intent is malformed: {exc}") from None
+            raise PayloadInvalid(f"{event_type} is malformed: {exc}") from None
         return ParsedDelivery(delivery_id=event_id, events=(event,))
 
 
@@ -230,8 +268,28 @@ def _payment_intent_event(
     billing = _obj(charge.get("billing_details"), "billing_details")
     amount = intent.get("amount_received") or intent.get("amount")
     customer_ref = _str(intent.get("customer")) or _str(metadata.get("customer_reference"))
-    if not customer_ref:
+    if not customer_ref and kind is EventType.PAYMENT_SUCCEEDED:
         raise ValueError("payment_intent has no customer nor metadata.customer_reference")
+    failure = None
+    if kind is EventType.PAYMENT_FAILED:
+        error = _obj(intent.get("last_payment_error"), "last_payment_error")
+        code = _str(error.get("decline_code")) or _str(error.get("code"))
+        failure = Failure(
+            category=_FAILURES.get(code or "", FailureCategory.DECLINED),
+            provider_code=code,
+            message=_str(error.get("message")),
+        )
+        if not charge:
+            # The failed attempt's payment method is the only place its card details appear.
+            method = _obj(error.get("payment_method"), "last_payment_error.payment_method")
+            charge = {
+                "id": _str(error.get("charge")),
+                "payment_method_details": {
+                    "type": method.get("type"),
+                    "card": _obj(method.get("card"), "last_payment_error.payment_method.card"),
+                },
+            }
+        amount = intent.get("amount")
     return PaymentEvent.model_validate(
         {
             "event_id": event_id,
@@ -248,6 +306,81 @@ def _payment_intent_event(
                 email=_str(intent.get("receipt_email")) or _str(billing.get("email")),
                 phone=_str(billing.get("phone")),
                 locale=_str(metadata.get("locale")),
+            )
+            if customer_ref
+            else None,
+            "failure": failure,
+            "livemode": payload.get("livemode") is True,
+        }
+    )
+
+
+def _charge_refunded_event(
+    event_id: str, kind: EventType, payload: dict[str, Any], charge: dict[str, Any]
+) -> PaymentEvent:
+    """``charge.refunded`` fires on every refund of a charge; ``amount_refunded`` is cumulative,
+    so the refund itself is read from the charge's refund list (newest first) when present."""
+    metadata = _obj(charge.get("metadata"), "metadata")
+    refunds = _obj(charge.get("refunds"), "refunds").get("data")
+    latest = _obj(refunds[0], "refunds.data[0]") if isinstance(refunds, list) and refunds else {}
+    if latest:
+        refund = Refund(
+            refund_id=latest["id"],
+            amount=_money(latest.get("amount"), latest.get("currency") or charge.get("currency")),
+            reason=_str(latest.get("reason")),
+        )
+    else:
+        total = charge.get("amount_refunded")
+        refund = Refund(
+            refund_id=f"{charge['id']}#refunded={total}",
+            amount=_money(total, charge.get("currency")),
+        )
+    customer_ref = _str(charge.get("customer")) or _str(metadata.get("customer_reference"))
+    return PaymentEvent.model_validate(
+        {
+            "event_id": event_id,
+            "provider": "stripe",
+            "type": kind,
+            "occurred_at": _timestamp(payload.get("created")),
+            "payment_id": _str(charge.get("payment_intent")) or charge["id"],
+            "invoice_number": _str(metadata.get("invoice_number")),
+            "amount": _money(charge.get("amount"), charge.get("currency")),
+            "method": _method({"id": charge["id"]}, charge),
+            "customer": CustomerDetails(reference=customer_ref) if customer_ref else None,
+            "refund": refund,
+            "livemode": payload.get("livemode") is True,
+        }
+    )
+
+
+def _dispute_event(
+    event_id: str, kind: EventType, payload: dict[str, Any], dispute: dict[str, Any]
+) -> PaymentEvent:
+    status = _str(dispute.get("status"))
+    outcome = None
+    if kind is EventType.DISPUTE_CLOSED:
+        # An inquiry closed without a chargeback ("warning_closed") leaves the money with us.
+        outcome = {"won": DisputeOutcome.WON, "warning_closed": DisputeOutcome.WON}.get(
+            status or "", DisputeOutcome.LOST
+        )
+    metadata = _obj(dispute.get("metadata"), "metadata")
+    amount = _money(dispute.get("amount"), dispute.get("currency"))
+    charge_id = _str(dispute.get("charge")) or dispute["id"]
+    return PaymentEvent.model_validate(
+        {
+            "event_id": event_id,
+            "provider": "stripe",
+            "type": kind,
+            "occurred_at": _timestamp(payload.get("created")),
+            "payment_id": _str(dispute.get("payment_intent")) or charge_id,
+            "invoice_number": _str(metadata.get("invoice_number")),
+            "amount": amount,
+            "method": PaymentMethod(kind=MethodKind.CARD, transaction_id=charge_id),
+            "dispute": Dispute(
+                dispute_id=dispute["id"],
+                amount=amount,
+                reason=_str(dispute.get("reason")),
+                outcome=outcome,
             ),
             "livemode": payload.get("livemode") is True,
         }
