@@ -125,6 +125,11 @@ def receive(provider: str) -> Response[str]:
     )
 
 
+@app.not_found
+def no_route(_: Exception) -> Response[str]:
+    return _json(404, {"error": "unknown_route", "detail": "POST /webhooks/{provider} only"})
+
+
 @app.exception_handler(errors.QuittanceError)  # type: ignore[untyped-decorator]
 def refuse(exc: errors.QuittanceError) -> Response[str]:
     status = STATUS.get(type(exc), 400)

@@ -68,6 +68,7 @@ class RunningStack:
 
 def start_stack(out: Path, stage: str = "prod") -> tuple[subprocess.Popen[bytes], RunningStack]:
     out.mkdir(parents=True, exist_ok=True)
+    (out / "stack.json").unlink(missing_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     log = (out / "stack.log").open("wb")
     process = subprocess.Popen(
