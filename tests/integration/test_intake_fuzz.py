@@ -36,7 +36,7 @@ def test_no_hostile_request_gets_a_5xx_or_queues_anything(moto_stack: MotoStack)
         return "stripe", genuine.headers, changed, False
 
     def oversized(extra: int) -> tuple[str, dict[str, str], bytes, bool]:
-        return "stripe", genuine.headers, body + b" " * (256 * 1024 + extra), False
+        return "stripe", genuine.headers, body + b" " * (1024 * 1024 + extra), False
 
     def mis_signed(wrong: str) -> tuple[str, dict[str, str], bytes, bool]:
         headers = {**genuine.headers, "Stripe-Signature": sign(body, wrong, int(time.time()))}

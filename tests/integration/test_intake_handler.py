@@ -74,7 +74,7 @@ def test_base64_encoded_body_is_verified_byte_for_byte(moto_stack: MotoStack) ->
             "signature_missing",
         ),
         (lambda d: ("stripe", d.headers, d.body + b" "), 401, "signature_invalid"),
-        (lambda d: ("stripe", d.headers, d.body + b" " * 300_000), 413, "body_too_large"),
+        (lambda d: ("stripe", d.headers, d.body + b" " * 1_100_000), 413, "body_too_large"),
     ],
     ids=["unknown-provider", "content-type", "no-signature", "tampered", "too-large"],
 )

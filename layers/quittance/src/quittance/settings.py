@@ -27,7 +27,8 @@ class IntakeSettings(_Base):
     webhook_secrets_name: str = Field(alias="WEBHOOK_SECRETS_NAME")
     payment_events_queue_url: str = Field(alias="PAYMENT_EVENTS_QUEUE_URL")
     idempotency_table: str = Field(alias="IDEMPOTENCY_TABLE")
-    max_body_bytes: int = Field(default=256 * 1024, alias="WEBHOOK_MAX_BODY_BYTES")
+    # A full GoCardless batch (250 events with metadata) can pass 256 KiB.
+    max_body_bytes: int = Field(default=1024 * 1024, alias="WEBHOOK_MAX_BODY_BYTES")
     dedupe_days: int = Field(default=7, alias="WEBHOOK_DEDUPE_DAYS", ge=7)
     secrets_max_age_seconds: int = Field(default=300, alias="SECRETS_MAX_AGE_SECONDS")
 

@@ -32,6 +32,7 @@ class DedupedPublisher:
         self, queue: SqsQueue, persistence: DynamoDBPersistenceLayer, window_seconds: int
     ) -> None:
         self._queue = queue
+        self.persistence = persistence
         self._in_progress_backoff = (0.02, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6)
         self.config = IdempotencyConfig(
             event_key_jmespath="[event.provider, event.event_id]",

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from quittance.errors import UnknownProvider
 from quittance.providers.base import ProviderAdapter
+from quittance.providers.gocardless import GoCardlessAdapter
 from quittance.providers.stripe import StripeAdapter
 
 _ADAPTERS: dict[str, ProviderAdapter] = {
     "stripe": StripeAdapter(),
+    "gocardless": GoCardlessAdapter(),
 }
 
 
