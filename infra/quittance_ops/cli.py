@@ -36,6 +36,12 @@ def _quiet_libraries() -> None:
 def local_up(
     stage: Annotated[str, typer.Option(help="Template stage whose settings to run with.")] = "prod",
     out: Annotated[Path | None, typer.Option(help="Where stack.json goes.")] = None,
+    webhook_secret: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Also accept PROVIDER=SECRET, e.g. the whsec_… that `stripe listen` prints.",
+        ),
+    ] = None,
 ) -> None:
     """Start the local stack and keep it running until Ctrl-C."""
     from quittance_ops.localstack.stack import LocalStack
@@ -43,7 +49,13 @@ def local_up(
     _quiet_libraries()
     console = Console()
     root = project_root()
-    stack = LocalStack(root, out_dir=out, stage=stage)
+    extra: dict[str, list[str]] = {}
+    for pair in webhook_secret or []:
+        provider, sep, secret = pair.partition("=")
+        if not sep or not provider or not secret:
+            raise typer.BadParameter(f"expected PROVIDER=SECRET, got {pair!r}")
+        extra.setdefault(provider, []).append(secret)
+    stack = LocalStack(root, out_dir=out, stage=stage, extra_webhook_secrets=extra)
     info = stack.start()
     stopping = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stopping.set())

@@ -66,13 +66,26 @@ class RunningStack:
         raise AssertionError(f"queues not drained: {self.queue_depths()}")
 
 
-def start_stack(out: Path, stage: str = "prod") -> tuple[subprocess.Popen[bytes], RunningStack]:
+def start_stack(
+    out: Path, stage: str = "prod", extra: list[str] | None = None
+) -> tuple[subprocess.Popen[bytes], RunningStack]:
     out.mkdir(parents=True, exist_ok=True)
     (out / "stack.json").unlink(missing_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     log = (out / "stack.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "quittance_ops", "local", "up", "--stage", stage, "--out", str(out)],
+        [
+            sys.executable,
+            "-m",
+            "quittance_ops",
+            "local",
+            "up",
+            "--stage",
+            stage,
+            "--out",
+            str(out),
+            *(extra or []),
+        ],
         cwd=ROOT,
         env=env,
         stdout=log,

@@ -7,9 +7,11 @@ import urllib.error
 import urllib.request
 
 import pytest
+from quittance_ops.deliveries.stripe import stripe_payment_intent_succeeded
 from quittance_ops.localstack.template import load_template
 
 from .conftest import ROOT, RunningStack, start_stack, stop_stack
+from .test_webhook_to_receipt import post
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
@@ -61,15 +63,26 @@ def test_an_unknown_route_is_404_like_api_gateway(stack: RunningStack) -> None:
         pytest.fail("an unknown route answered")
 
 
-def test_the_dev_stage_gets_a_governance_one_day_archive(
+def test_the_dev_stage_gets_a_governance_one_day_archive_and_takes_a_cli_secret(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
-    process, dev = start_stack(tmp_path_factory.mktemp("dev"), stage="dev")
+    process, dev = start_stack(
+        tmp_path_factory.mktemp("dev"),
+        stage="dev",
+        extra=["--webhook-secret", "stripe=whsec_printed_by_stripe_listen"],
+    )
     try:
         lock = dev.client("s3").get_object_lock_configuration(
             Bucket=dev.resources["ArchiveBucket"]
         )["ObjectLockConfiguration"]
         retention = lock["Rule"]["DefaultRetention"]
         assert (retention["Mode"], retention["Days"]) == ("GOVERNANCE", 1)
+        # A delivery signed by `stripe listen`'s own secret is accepted, as is ours.
+        for secret in ("whsec_printed_by_stripe_listen", dev.info["webhook_secrets"]["stripe"]):
+            delivery = stripe_payment_intent_succeeded(
+                secret=secret, invoice_number="F-CLI", amount_minor=100
+            )
+            status, _ = post(dev, delivery)
+            assert status == 202
     finally:
         assert stop_stack(process) == 0

@@ -62,8 +62,15 @@ class StackInfo:
 
 
 class LocalStack:
-    def __init__(self, root: Path, out_dir: Path | None = None, stage: str = "prod") -> None:
+    def __init__(
+        self,
+        root: Path,
+        out_dir: Path | None = None,
+        stage: str = "prod",
+        extra_webhook_secrets: dict[str, list[str]] | None = None,
+    ) -> None:
         self.root = root
+        self.extra_webhook_secrets = extra_webhook_secrets or {}
         self.out_dir = out_dir or root / "out" / "local"
         self.stage = stage
         self.moto: ThreadedMotoServer | None = None
@@ -110,6 +117,8 @@ class LocalStack:
             account=ACCOUNT,
         )
         self.provisioned = provisioner.provision()
+        if self.extra_webhook_secrets:
+            self._add_webhook_secrets()
         self._apply_environment()
         self._wire_functions()
         self.gateway.start()
@@ -153,6 +162,16 @@ class LocalStack:
     def resource(self, logical_id: str, attribute: str = "Ref") -> Any:
         assert self.provisioned is not None
         return self.provisioned.attributes[logical_id][attribute]
+
+    def _add_webhook_secrets(self) -> None:
+        """Accept a gateway tool's own signing secret too (``stripe listen`` prints one)."""
+        assert self.provisioned is not None
+        secrets = self.client("secretsmanager")
+        arn = self.resource("WebhookSecrets")
+        current = json.loads(secrets.get_secret_value(SecretId=arn)["SecretString"])
+        for provider, values in self.extra_webhook_secrets.items():
+            current[provider] = [*current.get(provider, []), *values]
+        secrets.put_secret_value(SecretId=arn, SecretString=json.dumps(current))
 
     def _apply_environment(self) -> None:
         assert self.provisioned is not None
