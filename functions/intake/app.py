@@ -23,10 +23,12 @@ from quittance.aws.secrets import JsonSecret
 from quittance.aws.webhook_secrets import WebhookSecrets
 from quittance.intake import accept_delivery
 from quittance.observability import instruments
+from quittance.providers import provider_names
 from quittance.providers.base import WebhookRequest
 from quittance.settings import IntakeSettings, load
 
 logger, metrics, tracer = instruments("intake")
+KNOWN = frozenset(provider_names())
 app = APIGatewayHttpResolver()
 
 STATUS = {
@@ -133,6 +135,9 @@ def no_route(_: Exception) -> Response[str]:
 @app.exception_handler(errors.QuittanceError)  # type: ignore[untyped-decorator]
 def refuse(exc: errors.QuittanceError) -> Response[str]:
     status = STATUS.get(type(exc), 400)
+    # Only known provider names become a dimension: a path value is attacker-chosen.
+    provider = (app.current_event.path_parameters or {}).get("provider", "")
+    metrics.add_dimension(name="provider", value=provider if provider in KNOWN else "unknown")
     metrics.add_metric(name=f"rejected_{exc.code}", unit=MetricUnit.Count, value=1)
     logger.warning("webhook refused", extra={"reason": exc.code, "status": status})
     body: dict[str, Any] = {"error": exc.code, "detail": exc.detail}

@@ -48,7 +48,11 @@ class PaymentMethod(BaseModel):
     card_brand: str | None = None
     card_last4: Annotated[str, Field(pattern=r"^\d{4}$")] | None = None
     transfer_reference: str | None = None
-    iban_masked: Annotated[str, Field(pattern=r"^[A-Z]{2}\d{2}[*•\s]*[A-Z0-9]{0,4}$")] | None = None
+    # Country, check digits, masked middle, at most four shown characters, in any grouping
+    # ("FR76 **** **** **** **** ***0 189").
+    iban_masked: (
+        Annotated[str, Field(pattern=r"^[A-Z]{2}\d{2}[*•\s]*[*•](\s*[A-Z0-9]){0,4}\s*$")] | None
+    ) = None
     value_date: date | None = None
     mandate_reference: str | None = None
     cheque_number: str | None = None

@@ -6,11 +6,13 @@ from __future__ import annotations
 from quittance.errors import UnknownProvider
 from quittance.providers.base import ProviderAdapter
 from quittance.providers.gocardless import GoCardlessAdapter
+from quittance.providers.standard_webhooks import StandardWebhooksAdapter
 from quittance.providers.stripe import StripeAdapter
 
 _ADAPTERS: dict[str, ProviderAdapter] = {
     "stripe": StripeAdapter(),
     "gocardless": GoCardlessAdapter(),
+    "standard": StandardWebhooksAdapter(),
 }
 
 
