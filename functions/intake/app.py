@@ -108,7 +108,6 @@ def receive(provider: str) -> Response[str]:
         publisher=d.publisher,
         correlation_id=event.request_context.request_id,
     )
-    metrics.add_dimension(name="provider", value=provider)
     for outcome, ids in (("accepted", result.accepted), ("duplicate", result.duplicates)):
         if ids:
             metrics.add_metric(name=f"events_{outcome}", unit=MetricUnit.Count, value=len(ids))
@@ -129,15 +128,13 @@ def receive(provider: str) -> Response[str]:
 
 @app.not_found
 def no_route(_: Exception) -> Response[str]:
+    metrics.add_metric(name="rejected_unknown_route", unit=MetricUnit.Count, value=1)
     return _json(404, {"error": "unknown_route", "detail": "POST /webhooks/{provider} only"})
 
 
 @app.exception_handler(errors.QuittanceError)  # type: ignore[untyped-decorator]
 def refuse(exc: errors.QuittanceError) -> Response[str]:
     status = STATUS.get(type(exc), 400)
-    # Only known provider names become a dimension: a path value is attacker-chosen.
-    provider = (app.current_event.path_parameters or {}).get("provider", "")
-    metrics.add_dimension(name="provider", value=provider if provider in KNOWN else "unknown")
     metrics.add_metric(name=f"rejected_{exc.code}", unit=MetricUnit.Count, value=1)
     logger.warning("webhook refused", extra={"reason": exc.code, "status": status})
     body: dict[str, Any] = {"error": exc.code, "detail": exc.detail}
@@ -151,4 +148,8 @@ def refuse(exc: errors.QuittanceError) -> Response[str]:
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     deps().publisher.config.register_lambda_context(context)
+    # Only known provider names become a dimension: the path value is the sender's choice.
+    provider = (event.get("pathParameters") or {}).get("provider", "")
+    metrics.add_dimension(name="provider", value=provider if provider in KNOWN else "unknown")
+    metrics.add_metric(name="deliveries", unit=MetricUnit.Count, value=1)
     return app.resolve(event, context)
