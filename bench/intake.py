@@ -89,6 +89,7 @@ def main() -> None:
     os.environ.pop("AWS_ENDPOINT_URL", None)
     import boto3
     from moto import mock_aws
+
     from quittance.providers.base import WebhookRequest
     from quittance.providers.stripe import StripeAdapter
     from quittance_ops.deliveries.stripe import stripe_payment_intent_succeeded

@@ -21,6 +21,7 @@ from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idemp
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import Json
+
 from quittance.aws.clients import make_client
 from quittance.aws.customers_table import CustomersTable
 from quittance.aws.idempotency import persistence_layer

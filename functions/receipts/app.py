@@ -19,6 +19,7 @@ from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idemp
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import Json
+
 from quittance.archive.retention import RetentionPolicy
 from quittance.aws.archive_bucket import ArchiveBucket
 from quittance.aws.clients import make_client

@@ -73,13 +73,16 @@ def local_up(
 
 
 @app.command()
-def demo() -> None:
+def demo(
+    out: Annotated[Path | None, typer.Option(help="Where to leave PDFs and emails.")] = None,
+) -> None:
     """Send real signed webhooks through a fresh local stack; leave PDFs and .eml in out/demo."""
     from quittance_ops.demo import run_demo
 
     _quiet_libraries()
-    console = Console(file=sys.stdout)
-    ok = run_demo(project_root(), console)
+    # A log or CI has no terminal width; keep the table readable there too.
+    console = Console(file=sys.stdout, width=None if sys.stdout.isatty() else 120)
+    ok = run_demo(project_root(), console, out)
     raise typer.Exit(code=0 if ok else 1)
 
 

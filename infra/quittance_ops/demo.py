@@ -16,15 +16,16 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from quittance.aws.ledger_table import LedgerTable
-from quittance.errors import NotFound
 from rich.console import Console
 from rich.table import Table
 
-from quittance_ops.deliveries import Delivery
-from quittance_ops.deliveries.stripe import stripe_payment_intent_succeeded
+from quittance.aws.ledger_table import LedgerTable
+from quittance.errors import NotFound
+from quittance_ops.deliveries import Delivery, gocardless
+from quittance_ops.deliveries.standard_webhooks import standard_sepa_transfer
+from quittance_ops.deliveries.stripe import stripe_payment_failed, stripe_payment_intent_succeeded
 from quittance_ops.localstack.stack import LocalStack
-from quittance_ops.outbox import sent_emails
+from quittance_ops.outbox import SentEmail, sent_emails
 
 RECEIPT_NUMBER = re.compile(r"R-\d{4}-\d{6}")
 
@@ -36,6 +37,8 @@ class Scene:
     expected_status: int
     invoice_number: str | None = None
     payment_id: str | None = None
+    expect_receipt: bool = True
+    expect_emails: int = 1
     status: int = 0
     answer: dict[str, object] = field(default_factory=dict)
     invoice_status: str = "—"
@@ -55,22 +58,50 @@ def post(url: str, delivery: Delivery) -> tuple[int, dict[str, object]]:
         return error.code, json.loads(error.read() or b"{}")
 
 
-def _scenes(secret: str) -> list[Scene]:
-    paid = stripe_payment_intent_succeeded(
-        secret=secret, invoice_number="F-2026-0142", amount_minor=123456
+def _scenes(secrets: dict[str, str]) -> list[Scene]:
+    card = stripe_payment_intent_succeeded(
+        secret=secrets["stripe"], invoice_number="F-2026-0142", amount_minor=123456
     )
-    payment_id = json.loads(paid.body)["data"]["object"]["id"]
-    forged_body = paid.body.replace(b"123456", b"1")
-    forged = Delivery(paid.provider, forged_body, paid.headers, "evt_forged")
+    card_payment = json.loads(card.body)["data"]["object"]["id"]
+    forged = Delivery(card.provider, card.body.replace(b"123456", b"1"), card.headers, "forged")
+    transfer = standard_sepa_transfer(
+        secrets["standard"], invoice_number="F-2026-0143", amount_minor=48000
+    )
+    transfer_payment = json.loads(transfer.body)["data"]["payment_id"]
+    debit_event = gocardless.payment_confirmed(invoice_number="F-2026-0144", amount_minor=8990)
+    debit = gocardless.gocardless_batch(secrets["gocardless"], [debit_event])
+    declined = stripe_payment_failed(
+        secret=secrets["stripe"], invoice_number="F-2026-0145", amount_minor=2500
+    )
     return [
-        Scene("card payment, Stripe", paid, 202, "F-2026-0142", payment_id),
-        Scene("same event redelivered", paid, 200, "F-2026-0142", payment_id),
-        Scene("forged signature", forged, 401),
+        Scene("card payment (Stripe)", card, 202, "F-2026-0142", card_payment),
+        Scene("same event redelivered", card, 200, "F-2026-0142", card_payment),
+        Scene("forged signature", forged, 401, expect_receipt=False, expect_emails=0),
+        Scene("SEPA transfer (Standard Webhooks)", transfer, 202, "F-2026-0143", transfer_payment),
+        # GoCardless events carry no contact data: the receipt is issued and archived, and the
+        # customer is told once their profile is known (docs/providers/gocardless.md).
+        Scene(
+            "SEPA direct debit (GoCardless)",
+            debit,
+            202,
+            "F-2026-0144",
+            str(debit_event["links"]["payment"]),
+            expect_emails=0,
+        ),
+        Scene(
+            "card declined (Stripe)",
+            declined,
+            202,
+            "F-2026-0145",
+            None,
+            expect_receipt=False,
+            expect_emails=0,
+        ),
     ]
 
 
-def run_demo(root: Path, console: Console) -> bool:
-    out = root / "out" / "demo"
+def run_demo(root: Path, console: Console, out: Path | None = None) -> bool:
+    out = out or root / "out" / "demo"
     shutil.rmtree(out, ignore_errors=True)
     (out / "receipts").mkdir(parents=True)
     (out / "emails").mkdir(parents=True)
@@ -78,7 +109,7 @@ def run_demo(root: Path, console: Console) -> bool:
     with log_path.open("w") as logs, contextlib.redirect_stdout(logs), LocalStack(root) as stack:
         assert stack.info is not None
         console.print(f"[bold]local stack[/] API {stack.info.api_url}  AWS {stack.endpoint}")
-        scenes = _scenes(stack.info.webhook_secrets["stripe"])
+        scenes = _scenes(stack.info.webhook_secrets)
         for scene in scenes:
             url = f"{stack.info.api_url}/webhooks/{scene.delivery.provider}"
             scene.status, scene.answer = post(url, scene.delivery)
@@ -104,15 +135,18 @@ def run_demo(root: Path, console: Console) -> bool:
     return not dlq and all(not scene.problems for scene in scenes)
 
 
-def _inspect(scene: Scene, ledger: LedgerTable, s3: object, out: Path, emails: list) -> None:  # type: ignore[type-arg]
-    if scene.invoice_number is None or scene.payment_id is None:
+def _inspect(
+    scene: Scene, ledger: LedgerTable, s3: object, out: Path, emails: list[SentEmail]
+) -> None:
+    if scene.invoice_number is not None:
+        invoice = ledger.get_invoice(scene.invoice_number)
+        scene.invoice_status = invoice.status.value if invoice else "kept in history"
+    if not scene.expect_receipt or scene.invoice_number is None or scene.payment_id is None:
         return
     payment = ledger.get_payment(scene.invoice_number, scene.payment_id)
     if payment is None:
         scene.problems.append("payment not in the ledger")
         return
-    invoice = ledger.get_invoice(scene.invoice_number)
-    scene.invoice_status = invoice.status.value if invoice else "?"
     scene.receipt_number = payment.receipt_number
     try:
         item = ledger.receipt_item(payment.receipt_number)
@@ -128,9 +162,11 @@ def _inspect(scene: Scene, ledger: LedgerTable, s3: object, out: Path, emails: l
     )["Body"].read()
     (out / "receipts" / f"{payment.receipt_number}.pdf").write_bytes(body)
     matching = [e for e in emails if payment.receipt_number.encode() in e.raw]
-    scene.message = f"email ×{len(matching)}" if matching else "none"
-    if len(matching) != 1:
-        scene.problems.append(f"{len(matching)} emails for {payment.receipt_number}, expected 1")
+    scene.message = f"email ×{len(matching)}" if matching else "none (no contact)"
+    if len(matching) != scene.expect_emails:
+        scene.problems.append(
+            f"{len(matching)} emails for {payment.receipt_number}, expected {scene.expect_emails}"
+        )
 
 
 def ledger_bucket(s3: object) -> str:

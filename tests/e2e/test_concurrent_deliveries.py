@@ -10,6 +10,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+
 from quittance_ops.deliveries import Delivery
 from quittance_ops.deliveries.stripe import stripe_payment_intent_succeeded
 from quittance_ops.outbox import sent_emails

@@ -7,6 +7,7 @@ import urllib.error
 import urllib.request
 
 import pytest
+
 from quittance_ops.deliveries.stripe import stripe_payment_intent_succeeded
 from quittance_ops.localstack.template import load_template
 

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 from pypdf import PdfReader
+
 from quittance.aws.ledger_table import LedgerTable
 from quittance_ops.deliveries import Delivery
 from quittance_ops.deliveries.stripe import stripe_payment_intent_succeeded

@@ -14,6 +14,7 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+
 from quittance.settings import load
 from quittance_ops.localstack.provision import Provisioned, Provisioner
 from quittance_ops.localstack.runtime import LocalFunction

@@ -10,6 +10,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from quittance.providers.stripe import sign
 from quittance_ops.deliveries.stripe import stripe_payment_intent_succeeded
 

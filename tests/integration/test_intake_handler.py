@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+
 from quittance.providers.stripe import sign
 from quittance_ops.deliveries import Delivery
 from quittance_ops.deliveries.stripe import stripe_payment_intent_succeeded

@@ -10,6 +10,7 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+
 from quittance_ops.localstack.provision import FunctionSpec
 from quittance_ops.localstack.pumps import QueuePump
 from quittance_ops.localstack.runtime import LocalFunction

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from email_validator import EmailNotValidError
+
 from quittance.models.money import Money
 from quittance.notifications.confirmation import (
     Sender,

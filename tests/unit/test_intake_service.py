@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+
 from quittance.errors import SignatureInvalid, TimestampOutOfTolerance, UnknownProvider
 from quittance.intake import IntakeResult, accept_delivery
 from quittance.models.messages import PaymentEventMessage
@@ -14,7 +15,6 @@ from quittance.providers import stripe
 from quittance.providers.base import WebhookRequest
 from quittance_ops.deliveries import Delivery
 from quittance_ops.deliveries.stripe import stripe_payment_intent_succeeded
-
 from tests.unit.fakes import FakeSecrets, RecordingPublisher
 
 SECRET = "whsec_intake_tests_0123456789abcdef"

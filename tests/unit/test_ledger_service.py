@@ -6,6 +6,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from quittance.ledger.model import (
     Invoice,
     InvoiceStatus,
@@ -26,7 +27,6 @@ from quittance.models.events import (
     PaymentMethod,
 )
 from quittance.models.money import Money
-
 from tests.unit.fakes import FakeLedgerStore, FakeProfiles
 
 SERIES = "R"

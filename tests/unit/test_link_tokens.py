@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from quittance.errors import LinkExpired, LinkInvalid
 from quittance.links.tokens import TOKEN_MAX_LENGTH, LinkClaims, LinkSigner
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from pydantic import ValidationError
+
 from quittance.models.money import Money
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from pydantic import ValidationError
+
 from quittance.errors import LinkInvalid
 from quittance.links import page
 from quittance.links.page import (

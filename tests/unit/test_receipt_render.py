@@ -18,6 +18,7 @@ import pytest
 from fontTools.ttLib import TTFont
 from pydantic import ValidationError
 from pypdf import PdfReader
+
 from quittance.models.events import PaymentMethod
 from quittance.models.money import Money
 from quittance.receipts.document import LineItem, ReceiptDocument, Seller

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+
 from quittance.errors import PayloadInvalid
 from quittance.models.events import DisputeOutcome, EventType, FailureCategory, MethodKind
 from quittance.providers.base import WebhookRequest

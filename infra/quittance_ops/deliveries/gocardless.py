@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from quittance.providers import gocardless
-
 from quittance_ops.deliveries import Delivery
 
 # GoCardless ids: a two-letter prefix and twelve upper-case base-32 characters (EV00BD05S5VM2T).

@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from quittance.providers import standard_webhooks
-
 from quittance_ops.deliveries import Delivery
 
 CARD: dict[str, Any] = {

@@ -9,7 +9,6 @@ import uuid
 from typing import Any
 
 from quittance.providers import stripe
-
 from quittance_ops.deliveries import Delivery
 
 

@@ -1,0 +1,52 @@
+"""The README's first command: `quittance demo` leaves receipts and emails a person can open."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import io
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from .conftest import ROOT
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
+
+
+def test_the_demo_exits_0_and_leaves_receipts_and_emails(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    run = subprocess.run(
+        [sys.executable, "-m", "quittance_ops", "demo", "--out", str(tmp_path)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "card payment (Stripe)" in run.stdout
+
+    pdfs = sorted((tmp_path / "receipts").glob("R-*.pdf"))
+    emls = sorted((tmp_path / "emails").glob("*.eml"))
+    assert len(pdfs) >= 3 and len(emls) >= 2
+    card = pdfs[0]
+    text = " ".join(PdfReader(io.BytesIO(card.read_bytes())).pages[0].extract_text().split())
+    text = text.replace("\u202f", " ").replace("\xa0", " ")
+    assert card.stem in text  # the receipt number
+    assert "1 234,56 €" in text  # amount and currency, as a French reader reads them
+
+    message = email.message_from_bytes(
+        (tmp_path / "emails" / f"{card.stem}.eml").read_bytes(), policy=email.policy.default
+    )
+    body = message.get_body(("plain",)).get_content()
+    assert re.search(r"http://127\.0\.0\.1:\d+/r/[A-Za-z0-9_.\-]+", body)
+    assert card.stem in str(message["Subject"])
+    # Every function log line and metric of the run is kept for a person to read.
+    assert (tmp_path / "function-logs.jsonl").stat().st_size > 0
