@@ -112,6 +112,15 @@ def receive(provider: str) -> Response[str]:
     for outcome, ids in (("accepted", result.accepted), ("duplicate", result.duplicates)):
         if ids:
             metrics.add_metric(name=f"events_{outcome}", unit=MetricUnit.Count, value=len(ids))
+    logger.info(
+        "delivery accepted",
+        extra={
+            "provider": provider,
+            "delivery_id": result.delivery_id,
+            "accepted": list(result.accepted),
+            "duplicates": list(result.duplicates),
+        },
+    )
     if result.ignored:
         logger.info("event type not handled", extra={"event_types": list(result.ignored)})
         metrics.add_metric(name="events_ignored", unit=MetricUnit.Count, value=1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 import io
+import json
 import os
 import re
 import subprocess
@@ -48,5 +49,11 @@ def test_the_demo_exits_0_and_leaves_receipts_and_emails(tmp_path: Path) -> None
     body = message.get_body(("plain",)).get_content()
     assert re.search(r"http://127\.0\.0\.1:\d+/r/[A-Za-z0-9_.\-]+", body)
     assert card.stem in str(message["Subject"])
-    # Every function log line and metric of the run is kept for a person to read.
-    assert (tmp_path / "function-logs.jsonl").stat().st_size > 0
+    # Every function log line and metric of the run is kept for a person to read, and one
+    # correlation id follows a payment from the gateway's request to the customer's email.
+    services_by_id: dict[str, set[str]] = {}
+    for line in (tmp_path / "function-logs.jsonl").read_text().splitlines():
+        record = json.loads(line) if line.startswith("{") else {}
+        if record.get("correlation_id"):
+            services_by_id.setdefault(record["correlation_id"], set()).add(record["service"])
+    assert {"intake", "ledger", "receipts", "notify"} in services_by_id.values()
