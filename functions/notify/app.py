@@ -29,7 +29,7 @@ from quittance.aws.secrets import JsonSecret
 from quittance.links.tokens import LinkSigner
 from quittance.models.messages import NotificationJob
 from quittance.notifications.confirmation import Sender
-from quittance.notifications.dispatch import SellerContact, notify_payment_confirmed
+from quittance.notifications.dispatch import SellerContact, notify_customer
 from quittance.observability import instruments
 from quittance.settings import NotifySettings, load
 
@@ -82,7 +82,7 @@ def notify_once() -> Callable[..., dict[str, Any]]:
 def _notify(*, job: NotificationJob) -> dict[str, Any]:
     d = deps()
     s = d.settings
-    delivery = notify_payment_confirmed(
+    delivery = notify_customer(
         job,
         profiles=d.customers,
         mailer=d.mailer,

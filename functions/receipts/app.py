@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any
+from typing import Any, Literal
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import (
@@ -126,19 +126,7 @@ def _issue(*, job: ReceiptJob) -> dict[str, Any]:
         ),
         now=datetime.now(UTC),
     )
-    d.notifications.send(
-        NotificationJob(
-            correlation_id=job.correlation_id,
-            kind="payment_confirmed",
-            change_id=f"{job.receipt_number}:payment_confirmed",
-            customer_id=job.customer_id,
-            receipt_number=job.receipt_number,
-            invoice_number=job.invoice_number,
-            amount=job.amount,
-            paid_at=job.paid_at,
-        ).model_dump_json(),
-        correlation_id=job.correlation_id,
-    )
+    d.notifications.send(notification_for(job).model_dump_json(), correlation_id=job.correlation_id)
     if issued.rendered_now:
         metrics.add_metric(name="receipts_archived", unit=MetricUnit.Count, value=1)
     logger.info(
@@ -146,6 +134,31 @@ def _issue(*, job: ReceiptJob) -> dict[str, Any]:
         extra={"receipt_number": job.receipt_number, "rendered_now": issued.rendered_now},
     )
     return {"receipt_number": job.receipt_number, "archive": issued.archive}
+
+
+def notification_for(job: ReceiptJob) -> NotificationJob:
+    """What the customer hears once the document is archived: a refund, a confirmation, or,
+    when the payment raised an anomaly, a notice that never reads "paid in full"."""
+    kind: Literal["payment_confirmed", "refund_issued", "anomaly_notice"]
+    if job.kind == "credit_note":
+        kind = "refund_issued"
+    elif job.anomaly:
+        kind = "anomaly_notice"
+    else:
+        kind = "payment_confirmed"
+    return NotificationJob(
+        correlation_id=job.correlation_id,
+        kind=kind,
+        change_id=f"{job.receipt_number}:{kind}",
+        customer_id=job.customer_id,
+        receipt_number=job.receipt_number,
+        original_receipt_number=job.original_receipt_number,
+        invoice_number=job.invoice_number,
+        amount=job.amount,
+        paid_at=job.paid_at,
+        anomaly=job.anomaly,
+        difference=job.balance_due if job.anomaly else None,
+    )
 
 
 def record_handler(record: ReceiptJobRecord) -> dict[str, Any]:

@@ -6,11 +6,9 @@ to open, prints what happened, and fails loudly if any step did not."""
 from __future__ import annotations
 
 import contextlib
-import email
-import email.policy
 import json
-import re
 import shutil
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
@@ -23,11 +21,13 @@ from quittance.aws.ledger_table import LedgerTable
 from quittance.errors import NotFound
 from quittance_ops.deliveries import Delivery, gocardless
 from quittance_ops.deliveries.standard_webhooks import standard_sepa_transfer
-from quittance_ops.deliveries.stripe import stripe_payment_failed, stripe_payment_intent_succeeded
+from quittance_ops.deliveries.stripe import (
+    stripe_charge_refunded,
+    stripe_payment_failed,
+    stripe_payment_intent_succeeded,
+)
 from quittance_ops.localstack.stack import LocalStack
 from quittance_ops.outbox import SentEmail, sent_emails
-
-RECEIPT_NUMBER = re.compile(r"R-\d{4}-\d{6}")
 
 
 @dataclass
@@ -39,6 +39,10 @@ class Scene:
     payment_id: str | None = None
     expect_receipt: bool = True
     expect_emails: int = 1
+    refund_id: str | None = None
+    """Set for a refund: the document to find is its credit note."""
+    expect_alerts: int = 0
+    alerts: int = 0
     status: int = 0
     answer: dict[str, object] = field(default_factory=dict)
     invoice_status: str = "—"
@@ -73,6 +77,25 @@ def _scenes(secrets: dict[str, str]) -> list[Scene]:
     declined = stripe_payment_failed(
         secret=secrets["stripe"], invoice_number="F-2026-0145", amount_minor=2500
     )
+    refund = stripe_charge_refunded(
+        secret=secrets["stripe"],
+        payment_id=card_payment,
+        charged_minor=123456,
+        refunded_minor=20000,
+        invoice_number="F-2026-0142",
+    )
+    refund_id = json.loads(refund.body)["data"]["object"]["refunds"]["data"][0]["id"]
+    second = stripe_payment_intent_succeeded(
+        secret=secrets["stripe"], invoice_number="F-2026-0146", amount_minor=5900
+    )
+    double = stripe_payment_intent_succeeded(  # the same amount, charged a second later
+        secret=secrets["stripe"],
+        invoice_number="F-2026-0146",
+        amount_minor=5900,
+        timestamp=int(time.time()) + 1,
+    )
+    first_of_two = json.loads(second.body)["data"]["object"]["id"]
+    double_payment = json.loads(double.body)["data"]["object"]["id"]
     return [
         Scene("card payment (Stripe)", card, 202, "F-2026-0142", card_payment),
         Scene("same event redelivered", card, 200, "F-2026-0142", card_payment),
@@ -97,7 +120,12 @@ def _scenes(secrets: dict[str, str]) -> list[Scene]:
             expect_receipt=False,
             expect_emails=0,
         ),
-    ]
+        Scene("partial refund → credit note", refund, 202, "F-2026-0142", card_payment,
+              refund_id=refund_id),
+        Scene("card payment (Stripe)", second, 202, "F-2026-0146", first_of_two),
+        Scene("charged twice → anomaly", double, 202, "F-2026-0146", double_payment,
+              expect_alerts=1),
+    ]  # fmt: skip
 
 
 def run_demo(root: Path, console: Console, out: Path | None = None) -> bool:
@@ -109,6 +137,7 @@ def run_demo(root: Path, console: Console, out: Path | None = None) -> bool:
     with log_path.open("w") as logs, contextlib.redirect_stdout(logs), LocalStack(root) as stack:
         assert stack.info is not None
         console.print(f"[bold]local stack[/] API {stack.info.api_url}  AWS {stack.endpoint}")
+        alerts_queue = _subscribe_to_alerts(stack)
         scenes = _scenes(stack.info.webhook_secrets)
         for scene in scenes:
             url = f"{stack.info.api_url}/webhooks/{scene.delivery.provider}"
@@ -121,13 +150,16 @@ def run_demo(root: Path, console: Console, out: Path | None = None) -> bool:
         ledger = LedgerTable(stack.resource("LedgerTable"), stack.client("dynamodb"))
         s3 = stack.client("s3")
         emails = sent_emails(stack.endpoint)
-        for path_email in emails:
-            parsed = email.message_from_bytes(path_email.raw, policy=email.policy.default)
-            found = RECEIPT_NUMBER.search(str(parsed["Subject"]))
-            name = found.group(0) if found else path_email.message_id
-            (out / "emails" / f"{name}.eml").write_bytes(path_email.raw)
+        alerts = _drain_alerts(stack, alerts_queue)
+        (out / "ops-alerts.json").write_text(json.dumps(alerts, indent=2) + "\n")
+        by_message_id = {e.message_id: e for e in emails}
         for scene in scenes:
-            _inspect(scene, ledger, s3, out, emails)
+            _inspect(scene, ledger, s3, out, by_message_id)
+            scene.alerts = sum(
+                1 for a in alerts if a.get("payment_id") == scene.payment_id and not scene.refund_id
+            )
+            if scene.alerts != scene.expect_alerts:
+                scene.problems.append(f"{scene.alerts} ops alerts, expected {scene.expect_alerts}")
         dlq = {k: v for k, v in stack.queue_depths().items() if k.endswith("DLQ") and v}
     _print(console, scenes, out, log_path)
     if dlq:
@@ -136,16 +168,23 @@ def run_demo(root: Path, console: Console, out: Path | None = None) -> bool:
 
 
 def _inspect(
-    scene: Scene, ledger: LedgerTable, s3: object, out: Path, emails: list[SentEmail]
+    scene: Scene, ledger: LedgerTable, s3: object, out: Path, emails: dict[str, SentEmail]
 ) -> None:
     if scene.invoice_number is not None:
         invoice = ledger.get_invoice(scene.invoice_number)
         scene.invoice_status = invoice.status.value if invoice else "kept in history"
     if not scene.expect_receipt or scene.invoice_number is None or scene.payment_id is None:
         return
-    payment = ledger.get_payment(scene.invoice_number, scene.payment_id)
+    record = ledger.load(scene.invoice_number)
+    payment = (
+        None
+        if record is None
+        else record.credit_note_for(scene.refund_id)
+        if scene.refund_id
+        else record.receipt_for(scene.payment_id)
+    )
     if payment is None:
-        scene.problems.append("payment not in the ledger")
+        scene.problems.append("no document in the ledger")
         return
     scene.receipt_number = payment.receipt_number
     try:
@@ -161,12 +200,47 @@ def _inspect(
         Bucket=ledger_bucket(s3), Key=archive["key"], VersionId=archive["version_id"]
     )["Body"].read()
     (out / "receipts" / f"{payment.receipt_number}.pdf").write_bytes(body)
-    matching = [e for e in emails if payment.receipt_number.encode() in e.raw]
-    scene.message = f"email ×{len(matching)}" if matching else "none (no contact)"
-    if len(matching) != scene.expect_emails:
+    # What the ledger's notification log says was sent about this document.
+    sent = [
+        m
+        for m in ledger.messages(scene.invoice_number)
+        if m.get("receipt_number") == payment.receipt_number and m.get("status") == "sent"
+    ]
+    for entry in sent:
+        raw = emails.get(str(entry.get("provider_message_id")))
+        if raw is not None:
+            (out / "emails" / f"{payment.receipt_number}-{entry['kind']}.eml").write_bytes(raw.raw)
+    scene.message = ", ".join(f"{m['kind']}" for m in sent) or "none (no contact)"
+    if len(sent) != scene.expect_emails:
         scene.problems.append(
-            f"{len(matching)} emails for {payment.receipt_number}, expected {scene.expect_emails}"
+            f"{len(sent)} emails for {payment.receipt_number}, expected {scene.expect_emails}"
         )
+
+
+def _subscribe_to_alerts(stack: LocalStack) -> str:
+    """An SQS queue on the ops topic, standing for the on-call person who reads it."""
+    sqs, sns = stack.client("sqs"), stack.client("sns")
+    url = sqs.create_queue(QueueName="demo-ops-inbox")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    sns.subscribe(
+        TopicArn=stack.resource("OpsAlertsTopic"),
+        Protocol="sqs",
+        Endpoint=arn,
+        Attributes={"RawMessageDelivery": "true"},
+    )
+    return str(url)
+
+
+def _drain_alerts(stack: LocalStack, url: str) -> list[dict[str, object]]:
+    sqs = stack.client("sqs")
+    alerts: list[dict[str, object]] = []
+    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        for message in messages:
+            alerts.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return alerts
 
 
 def ledger_bucket(s3: object) -> str:
@@ -176,7 +250,7 @@ def ledger_bucket(s3: object) -> str:
 
 def _print(console: Console, scenes: list[Scene], out: Path, log_path: Path) -> None:
     table = Table(title="quittance demo")
-    for column in ("scene", "HTTP", "invoice", "receipt", "message", "result"):
+    for column in ("scene", "HTTP", "invoice", "document", "message", "ops alert", "result"):
         table.add_column(column)
     for scene in scenes:
         result = "[green]ok[/]" if not scene.problems else "[red]" + "; ".join(scene.problems)
@@ -186,6 +260,7 @@ def _print(console: Console, scenes: list[Scene], out: Path, log_path: Path) -> 
             scene.invoice_status,
             scene.receipt_number,
             scene.message,
+            str(scene.alerts) if scene.alerts else "—",
             result,
         )
     console.print(table)

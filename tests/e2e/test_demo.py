@@ -44,7 +44,8 @@ def test_the_demo_exits_0_and_leaves_receipts_and_emails(tmp_path: Path) -> None
     assert "1 234,56 €" in text  # amount and currency, as a French reader reads them
 
     message = email.message_from_bytes(
-        (tmp_path / "emails" / f"{card.stem}.eml").read_bytes(), policy=email.policy.default
+        (tmp_path / "emails" / f"{card.stem}-payment_confirmed.eml").read_bytes(),
+        policy=email.policy.default,
     )
     body = message.get_body(("plain",)).get_content()
     assert re.search(r"http://127\.0\.0\.1:\d+/r/[A-Za-z0-9_.\-]+", body)

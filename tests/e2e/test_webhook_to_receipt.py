@@ -99,7 +99,7 @@ def paid(stack: RunningStack) -> dict[str, Any]:
     )
     payment_id = json.loads(delivery.body)["data"]["object"]["id"]
     status, answer = post(stack, delivery)
-    payment = wait_for(lambda: ledger(stack).get_payment("F-E2E-1", payment_id))
+    payment = wait_for(lambda: ledger(stack).receipt_for_payment("F-E2E-1", payment_id))
     wait_for(lambda: emails_for(stack, payment.receipt_number))
     stack.wait_drained()
     return {

@@ -38,7 +38,8 @@ class LedgerSettings(_Base):
     customers_table: str = Field(alias="CUSTOMERS_TABLE")
     idempotency_table: str = Field(alias="IDEMPOTENCY_TABLE")
     receipt_jobs_queue_url: str = Field(alias="RECEIPT_JOBS_QUEUE_URL")
-    receipt_series: str = Field(default="R", alias="RECEIPT_SERIES")
+    notifications_queue_url: str = Field(alias="NOTIFICATIONS_QUEUE_URL")
+    ops_alerts_topic_arn: str = Field(alias="OPS_ALERTS_TOPIC_ARN")
 
 
 class ArchivePolicy(_Base):

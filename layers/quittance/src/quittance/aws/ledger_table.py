@@ -6,6 +6,7 @@ GSI ``gsi1`` finds a payment (``PAY#<id>``) or a receipt (``RCPT#<number>``) by 
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -14,10 +15,15 @@ from botocore.exceptions import ClientError
 from quittance.aws.errors import cancellation_codes, error_code
 from quittance.aws.items import from_item, to_item
 from quittance.errors import AlreadyExists, NotFound
-from quittance.ledger.model import Invoice, Payment, ReceiptRecord
-from quittance.ledger.service import PaymentAlreadyRecorded, WriteConflict
+from quittance.ledger.model import InvoiceRecord, InvoiceSummary, ReceiptRecord
+from quittance.ledger.service import Commit, EventAlreadyApplied, WriteConflict
+from quittance.ledger.state import InvoiceTerms
 from quittance.models.events import PaymentEvent
+from quittance.models.money import Money
 
+# Nested records (documents, the invoice summary, events) are stored as JSON text: no query
+# reads inside them (keys and gsi1 serve every access pattern), and text items stay cheap to
+# read, write and back up.
 INVOICE_SK = "#INVOICE"
 COUNTER_SK = "#COUNTER"
 
@@ -39,17 +45,72 @@ class LedgerTable:
         item = response.get("Item")
         return from_item(item) if item else None
 
-    def get_invoice(self, number: str) -> Invoice | None:
+    def _collection(self, number: str) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self.name,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": to_item({":pk": invoice_pk(number)}),
+            "ConsistentRead": True,
+        }
+        while True:
+            page = self._client.query(**kwargs)
+            items.extend(from_item(item) for item in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return items
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def invoice_for_payment(self, payment_id: str) -> str | None:
+        response = self._client.query(
+            TableName=self.name,
+            IndexName="gsi1",
+            KeyConditionExpression="gsi1pk = :pk",
+            ExpressionAttributeValues=to_item({":pk": f"PAY#{payment_id}"}),
+            Limit=1,
+        )
+        items = response.get("Items", [])
+        return str(from_item(items[0])["pk"]).removeprefix("INV#") if items else None
+
+    def load(self, number: str) -> InvoiceRecord | None:
+        items = self._collection(number)
+        invoice = next((i for i in items if i["sk"] == INVOICE_SK), None)
+        if invoice is None:
+            return None
+        events = [i for i in items if i.get("type") == "event"]
+        terms = invoice.get("terms")
+        return InvoiceRecord(
+            number=number,
+            version=int(invoice["version"]),
+            registered_terms=InvoiceTerms(
+                number=number,
+                amount_due=Money.model_validate(terms["amount_due"]),
+                registered=True,
+                cancelled=bool(terms.get("cancelled", False)),
+            )
+            if terms
+            else None,
+            customer_id=invoice.get("customer_id"),
+            events=tuple(PaymentEvent.model_validate_json(i["event"]) for i in events),
+            documents=tuple(
+                ReceiptRecord.model_validate_json(i["data"])
+                for i in items
+                if i.get("type") in {"receipt", "credit_note"}
+            ),
+            reported_anomalies=frozenset(invoice.get("anomalies") or ()),
+            outcomes={i["event_id"]: list(i.get("outcome") or []) for i in events},
+        )
+
+    def messages(self, number: str) -> list[dict[str, Any]]:
+        """The invoice's notification log: what was sent, on which channel, with what result."""
+        return [i for i in self._collection(number) if i.get("type") == "message"]
+
+    def get_invoice(self, number: str) -> InvoiceSummary | None:
         item = self._get(invoice_pk(number), INVOICE_SK)
-        return Invoice.model_validate(item["data"]) if item else None
+        return InvoiceSummary.model_validate_json(item["summary"]) if item else None
 
-    def get_payment(self, invoice_number: str, payment_id: str) -> Payment | None:
-        item = self._get(invoice_pk(invoice_number), f"PAY#{payment_id}")
-        return Payment.model_validate(item["data"]) if item else None
-
-    def get_receipt(self, invoice_number: str, number: str) -> ReceiptRecord | None:
-        item = self._get(invoice_pk(invoice_number), f"RCPT#{number}")
-        return ReceiptRecord.model_validate(item["data"]) if item else None
+    def receipt_for_payment(self, invoice_number: str, payment_id: str) -> ReceiptRecord | None:
+        record = self.load(invoice_number)
+        return record.receipt_for(payment_id) if record else None
 
     def receipt_item(self, number: str) -> dict[str, Any]:
         """The whole stored receipt item (record and archive fields), found by its number."""
@@ -68,105 +129,29 @@ class LedgerTable:
         item = self._get(key["pk"], key["sk"])
         if item is None:
             raise NotFound(f"no receipt {number}")
-        return item
+        return {**item, "data": json.loads(item["data"])}
 
     def counter(self, series: str, year: int) -> int:
         item = self._get(f"SERIES#{series}#{year}", COUNTER_SK)
         return int(item["last"]) if item else 0
 
     # -------------------------------------------------------------- writes
-    def commit_payment(
-        self,
-        *,
-        before: Invoice | None,
-        after: Invoice,
-        payment: Payment,
-        receipt: ReceiptRecord,
-        series: str,
-        year: int,
-        counter_before: int,
-        event: PaymentEvent,
-    ) -> None:
-        pk = invoice_pk(after.number)
-        now = receipt.issued_at.isoformat()
-        invoice_condition: dict[str, Any]
-        if before is None:
-            invoice_condition = {"ConditionExpression": "attribute_not_exists(pk)"}
-        else:
-            invoice_condition = {
-                "ConditionExpression": "version = :v",
-                "ExpressionAttributeValues": to_item({":v": before.version}),
-            }
-        counter_key = {"pk": f"SERIES#{series}#{year}", "sk": COUNTER_SK}
-        counter_condition: dict[str, Any]
-        if counter_before == 0:
-            counter_condition = {"ConditionExpression": "attribute_not_exists(pk)"}
-        else:
-            counter_condition = {
-                "ConditionExpression": "#last = :before",
-                "ExpressionAttributeNames": {"#last": "last"},
-                "ExpressionAttributeValues": to_item({":before": counter_before}),
-            }
-        items = [
-            {
-                "Put": {
-                    "TableName": self.name,
-                    "Item": to_item(
-                        {
-                            "pk": pk,
-                            "sk": f"PAY#{payment.payment_id}",
-                            "gsi1pk": f"PAY#{payment.payment_id}",
-                            "gsi1sk": pk,
-                            "type": "payment",
-                            "data": payment.model_dump(mode="json"),
-                            "created_at": now,
-                        }
-                    ),
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            },
-            {
-                "Put": {
-                    "TableName": self.name,
-                    "Item": to_item(
-                        {
-                            "pk": pk,
-                            "sk": INVOICE_SK,
-                            "type": "invoice",
-                            "version": after.version,
-                            "status": after.status.value,
-                            "customer_id": after.customer_id,
-                            "data": after.model_dump(mode="json"),
-                            "updated_at": now,
-                        }
-                    ),
-                    **invoice_condition,
-                }
-            },
-            {
-                "Put": {
-                    "TableName": self.name,
-                    "Item": to_item({**counter_key, "type": "counter", "last": counter_before + 1}),
-                    **counter_condition,
-                }
-            },
-            {
-                "Put": {
-                    "TableName": self.name,
-                    "Item": to_item(
-                        {
-                            "pk": pk,
-                            "sk": f"RCPT#{receipt.receipt_number}",
-                            "gsi1pk": f"RCPT#{receipt.receipt_number}",
-                            "gsi1sk": pk,
-                            "type": "receipt",
-                            "data": receipt.model_dump(mode="json"),
-                            "created_at": now,
-                        }
-                    ),
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            },
+    def commit(self, commit: Commit) -> None:
+        pk = invoice_pk(commit.invoice_number)
+        event = commit.event
+        now = (commit.documents[0].issued_at if commit.documents else event.occurred_at).isoformat()
+        view = commit.view
+        summary = InvoiceSummary(
+            number=commit.invoice_number,
+            status=view.status,
+            amount_due=view.terms.amount_due,
+            amount_paid=view.paid,
+            refunded=view.refunded,
+            balance_due=view.balance_due,
+            registered=view.terms.registered,
+            customer_id=commit.customer_id,
+        )
+        items: list[dict[str, Any]] = [
             {
                 "Put": {
                     "TableName": self.name,
@@ -175,48 +160,156 @@ class LedgerTable:
                             "pk": pk,
                             "sk": f"EVT#{event.occurred_at.isoformat()}#{event.event_id}",
                             "type": "event",
+                            "event_id": event.event_id,
                             "event_type": event.type.value,
                             "provider": event.provider,
-                            "event_id": event.event_id,
                             "payment_id": event.payment_id,
-                            "amount": event.amount.model_dump(mode="json"),
-                            "applied": True,
+                            "event": event.model_dump_json(),
+                            "outcome": commit.produced,
+                            "backwards": event.event_id in view.backwards,
                             "recorded_at": now,
                         }
                     ),
+                    "ConditionExpression": "attribute_not_exists(pk)",
                 }
             },
+            self._invoice_update(pk, commit, summary),
         ]
+        for (series, year), (read, written) in commit.counters.items():
+            condition: dict[str, Any] = (
+                {"ConditionExpression": "attribute_not_exists(pk)"}
+                if read == 0
+                else {
+                    "ConditionExpression": "#last = :read",
+                    "ExpressionAttributeNames": {"#last": "last"},
+                    "ExpressionAttributeValues": to_item({":read": read}),
+                }
+            )
+            items.append(
+                {
+                    "Put": {
+                        "TableName": self.name,
+                        "Item": to_item(
+                            {
+                                "pk": f"SERIES#{series}#{year}",
+                                "sk": COUNTER_SK,
+                                "type": "counter",
+                                "last": written,
+                            }
+                        ),
+                        **condition,
+                    }
+                }
+            )
+        for document in commit.documents:
+            items.append(
+                {
+                    "Put": {
+                        "TableName": self.name,
+                        "Item": to_item(
+                            {
+                                "pk": pk,
+                                "sk": f"RCPT#{document.receipt_number}",
+                                "gsi1pk": f"RCPT#{document.receipt_number}",
+                                "gsi1sk": pk,
+                                "type": document.kind,
+                                "data": document.model_dump_json(),
+                                "created_at": now,
+                            }
+                        ),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+            )
+        for anomaly in commit.anomalies:
+            items.append(
+                {
+                    "Put": {
+                        "TableName": self.name,
+                        "Item": to_item(
+                            {
+                                "pk": pk,
+                                "sk": f"ANOM#{anomaly.key}",
+                                "type": "anomaly",
+                                "kind": anomaly.kind.value,
+                                "payment_id": anomaly.payment_id,
+                                "amount": anomaly.amount.model_dump(mode="json"),
+                                "difference": anomaly.difference.model_dump(mode="json")
+                                if anomaly.difference
+                                else None,
+                                "event_id": event.event_id,
+                                "detected_at": now,
+                            }
+                        ),
+                    }
+                }
+            )
+        for payment_id in commit.new_payment_ids:
+            items.append(
+                {
+                    "Put": {
+                        "TableName": self.name,
+                        "Item": to_item(
+                            {
+                                "pk": pk,
+                                "sk": f"PAY#{payment_id}",
+                                "gsi1pk": f"PAY#{payment_id}",
+                                "gsi1sk": pk,
+                                "type": "payment_index",
+                            }
+                        ),
+                    }
+                }
+            )
         try:
             self._client.transact_write_items(TransactItems=items)
         except ClientError as exc:
             if error_code(exc) == "TransactionCanceledException":
                 codes = cancellation_codes(exc)
                 if codes and codes[0] == "ConditionalCheckFailed":
-                    raise PaymentAlreadyRecorded(payment.payment_id) from None
+                    raise EventAlreadyApplied(event.event_id) from None
                 raise WriteConflict(",".join(codes)) from None
-            if error_code(exc) in {"TransactionConflictException", "ConditionalCheckFailed"}:
+            if error_code(exc) == "TransactionConflictException":
                 raise WriteConflict(error_code(exc)) from None
             raise
 
-    def record_event(self, invoice_number: str, event: PaymentEvent, now: datetime) -> None:
-        self._client.put_item(
-            TableName=self.name,
-            Item=to_item(
-                {
-                    "pk": invoice_pk(invoice_number),
-                    "sk": f"EVT#{event.occurred_at.isoformat()}#{event.event_id}",
-                    "type": "event",
-                    "event_type": event.type.value,
-                    "provider": event.provider,
-                    "event_id": event.event_id,
-                    "payment_id": event.payment_id,
-                    "amount": event.amount.model_dump(mode="json"),
-                    "applied": False,
-                    "recorded_at": now.isoformat(),
-                }
-            ),
-        )
+    def _invoice_update(self, pk: str, commit: Commit, summary: InvoiceSummary) -> dict[str, Any]:
+        values: dict[str, Any] = {
+            ":version": (commit.version_before or 0) + 1,
+            ":status": summary.status.value,
+            ":summary": summary.model_dump_json(),
+            ":customer": commit.customer_id,
+            ":type": "invoice",
+        }
+        sets = "#version = :version, #status = :status, #summary = :summary, #type = :type"
+        if commit.customer_id is not None:
+            sets += ", customer_id = if_not_exists(customer_id, :customer)"
+        else:
+            values.pop(":customer")
+        update = f"SET {sets}"
+        if commit.anomalies:
+            update += " ADD anomalies :anomalies"
+            values[":anomalies"] = {a.key for a in commit.anomalies}
+        if commit.version_before is None:
+            condition = "attribute_not_exists(pk)"
+        else:
+            condition = "#version = :before"
+            values[":before"] = commit.version_before
+        return {
+            "Update": {
+                "TableName": self.name,
+                "Key": to_item({"pk": pk, "sk": INVOICE_SK}),
+                "UpdateExpression": update,
+                "ConditionExpression": condition,
+                "ExpressionAttributeNames": {
+                    "#version": "version",
+                    "#status": "status",
+                    "#summary": "summary",
+                    "#type": "type",
+                },
+                "ExpressionAttributeValues": to_item(values),
+            }
+        }
 
     def record_archive(self, invoice_number: str, number: str, archive: dict[str, Any]) -> None:
         """Attach the archived object to its receipt, once."""

@@ -1,101 +1,95 @@
-"""Ledger domain objects (frozen) and the settlement rule."""
+"""Ledger records: what the ledger keeps for an invoice, and the documents it numbers."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from quittance.models.events import PaymentMethod, UtcDateTime
+from quittance.ledger.state import InvoiceStatus, InvoiceTerms
+from quittance.models.events import PaymentEvent, PaymentMethod, UtcDateTime
 from quittance.models.money import Money
 
+__all__ = [
+    "DocumentKind",
+    "InvoiceRecord",
+    "InvoiceStatus",
+    "InvoiceSummary",
+    "ReceiptRecord",
+    "receipt_number",
+]
 
-class InvoiceStatus(StrEnum):
-    OPEN = "open"
-    PARTIALLY_PAID = "partially_paid"
-    PAID = "paid"
-    OVERPAID = "overpaid"
+DocumentKind = Literal["receipt", "credit_note"]
 
-
-class Invoice(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    number: str
-    customer_id: str
-    amount_due: Money
-    amount_paid: Money
-    status: InvoiceStatus
-    registered: bool
-    """False when nobody registered the invoice and the gateway's event is all we know."""
-    version: int = 0
-
-    @property
-    def balance_due(self) -> Money:
-        remaining = max(self.amount_due.amount_minor - self.amount_paid.amount_minor, 0)
-        return Money(amount_minor=remaining, currency=self.amount_due.currency)
-
-    @property
-    def excess(self) -> Money:
-        extra = max(self.amount_paid.amount_minor - self.amount_due.amount_minor, 0)
-        return Money(amount_minor=extra, currency=self.amount_due.currency)
-
-    @property
-    def receipt_balance(self) -> Money:
-        """What a receipt states beside the amount: the remainder, or the excess to return."""
-        return self.excess if self.status is InvoiceStatus.OVERPAID else self.balance_due
-
-
-class Payment(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    payment_id: str
-    invoice_number: str
-    event_id: str
-    provider: str
-    amount: Money
-    method: PaymentMethod
-    paid_at: UtcDateTime
-    receipt_number: str
+SERIES: dict[DocumentKind, str] = {"receipt": "R", "credit_note": "AV"}
 
 
 class ReceiptRecord(BaseModel):
+    """A numbered document: a receipt for a payment, or a credit note (avoir) for a refund."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     receipt_number: str
+    kind: DocumentKind = "receipt"
     invoice_number: str
     payment_id: str
+    refund_id: str | None = None
+    original_receipt_number: str | None = None
     customer_id: str
     amount: Money
+    method: PaymentMethod | None = None
     balance_due: Money
+    """Partial payment: what remains; overpayment: the excess to return; otherwise zero."""
     invoice_status: InvoiceStatus
+    """What this document states: paid, partially_paid, overpaid, or refunded (credit note)."""
     paid_at: UtcDateTime
     issued_at: UtcDateTime
 
 
-def settle(invoice: Invoice, amount: Money) -> Invoice:
-    """The invoice after ``amount`` is received. Currency must already match."""
-    paid = invoice.amount_paid.amount_minor + amount.amount_minor
-    due = invoice.amount_due.amount_minor
-    if paid == due:
-        status = InvoiceStatus.PAID
-    elif paid > due:
-        status = InvoiceStatus.OVERPAID
-    else:
-        status = InvoiceStatus.PARTIALLY_PAID
-    return invoice.model_copy(
-        update={
-            "amount_paid": Money(amount_minor=paid, currency=invoice.amount_due.currency),
-            "status": status,
-            "version": invoice.version + 1,
-        }
-    )
+class InvoiceSummary(BaseModel):
+    """The invoice as last derived, kept on the invoice item for reads and exports."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    number: str
+    status: InvoiceStatus
+    amount_due: Money
+    amount_paid: Money
+    """Received and kept: refunds and lost chargebacks deducted."""
+    refunded: Money
+    balance_due: Money
+    registered: bool
+    customer_id: str | None
+
+
+class InvoiceRecord(BaseModel):
+    """Everything the ledger holds for one invoice, as read in one query."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    number: str
+    version: int
+    registered_terms: InvoiceTerms | None
+    customer_id: str | None
+    events: tuple[PaymentEvent, ...]
+    documents: tuple[ReceiptRecord, ...]
+    reported_anomalies: frozenset[str]
+    outcomes: dict[str, list[str]]
+    """Per event id: the document numbers and anomaly keys that event produced."""
+
+    def receipt_for(self, payment_id: str) -> ReceiptRecord | None:
+        return next(
+            (d for d in self.documents if d.kind == "receipt" and d.payment_id == payment_id),
+            None,
+        )
+
+    def credit_note_for(self, refund_id: str) -> ReceiptRecord | None:
+        return next(
+            (d for d in self.documents if d.kind == "credit_note" and d.refund_id == refund_id),
+            None,
+        )
 
 
 def receipt_number(series: str, year: int, sequence: int) -> str:
     """``R-2026-000042``: one gap-free, chronological sequence per series and year."""
     return f"{series}-{year}-{sequence:06d}"
-
-
-def issue_year(at: datetime) -> int:
-    return at.year

@@ -1,62 +1,73 @@
-"""Record a payment event: settle its invoice and number its receipt, exactly once."""
+"""Apply one gateway event to the ledger, exactly once, whatever order events arrive in.
+
+The event joins its invoice's history; the invoice is derived again from the whole history
+(:mod:`quittance.ledger.state`); what the new derivation owes that the old one did not — a
+receipt, a credit note, an anomaly report — is numbered and written in the same transaction
+as the event, so no crash or retry can leave a gap, a double, or an event without its effect.
+"""
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
 from quittance.ledger.model import (
-    Invoice,
-    InvoiceStatus,
-    Payment,
+    SERIES,
+    DocumentKind,
+    InvoiceRecord,
     ReceiptRecord,
-    issue_year,
     receipt_number,
-    settle,
 )
-from quittance.models.events import CustomerDetails, PaymentEvent
+from quittance.ledger.state import (
+    Anomaly,
+    AnomalyKind,
+    InvoiceStatus,
+    InvoiceTerms,
+    InvoiceView,
+    derive,
+)
+from quittance.models.events import CustomerDetails, EventType, PaymentEvent
 from quittance.models.money import Money
 
 MAX_ATTEMPTS = 8
 
 
 class WriteConflict(Exception):
-    """Another writer changed the invoice or the counter first; read again and retry."""
+    """Another writer changed the invoice or a counter first; read again and retry."""
 
 
-class PaymentAlreadyRecorded(Exception):
-    """The payment is in the ledger already (a redelivered or replayed event)."""
+class EventAlreadyApplied(Exception):
+    """The event is in the ledger already (a redelivered or replayed event)."""
+
+
+@dataclass(frozen=True)
+class Commit:
+    """One atomic write: the event, the invoice as now derived, and what it produced."""
+
+    invoice_number: str
+    version_before: int | None
+    event: PaymentEvent
+    view: InvoiceView
+    customer_id: str | None
+    documents: tuple[ReceiptRecord, ...]
+    anomalies: tuple[Anomaly, ...]
+    counters: dict[tuple[str, int], tuple[int, int]]
+    """(series, year) → (value read, value written)."""
+    produced: list[str]
+    new_payment_ids: tuple[str, ...]
 
 
 class LedgerStore(Protocol):
-    def get_invoice(self, number: str) -> Invoice | None: ...
+    def invoice_for_payment(self, payment_id: str) -> str | None: ...
 
-    def get_payment(self, invoice_number: str, payment_id: str) -> Payment | None: ...
-
-    def get_receipt(self, invoice_number: str, number: str) -> ReceiptRecord | None: ...
+    def load(self, invoice_number: str) -> InvoiceRecord | None: ...
 
     def counter(self, series: str, year: int) -> int: ...
 
-    def commit_payment(
-        self,
-        *,
-        before: Invoice | None,
-        after: Invoice,
-        payment: Payment,
-        receipt: ReceiptRecord,
-        series: str,
-        year: int,
-        counter_before: int,
-        event: PaymentEvent,
-    ) -> None:
-        """One transaction; raises WriteConflict or PaymentAlreadyRecorded."""
-
-
-class EventHistory(Protocol):
-    def record_event(self, invoice_number: str, event: PaymentEvent, now: datetime) -> None:
-        """Append to the invoice's history; no state changes."""
+    def commit(self, commit: Commit) -> None:
+        """One transaction; raises WriteConflict or EventAlreadyApplied."""
 
 
 class CustomerProfiles(Protocol):
@@ -65,9 +76,15 @@ class CustomerProfiles(Protocol):
 
 @dataclass(frozen=True)
 class LedgerOutcome:
-    receipt: ReceiptRecord
-    invoice: Invoice
+    invoice_number: str
+    status: InvoiceStatus
+    documents: tuple[ReceiptRecord, ...]
+    """Documents this event produced (on a redelivery: the ones it produced the first time)."""
+    anomalies: tuple[Anomaly, ...]
     duplicate: bool
+    backwards: bool = False
+    customer_id: str | None = None
+    view: InvoiceView | None = field(default=None, compare=False)
 
 
 def pseudonymous_customer_id(provider: str, reference: str) -> str:
@@ -76,91 +93,213 @@ def pseudonymous_customer_id(provider: str, reference: str) -> str:
     return f"C-{digest[:20]}"
 
 
-def invoice_number_for(event: PaymentEvent) -> str:
-    # A gateway payment that names no invoice still gets a ledger entry of its own.
-    return event.invoice_number or f"GW-{event.payment_id}"
+def terms_for(
+    record: InvoiceRecord | None, number: str, events: list[PaymentEvent]
+) -> InvoiceTerms:
+    """Registered terms, or for a gateway-only invoice what its first payment says it was."""
+    if record is not None and record.registered_terms is not None:
+        return record.registered_terms
+    ordered = sorted(events, key=lambda e: (e.occurred_at, e.event_id))
+    first = next((e for e in ordered if e.type is EventType.PAYMENT_SUCCEEDED), ordered[0])
+    return InvoiceTerms(number=number, amount_due=first.amount, registered=False)
 
 
-def record_payment(
+def apply_event(
     event: PaymentEvent,
     *,
     store: LedgerStore,
     profiles: CustomerProfiles,
-    series: str,
     now: datetime,
 ) -> LedgerOutcome:
-    number = invoice_number_for(event)
-    if event.customer is None:  # the event model refuses this for a successful payment
-        raise ValueError(f"payment {event.payment_id} names no customer")
-    customer_id = pseudonymous_customer_id(event.provider, event.customer.reference)
-    profiles.remember(customer_id, event.customer, now)
+    number = (
+        event.invoice_number
+        or store.invoice_for_payment(event.payment_id)
+        or f"GW-{event.payment_id}"
+    )
+    event_customer = (
+        pseudonymous_customer_id(event.provider, event.customer.reference)
+        if event.customer
+        else None
+    )
+    if event.customer is not None and event_customer is not None:
+        profiles.remember(event_customer, event.customer, now)
     for _ in range(MAX_ATTEMPTS):
-        existing = store.get_payment(number, event.payment_id)
-        if existing is not None:
-            return _already_recorded(store, number, existing)
-        before = store.get_invoice(number)
-        current = before or Invoice(
-            number=number,
-            customer_id=customer_id,
-            amount_due=event.amount,
-            amount_paid=Money(amount_minor=0, currency=event.amount.currency),
-            status=InvoiceStatus.OPEN,
-            registered=False,
-        )
-        after = settle(current, event.amount)
-        year = issue_year(now)
-        sequence = store.counter(series, year)
-        receipt = ReceiptRecord(
-            receipt_number=receipt_number(series, year, sequence + 1),
-            invoice_number=number,
-            payment_id=event.payment_id,
-            customer_id=customer_id,
-            amount=event.amount,
-            balance_due=after.receipt_balance,
-            invoice_status=after.status,
-            paid_at=event.occurred_at,
-            issued_at=now,
-        )
-        payment = Payment(
-            payment_id=event.payment_id,
-            invoice_number=number,
-            event_id=event.event_id,
-            provider=event.provider,
-            amount=event.amount,
-            method=event.method,
-            paid_at=event.occurred_at,
-            receipt_number=receipt.receipt_number,
-        )
+        record = store.load(number)
+        if record is not None and any(e.event_id == event.event_id for e in record.events):
+            return _redelivered(record, event)
+        history = [*(record.events if record else ()), event]
+        terms = terms_for(record, number, history)
+        after = derive(terms, history)
+        customer_id = (record.customer_id if record else None) or event_customer
         try:
-            store.commit_payment(
-                before=before,
-                after=after,
-                payment=payment,
-                receipt=receipt,
-                series=series,
-                year=year,
-                counter_before=sequence,
-                event=event,
+            store.commit(
+                _commit(
+                    record=record,
+                    number=number,
+                    event=event,
+                    view=after,
+                    customer_id=customer_id,
+                    store=store,
+                    now=now,
+                )
             )
-        except WriteConflict:
-            continue
-        except PaymentAlreadyRecorded:
-            continue  # the next pass finds the payment and answers as a duplicate
-        return LedgerOutcome(receipt=receipt, invoice=after, duplicate=False)
+        except (WriteConflict, EventAlreadyApplied):
+            continue  # read again: the next pass applies on top, or finds it applied
+        committed = store.load(number)
+        assert committed is not None
+        return _outcome(committed, event, after, duplicate=False)
     raise WriteConflict(f"invoice {number}: gave up after {MAX_ATTEMPTS} conflicting writes")
 
 
-def _already_recorded(store: LedgerStore, number: str, payment: Payment) -> LedgerOutcome:
-    receipt = store.get_receipt(number, payment.receipt_number)
-    invoice = store.get_invoice(number)
-    if receipt is None or invoice is None:
-        raise WriteConflict(f"payment {payment.payment_id} recorded without its receipt")
-    return LedgerOutcome(receipt=receipt, invoice=invoice, duplicate=True)
+def _commit(
+    *,
+    record: InvoiceRecord | None,
+    number: str,
+    event: PaymentEvent,
+    view: InvoiceView,
+    customer_id: str | None,
+    store: LedgerStore,
+    now: datetime,
+) -> Commit:
+    documents: list[ReceiptRecord] = []
+    counters: dict[tuple[str, int], tuple[int, int]] = {}
+
+    def next_number(kind: DocumentKind) -> str:
+        key = (SERIES[kind], now.year)
+        read, written = counters.get(key) or (store.counter(*key),) * 2
+        counters[key] = (read, written + 1)
+        return receipt_number(key[0], key[1], written + 1)
+
+    by_payment = {e.payment_id: e for e in _successes(record, event)}
+    issued_receipts = {
+        d.payment_id: d for d in (record.documents if record else ()) if d.kind == "receipt"
+    }
+    issued_notes = {
+        d.refund_id for d in (record.documents if record else ()) if d.kind == "credit_note"
+    }
+    anomalies_of = {a.payment_id: a for a in view.anomalies}
+    # Receipts first, in the order payments happened, so numbers follow the payments.
+    for payment_id in sorted(
+        view.receipts_due - issued_receipts.keys(), key=lambda p: _when(by_payment, p)
+    ):
+        paid = by_payment[payment_id]
+        status, balance = _receipt_statement(anomalies_of.get(payment_id), paid.amount)
+        receipt = ReceiptRecord(
+            receipt_number=next_number("receipt"),
+            invoice_number=number,
+            payment_id=payment_id,
+            customer_id=customer_id or "unknown",
+            amount=paid.amount,
+            method=paid.method,
+            balance_due=balance,
+            invoice_status=status,
+            paid_at=paid.occurred_at,
+            issued_at=now,
+        )
+        documents.append(receipt)
+        issued_receipts[payment_id] = receipt
+    for refund in sorted(_refunds(record, event), key=lambda e: (e.occurred_at, e.event_id)):
+        assert refund.refund is not None
+        refund_id = refund.refund.refund_id
+        if refund_id not in view.credit_notes_due or refund_id in issued_notes:
+            continue
+        original = issued_receipts.get(refund.payment_id)
+        documents.append(
+            ReceiptRecord(
+                receipt_number=next_number("credit_note"),
+                kind="credit_note",
+                invoice_number=number,
+                payment_id=refund.payment_id,
+                refund_id=refund_id,
+                original_receipt_number=original.receipt_number if original else None,
+                customer_id=customer_id or "unknown",
+                amount=refund.refund.amount,
+                method=original.method if original else refund.method,
+                balance_due=Money(amount_minor=0, currency=refund.refund.amount.currency),
+                invoice_status=InvoiceStatus.REFUNDED,
+                paid_at=refund.occurred_at,
+                issued_at=now,
+            )
+        )
+        issued_notes.add(refund_id)
+    reported = record.reported_anomalies if record else frozenset()
+    anomalies = tuple(
+        sorted((a for a in view.anomalies if a.key not in reported), key=lambda a: a.key)
+    )
+    known_payments = {e.payment_id for e in (record.events if record else ())}
+    return Commit(
+        invoice_number=number,
+        version_before=record.version if record else None,
+        event=event,
+        view=view,
+        customer_id=customer_id,
+        documents=tuple(documents),
+        anomalies=anomalies,
+        counters=counters,
+        produced=[d.receipt_number for d in documents] + [a.key for a in anomalies],
+        new_payment_ids=(event.payment_id,) if event.payment_id not in known_payments else (),
+    )
 
 
-def note_event(event: PaymentEvent, *, history: EventHistory, now: datetime) -> str:
-    """Keep an event the ledger does not settle (yet) in its invoice's history, so that
-    nothing a gateway told us is lost. Returns the invoice number it was filed under."""
-    number = invoice_number_for(event)
-    history.record_event(number, event, now)
-    return number
+def _successes(record: InvoiceRecord | None, event: PaymentEvent) -> list[PaymentEvent]:
+    events = [*(record.events if record else ()), event]
+    ordered = sorted(events, key=lambda e: (e.occurred_at, e.event_id))
+    first: dict[str, PaymentEvent] = {}
+    for e in ordered:
+        if e.type is EventType.PAYMENT_SUCCEEDED:
+            first.setdefault(e.payment_id, e)
+    return list(first.values())
+
+
+def _refunds(record: InvoiceRecord | None, event: PaymentEvent) -> list[PaymentEvent]:
+    events = [*(record.events if record else ()), event]
+    return [e for e in events if e.type is EventType.REFUND_ISSUED and e.refund is not None]
+
+
+def _when(by_payment: dict[str, PaymentEvent], payment_id: str) -> tuple[datetime, str]:
+    paid = by_payment[payment_id]
+    return paid.occurred_at, paid.event_id
+
+
+def _receipt_statement(anomaly: Anomaly | None, amount: Money) -> tuple[InvoiceStatus, Money]:
+    """What a receipt says beside the amount; an anomaly never reads "paid in full"."""
+    zero = Money(amount_minor=0, currency=amount.currency)
+    if anomaly is None:
+        return InvoiceStatus.PAID, zero
+    if anomaly.kind is AnomalyKind.PARTIAL_PAYMENT:
+        return InvoiceStatus.PARTIALLY_PAID, anomaly.difference or zero
+    if anomaly.kind in {AnomalyKind.OVERPAYMENT, AnomalyKind.POSSIBLE_DOUBLE_CHARGE}:
+        return InvoiceStatus.OVERPAID, anomaly.difference or amount
+    return InvoiceStatus.PAID, zero
+
+
+def _redelivered(record: InvoiceRecord, event: PaymentEvent) -> LedgerOutcome:
+    produced = set(record.outcomes.get(event.event_id, []))
+    terms = terms_for(record, record.number, list(record.events))
+    view = derive(terms, record.events)
+    return LedgerOutcome(
+        invoice_number=record.number,
+        status=view.status,
+        documents=tuple(d for d in record.documents if d.receipt_number in produced),
+        anomalies=tuple(a for a in view.anomalies if a.key in produced),
+        duplicate=True,
+        backwards=event.event_id in view.backwards,
+        customer_id=record.customer_id,
+        view=view,
+    )
+
+
+def _outcome(
+    record: InvoiceRecord, event: PaymentEvent, view: InvoiceView, *, duplicate: bool
+) -> LedgerOutcome:
+    produced = set(record.outcomes.get(event.event_id, []))
+    return LedgerOutcome(
+        invoice_number=record.number,
+        status=view.status,
+        documents=tuple(d for d in record.documents if d.receipt_number in produced),
+        anomalies=tuple(a for a in view.anomalies if a.key in produced),
+        duplicate=duplicate,
+        backwards=event.event_id in view.backwards,
+        customer_id=record.customer_id,
+        view=view,
+    )

@@ -23,13 +23,19 @@ class PaymentEventMessage(BaseModel):
 
 
 class ReceiptJob(BaseModel):
-    """ledger → receipts, on the receipt-jobs queue: render and archive one numbered receipt."""
+    """ledger → receipts, on the receipt-jobs queue: render and archive one numbered document
+    (a receipt, or a credit note for a refund)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     schema_version: Literal[1] = 1
     correlation_id: str
+    kind: Literal["receipt", "credit_note"] = "receipt"
     receipt_number: str
+    original_receipt_number: str | None = None
+    refund_id: str | None = None
+    anomaly: str | None = None
+    """The anomaly this payment raised (partial_payment, overpayment, …), if any."""
     invoice_number: str
     payment_id: str
     customer_id: str
@@ -48,10 +54,16 @@ class NotificationJob(BaseModel):
 
     schema_version: Literal[1] = 1
     correlation_id: str
-    kind: Literal["payment_confirmed"]
+    kind: Literal["payment_confirmed", "refund_issued", "anomaly_notice"]
     change_id: str = Field(description="The ledger change this message is about; unique per send")
     customer_id: str
-    receipt_number: str
+    receipt_number: str | None
+    """The document the message links to; None for an anomaly with no receipt."""
+    original_receipt_number: str | None = None
     invoice_number: str
     amount: Money
     paid_at: UtcDateTime
+    anomaly: str | None = None
+    difference: Money | None = None
+    invoice_currency: str | None = None
+    """The invoice's currency, which a currency-mismatch notice names."""

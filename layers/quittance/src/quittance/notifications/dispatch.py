@@ -7,10 +7,12 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any, Literal, Protocol
 
+from quittance.ledger.state import AnomalyKind
 from quittance.links.tokens import LinkSigner
 from quittance.links.urls import receipt_link
 from quittance.models.messages import NotificationJob
 from quittance.notifications.confirmation import Sender, compose_payment_confirmation
+from quittance.notifications.notices import compose_anomaly_notice, compose_refund_issued
 
 NOTIFICATION_LOG_RETENTION = timedelta(days=396)  # about 13 months
 
@@ -44,12 +46,12 @@ class SellerContact:
 @dataclass(frozen=True)
 class Delivery:
     channel: Literal["email"]
-    status: Literal["sent", "skipped"]
+    status: Literal["sent", "skipped", "failed"]
     provider_message_id: str | None
     reason: str | None = None
 
 
-def notify_payment_confirmed(
+def notify_customer(
     job: NotificationJob,
     *,
     profiles: Profiles,
@@ -62,48 +64,104 @@ def notify_payment_confirmed(
     link_ttl: timedelta,
     now: datetime,
 ) -> Delivery:
+    """Compose the message the job asks for, send it once, and log what happened (never the
+    message itself: the log holds no personal data)."""
     profile = profiles.profile(job.customer_id) or {}
     email = profile.get("email")
     expires = now + NOTIFICATION_LOG_RETENTION
+    base = {"kind": job.kind, "receipt_number": job.receipt_number, "at": now.isoformat()}
     if not email:
         log.record_message(
             job.invoice_number,
             job.change_id,
             "email",
-            {"kind": job.kind, "status": "skipped", "reason": "no_email", "at": now.isoformat()},
+            {**base, "status": "skipped", "reason": "no_email"},
             expires,
         )
         return Delivery("email", "skipped", None, reason="no_email")
-    locale = str(profile.get("locale") or "fr")
-    message = compose_payment_confirmation(
-        sender=sender,
-        to_email=email,
-        to_name=profile.get("name"),
-        locale=locale,
-        tone="formal" if profile.get("segment") == "b2b" else "warm",
-        receipt_number=job.receipt_number,
-        invoice_number=job.invoice_number,
-        amount=job.amount,
-        paid_at=job.paid_at,
-        timezone=str(profile.get("timezone") or "Europe/Paris"),
-        receipt_url=receipt_link(public_base_url, signer, job.receipt_number, now + link_ttl),
-        seller_name=seller.name,
-        seller_email=seller.email,
-        seller_phone=seller.phone,
-        message_id_domain=sender.email.rpartition("@")[2],
+    link = (
+        receipt_link(public_base_url, signer, job.receipt_number, now + link_ttl)
+        if job.receipt_number
+        else None
     )
+    try:
+        message = _compose(
+            job, profile=profile, email=email, link=link, sender=sender, seller=seller
+        )
+    except ValueError as refused:  # an address or a value no message can carry: not retried
+        log.record_message(
+            job.invoice_number,
+            job.change_id,
+            "email",
+            {**base, "status": "failed", "reason": type(refused).__name__},
+            expires,
+        )
+        return Delivery("email", "failed", None, reason=type(refused).__name__)
     message_id = mailer.send(message)
     log.record_message(
         job.invoice_number,
         job.change_id,
         "email",
-        {
-            "kind": job.kind,
-            "status": "sent",
-            "provider_message_id": message_id,
-            "receipt_number": job.receipt_number,
-            "at": now.isoformat(),
-        },
+        {**base, "status": "sent", "provider_message_id": message_id},
         expires,
     )
     return Delivery("email", "sent", message_id)
+
+
+def _compose(
+    job: NotificationJob,
+    *,
+    profile: dict[str, Any],
+    email: str,
+    link: str | None,
+    sender: Sender,
+    seller: SellerContact,
+) -> EmailMessage:
+    timezone = str(profile.get("timezone") or "Europe/Paris")
+    common: dict[str, Any] = {
+        "sender": sender,
+        "to_email": email,
+        "to_name": profile.get("name"),
+        "locale": str(profile.get("locale") or "fr"),
+        "tone": "formal" if profile.get("segment") == "b2b" else "warm",
+        "seller_name": seller.name,
+        "seller_email": seller.email,
+        "seller_phone": seller.phone,
+        "message_id_domain": sender.email.rpartition("@")[2],
+    }
+    if job.kind == "payment_confirmed" and job.receipt_number and link:
+        return compose_payment_confirmation(
+            **common,
+            receipt_number=job.receipt_number,
+            invoice_number=job.invoice_number,
+            amount=job.amount,
+            paid_at=job.paid_at,
+            timezone=timezone,
+            receipt_url=link,
+        )
+    if job.kind == "refund_issued" and job.receipt_number and link:
+        return compose_refund_issued(
+            **common,
+            credit_note_number=job.receipt_number,
+            receipt_number=job.original_receipt_number,
+            invoice_number=job.invoice_number,
+            refunded=job.amount,
+            refunded_at=job.paid_at,
+            timezone=timezone,
+            method_label=None,
+            credit_note_url=link,
+            survey_url=None,
+        )
+    if job.kind == "anomaly_notice" and job.anomaly:
+        return compose_anomaly_notice(
+            **common,
+            kind=AnomalyKind(job.anomaly),
+            invoice_number=job.invoice_number,
+            amount=job.amount,
+            difference=job.difference,
+            paid_at=job.paid_at,
+            timezone=timezone,
+            receipt_url=link,
+            invoice_currency=job.invoice_currency,
+        )
+    raise ValueError(f"a {job.kind} job without what its message needs")

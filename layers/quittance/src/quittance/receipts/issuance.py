@@ -44,7 +44,9 @@ class IssuedReceipt:
 
 
 def _status(invoice_status: str) -> str:
-    return {"partially_paid": "partial", "overpaid": "overpaid"}.get(invoice_status, "paid")
+    return {"partially_paid": "partial", "overpaid": "overpaid", "refunded": "refunded"}.get(
+        invoice_status, "paid"
+    )
 
 
 def issue_receipt(
@@ -69,6 +71,8 @@ def issue_receipt(
     lock = lock_for(job.paid_at, policy, now)
     document = ReceiptDocument(
         receipt_number=job.receipt_number,
+        kind=job.kind,
+        original_receipt_number=job.original_receipt_number,
         invoice_number=job.invoice_number,
         issued_at=job.issued_at,
         paid_at=job.paid_at,
