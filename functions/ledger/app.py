@@ -36,6 +36,8 @@ from quittance.models.messages import NotificationJob, PaymentEventMessage, Rece
 from quittance.observability import instruments
 from quittance.settings import LedgerSettings, load
 
+# SQS keeps a message 14 days; a redelivery inside that window finds its idempotency record.
+REDELIVERY_WINDOW = 14 * 24 * 3600
 logger, metrics, tracer = instruments("ledger")
 
 
@@ -44,7 +46,9 @@ class PaymentEventRecord(SqsRecordModel):
 
 
 processor = BatchProcessor(event_type=BatchEventType.SQS, model=PaymentEventRecord)
-idempotency = IdempotencyConfig(event_key_jmespath="[event.provider, event.event_id]")
+idempotency = IdempotencyConfig(
+    event_key_jmespath="[event.provider, event.event_id]", expires_after_seconds=REDELIVERY_WINDOW
+)
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,8 @@ from quittance.notifications.dispatch import SellerContact, notify_customer
 from quittance.observability import instruments
 from quittance.settings import NotifySettings, load
 
+# SQS keeps a message 14 days; a redelivery inside that window finds its idempotency record.
+REDELIVERY_WINDOW = 14 * 24 * 3600
 logger, metrics, tracer = instruments("notify")
 
 
@@ -42,7 +44,9 @@ class NotificationRecord(SqsRecordModel):
 
 processor = BatchProcessor(event_type=EventType.SQS, model=NotificationRecord)
 # The email channel is the only one so far; the key names it so SMS gets its own record.
-idempotency = IdempotencyConfig(event_key_jmespath="[change_id, 'email']")
+idempotency = IdempotencyConfig(
+    event_key_jmespath="[change_id, 'email']", expires_after_seconds=REDELIVERY_WINDOW
+)
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,8 @@ from quittance.receipts.issuance import issue_receipt
 from quittance.receipts.render import ReceiptRenderer
 from quittance.settings import ReceiptsSettings, load
 
+# SQS keeps a message 14 days; a redelivery inside that window finds its idempotency record.
+REDELIVERY_WINDOW = 14 * 24 * 3600
 logger, metrics, tracer = instruments("receipts")
 
 
@@ -45,7 +47,9 @@ class ReceiptJobRecord(SqsRecordModel):
 
 
 processor = BatchProcessor(event_type=EventType.SQS, model=ReceiptJobRecord)
-idempotency = IdempotencyConfig(event_key_jmespath="receipt_number")
+idempotency = IdempotencyConfig(
+    event_key_jmespath="receipt_number", expires_after_seconds=REDELIVERY_WINDOW
+)
 
 
 @dataclass(frozen=True)

@@ -327,6 +327,10 @@ class LedgerTable:
                 raise AlreadyExists(f"receipt {number} already archived") from None
             raise
 
+    def message_sent(self, invoice_number: str, change_id: str, channel: str) -> bool:
+        item = self._get(invoice_pk(invoice_number), f"MSG#{change_id}#{channel}")
+        return bool(item and item.get("status") == "sent")
+
     def record_message(
         self,
         invoice_number: str,

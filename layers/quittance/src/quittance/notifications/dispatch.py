@@ -26,6 +26,8 @@ class Mailer(Protocol):
 
 
 class MessageLog(Protocol):
+    def message_sent(self, invoice_number: str, change_id: str, channel: str) -> bool: ...
+
     def record_message(
         self,
         invoice_number: str,
@@ -66,6 +68,9 @@ def notify_customer(
 ) -> Delivery:
     """Compose the message the job asks for, send it once, and log what happened (never the
     message itself: the log holds no personal data)."""
+    if log.message_sent(job.invoice_number, job.change_id, "email"):
+        # Sent before, whenever the job comes back (the idempotency window is not forever).
+        return Delivery("email", "sent", None, reason="already_sent")
     profile = profiles.profile(job.customer_id) or {}
     email = profile.get("email")
     expires = now + NOTIFICATION_LOG_RETENTION

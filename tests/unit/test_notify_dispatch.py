@@ -1,0 +1,142 @@
+"""notify picks the message a ledger change calls for, and never sends one twice."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+
+from quittance.links.tokens import LinkSigner
+from quittance.models.messages import NotificationJob
+from quittance.models.money import Money
+from quittance.notifications.confirmation import Sender
+from quittance.notifications.dispatch import SellerContact, notify_customer
+
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+
+
+class Profiles:
+    def __init__(self, profile: dict[str, Any] | None) -> None:
+        self._profile = profile
+
+    def profile(self, customer_id: str) -> dict[str, Any] | None:
+        return self._profile
+
+
+class Mailer:
+    def __init__(self) -> None:
+        self.sent: list[EmailMessage] = []
+
+    def send(self, message: EmailMessage) -> str:
+        self.sent.append(message)
+        return f"ses-{len(self.sent)}"
+
+
+class Log:
+    def __init__(self) -> None:
+        self.entries: dict[tuple[str, str, str], dict[str, Any]] = {}
+
+    def message_sent(self, invoice_number: str, change_id: str, channel: str) -> bool:
+        entry = self.entries.get((invoice_number, change_id, channel))
+        return bool(entry and entry["status"] == "sent")
+
+    def record_message(
+        self, invoice_number: str, change_id: str, channel: str, values: dict[str, Any],
+        expires_at: datetime,
+    ) -> None:  # fmt: skip
+        self.entries[(invoice_number, change_id, channel)] = values
+
+
+def job(kind: str, **kw: Any) -> NotificationJob:
+    base: dict[str, Any] = {
+        "correlation_id": "c-1",
+        "kind": kind,
+        "change_id": f"R-2026-000001:{kind}",
+        "customer_id": "C-1",
+        "receipt_number": "R-2026-000001",
+        "invoice_number": "F-1",
+        "amount": Money(amount_minor=12345, currency="EUR"),
+        "paid_at": NOW - timedelta(minutes=5),
+    }
+    return NotificationJob.model_validate({**base, **kw})
+
+
+def send(notification: NotificationJob, log: Log, mailer: Mailer, profile: Any = None) -> Any:
+    return notify_customer(
+        notification,
+        profiles=Profiles(
+            profile
+            if profile is not None
+            else {"email": "camille@example.com", "name": "Camille", "locale": "fr"}
+        ),
+        mailer=mailer,
+        log=log,
+        signer=LinkSigner({"k1": b"k" * 32}, "k1"),
+        sender=Sender(email="receipts@example.com", name="Atelier"),
+        seller=SellerContact(
+            name="Atelier", email="contact@example.com", phone="+33 1 23 45 67 89"
+        ),
+        public_base_url="https://pay.example.com",
+        link_ttl=timedelta(days=396),
+        now=NOW,
+    )
+
+
+@pytest.mark.parametrize(
+    ("notification", "subject_part"),
+    [
+        (job("payment_confirmed"), "R-2026-000001"),
+        (
+            job(
+                "refund_issued",
+                receipt_number="AV-2026-000001",
+                original_receipt_number="R-2026-000001",
+                change_id="AV-2026-000001:refund_issued",
+            ),
+            "remboursement",
+        ),
+        (
+            job(
+                "anomaly_notice",
+                anomaly="possible_double_charge",
+                difference=Money(amount_minor=12345, currency="EUR"),
+            ),
+            "deuxième paiement",
+        ),
+    ],
+    ids=["confirmation", "refund", "double-charge"],
+)
+def test_each_kind_gets_its_own_message(notification: NotificationJob, subject_part: str) -> None:
+    mailer, log = Mailer(), Log()
+    delivery = send(notification, log, mailer)
+    assert delivery.status == "sent"
+    [message] = mailer.sent
+    assert subject_part in str(message["Subject"])
+    if notification.kind == "anomaly_notice":
+        body = message.get_body(("plain",)).get_content()
+        assert "soldée" not in body and "soldée" not in str(message["Subject"])
+
+
+def test_a_job_that_comes_back_after_its_send_sends_nothing() -> None:
+    mailer, log = Mailer(), Log()
+    send(job("payment_confirmed"), log, mailer)
+    again = send(job("payment_confirmed"), log, mailer)
+    assert len(mailer.sent) == 1
+    assert again.reason == "already_sent"
+
+
+def test_no_email_on_file_is_logged_as_skipped_and_nothing_is_sent() -> None:
+    mailer, log = Mailer(), Log()
+    delivery = send(job("payment_confirmed"), log, mailer, profile={"name": "No Mail"})
+    assert (delivery.status, delivery.reason) == ("skipped", "no_email")
+    assert mailer.sent == []
+    assert log.entries[("F-1", "R-2026-000001:payment_confirmed", "email")]["status"] == "skipped"
+
+
+def test_an_address_no_message_can_carry_fails_once_instead_of_retrying() -> None:
+    mailer, log = Mailer(), Log()
+    delivery = send(job("payment_confirmed"), log, mailer, profile={"email": "not an address"})
+    assert delivery.status == "failed"
+    assert mailer.sent == []
