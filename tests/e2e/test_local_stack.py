@@ -35,7 +35,12 @@ def test_stack_json_tells_how_to_sign_and_where_to_post(stack: RunningStack) -> 
 def test_every_route_and_queue_has_its_handler(stack: RunningStack) -> None:
     functions = stack.info["functions"]
     routes = {route for f in functions.values() for route in f["routes"]}
-    assert routes == {"POST /webhooks/{provider}", "GET /r/{token}", "GET /r/{token}/pdf"}
+    assert routes == {
+        "POST /webhooks/{provider}",
+        "GET /r/{token}",
+        "GET /r/{token}/pdf",
+        "PUT /admin/invoices/{number}",
+    }
     consumed = {arn.rsplit(":", 1)[1] for f in functions.values() for arn in f["queues"]}
     main_queues = {
         url.rsplit("/", 1)[1]

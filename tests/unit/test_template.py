@@ -997,7 +997,28 @@ def test_wiring_rule_reports_a_missing_route_and_a_missing_handler(
     mutated = copy.deepcopy(source)
     del mutated["Resources"]["LinksFunction"]["Properties"]["Events"]["ReceiptPdf"]
     assert wiring_violations(mutated) == ["route GET /r/{token}/pdf: missing"]
-    assert len(wiring_violations(source, root=tmp_path)) == 5
+    functions = [
+        r for r in source["Resources"].values() if r["Type"] == "AWS::Serverless::Function"
+    ]
+    assert len(wiring_violations(source, root=tmp_path)) == len(functions)
+
+
+def test_every_admin_route_requires_iam_and_no_other_route_does(source: Template) -> None:
+    # Given the routes of the source template, Then /admin/* is IAM-authorised (API Gateway
+    # refuses unsigned calls before any function runs) and gateway/customer routes are open.
+    routes = {}
+    for resource in source["Resources"].values():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        for event in (resource["Properties"].get("Events") or {}).values():
+            if event["Type"] == "HttpApi":
+                props = event["Properties"]
+                authorizer = (props.get("Auth") or {}).get("Authorizer")
+                routes[f"{props['Method']} {props['Path']}"] = authorizer
+    admin = {route: auth for route, auth in routes.items() if " /admin/" in route}
+    assert admin and set(admin.values()) == {"AWS_IAM"}
+    assert all(auth is None for route, auth in routes.items() if route not in admin)
+    assert source["Resources"]["HttpApi"]["Properties"]["Auth"]["EnableIamAuthorizer"] is True
 
 
 def test_alarm_topic_rule_accepts_a_customer_managed_key_for_cloudwatch(

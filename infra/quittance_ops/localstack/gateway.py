@@ -15,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from quittance_ops.localstack import sigv4
 from quittance_ops.localstack.runtime import LocalFunction
 
 log = logging.getLogger("quittance.local.gateway")
@@ -25,7 +26,8 @@ _TEXTUAL = re.compile(r"^(text/|application/(json|xml|x-www-form-urlencoded)|.*\
 
 
 class Route:
-    def __init__(self, method: str, path: str, function: LocalFunction) -> None:
+    def __init__(self, method: str, path: str, function: LocalFunction, iam: bool) -> None:
+        self.iam = iam
         self.method = method
         self.path = path
         self.route_key = f"{method} {path}"
@@ -41,7 +43,10 @@ class Route:
 
 
 class LocalGateway:
-    def __init__(self, account: str, region: str) -> None:
+    def __init__(
+        self, account: str, region: str, credentials: dict[str, str] | None = None
+    ) -> None:
+        self.credentials = credentials or {}
         self.routes: list[Route] = []
         self.account = account
         self.region = region
@@ -54,8 +59,10 @@ class LocalGateway:
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}"
 
-    def add_route(self, method: str, path: str, function: LocalFunction) -> None:
-        self.routes.append(Route(method, path, function))
+    def add_route(
+        self, method: str, path: str, function: LocalFunction, *, iam: bool = False
+    ) -> None:
+        self.routes.append(Route(method, path, function, iam))
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -100,6 +107,35 @@ class LocalGateway:
                           b'{"message":"Not Found"}')  # fmt: skip
             return
         event = self._event(request, route, params, split.path, split.query, body)
+        if route.iam:
+            headers = {k.lower(): v for k, v in request.headers.items()}
+            try:
+                caller = sigv4.verify(
+                    method=request.command,
+                    url=f"http://{headers.get('host', '127.0.0.1')}{request.path}",
+                    headers=headers,
+                    body=body,
+                    credentials=self.credentials,
+                    account_id=self.account,
+                    region=self.region,
+                )
+            except sigv4.Refused as refused:
+                # As API Gateway: 403 before any function runs; the reason goes to the log.
+                log.warning("IAM authorisation refused on %s: %s", route.route_key, refused)
+                self._respond(request, 403, {"content-type": "application/json"},
+                              b'{"message":"Forbidden"}')  # fmt: skip
+                return
+            event["requestContext"]["authorizer"] = {
+                "iam": {
+                    "accessKey": caller.access_key,
+                    "accountId": caller.account_id,
+                    "userArn": caller.user_arn,
+                    "userId": caller.access_key,
+                    "callerId": caller.access_key,
+                    "principalOrgId": None,
+                    "cognitoIdentity": None,
+                }
+            }
         try:
             result = route.function.invoke(event)
         except Exception:

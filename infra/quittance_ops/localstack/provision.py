@@ -26,6 +26,8 @@ class FunctionSpec:
     memory: int
     environment: dict[str, str]
     http_routes: list[tuple[str, str]] = field(default_factory=list)
+    iam_routes: set[tuple[str, str]] = field(default_factory=set)
+    """Routes whose authoriser is AWS_IAM: the local gateway checks their SigV4 signature."""
     sqs_sources: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -419,7 +421,10 @@ class Provisioner:
         for event_name, event in (props.get("Events") or {}).items():
             kind, eprops = event["Type"], event.get("Properties", {})
             if kind == "HttpApi":
-                spec.http_routes.append((eprops["Method"].upper(), eprops["Path"]))
+                route = (eprops["Method"].upper(), eprops["Path"])
+                spec.http_routes.append(route)
+                if (eprops.get("Auth") or {}).get("Authorizer") == "AWS_IAM":
+                    spec.iam_routes.add(route)
             elif kind == "SQS":
                 spec.sqs_sources.append(
                     {

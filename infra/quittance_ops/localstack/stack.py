@@ -106,7 +106,7 @@ class LocalStack:
                 "POWERTOOLS_TRACE_DISABLED": "true",
             }
         )
-        self.gateway = LocalGateway(ACCOUNT, REGION)
+        self.gateway = LocalGateway(ACCOUNT, REGION, credentials={"testing": "testing"})
         template = load_template(self.root / "template.yaml")
         provisioner = Provisioner(
             template,
@@ -199,7 +199,8 @@ class LocalStack:
             function = LocalFunction(spec, self.root, REGION, ACCOUNT)
             self.functions[logical] = function
             for method, path in spec.http_routes:
-                self.gateway.add_route(method, path, function)
+                iam = (method, path) in spec.iam_routes
+                self.gateway.add_route(method, path, function, iam=iam)
             for source in spec.sqs_sources:
                 # Lambda polls an SQS source with several pollers at once; so do we.
                 self.pumps.extend(

@@ -91,6 +91,10 @@ class LinksSettings(SellerSettings):
     presigned_url_seconds: int = Field(default=300, alias="PRESIGNED_URL_SECONDS", le=3600)
 
 
+class ArchiveApiSettings(_Base):
+    ledger_table: str = Field(alias="LEDGER_TABLE")
+
+
 S = TypeVar("S", bound=_Base)
 
 

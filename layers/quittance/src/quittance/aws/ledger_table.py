@@ -15,6 +15,7 @@ from botocore.exceptions import ClientError
 from quittance.aws.errors import cancellation_codes, error_code
 from quittance.aws.items import from_item, to_item
 from quittance.errors import AlreadyExists, NotFound
+from quittance.ledger.invoices import InvoiceRegistration
 from quittance.ledger.model import InvoiceRecord, InvoiceSummary, ReceiptRecord
 from quittance.ledger.service import Commit, EventAlreadyApplied, WriteConflict
 from quittance.ledger.state import InvoiceTerms
@@ -107,6 +108,12 @@ class LedgerTable:
     def get_invoice(self, number: str) -> InvoiceSummary | None:
         item = self._get(invoice_pk(number), INVOICE_SK)
         return InvoiceSummary.model_validate_json(item["summary"]) if item else None
+
+    def registration(self, number: str) -> InvoiceRegistration | None:
+        item = self._get(invoice_pk(number), INVOICE_SK)
+        terms = (item or {}).get("terms") or {}
+        raw = terms.get("registration")
+        return InvoiceRegistration.model_validate_json(raw) if raw else None
 
     def receipt_for_payment(self, invoice_number: str, payment_id: str) -> ReceiptRecord | None:
         record = self.load(invoice_number)
@@ -310,6 +317,53 @@ class LedgerTable:
                 "ExpressionAttributeValues": to_item(values),
             }
         }
+
+    def save_registration(
+        self,
+        number: str,
+        *,
+        version_before: int | None,
+        registration: InvoiceRegistration,
+        summary: InvoiceSummary,
+        now: datetime,
+    ) -> None:
+        values: dict[str, Any] = {
+            ":version": (version_before or 0) + 1,
+            ":terms": {
+                "amount_due": registration.amount_due.model_dump(mode="json"),
+                "cancelled": registration.cancelled,
+                "registration": registration.model_dump_json(),
+            },
+            ":summary": summary.model_dump_json(),
+            ":status": summary.status.value,
+            ":type": "invoice",
+            ":at": now.isoformat(),
+        }
+        condition = "attribute_not_exists(pk)"
+        if version_before is not None:
+            condition = "#version = :before"
+            values[":before"] = version_before
+        try:
+            self._client.update_item(
+                TableName=self.name,
+                Key=to_item({"pk": invoice_pk(number), "sk": INVOICE_SK}),
+                UpdateExpression=(
+                    "SET #version = :version, terms = :terms, #summary = :summary,"
+                    " #status = :status, #type = :type, registered_at = :at"
+                ),
+                ConditionExpression=condition,
+                ExpressionAttributeNames={
+                    "#version": "version",
+                    "#summary": "summary",
+                    "#status": "status",
+                    "#type": "type",
+                },
+                ExpressionAttributeValues=to_item(values),
+            )
+        except ClientError as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                raise WriteConflict(f"invoice {number} changed") from None
+            raise
 
     def record_archive(self, invoice_number: str, number: str, archive: dict[str, Any]) -> None:
         """Attach the archived object to its receipt, once."""
