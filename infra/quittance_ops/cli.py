@@ -16,6 +16,8 @@ from rich.console import Console
 app = typer.Typer(no_args_is_help=True, help="quittance: proof of payment, end to end.")
 local_app = typer.Typer(no_args_is_help=True, help="The local embedded stack (moto, no Docker).")
 app.add_typer(local_app, name="local")
+invoices_app = typer.Typer(no_args_is_help=True, help="Invoices the business registers.")
+app.add_typer(invoices_app, name="invoices")
 
 
 def project_root() -> Path:
@@ -84,6 +86,41 @@ def demo(
     console = Console(file=sys.stdout, width=None if sys.stdout.isatty() else 120)
     ok = run_demo(project_root(), console, out)
     raise typer.Exit(code=0 if ok else 1)
+
+
+@invoices_app.command("import")
+def invoices_import(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV, one row a line")],
+    stack: Annotated[
+        Path | None, typer.Option(help="stack.json of a local stack (default out/local)")
+    ] = None,
+) -> None:
+    """Register invoices from a CSV file through the staff API (SigV4), with a report."""
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from quittance_ops.admin_client import AdminClient
+    from quittance_ops.invoice_import import import_invoices
+
+    console = Console()
+    client = AdminClient.for_local_stack(stack or project_root() / "out" / "local" / "stack.json")
+    rows = max(sum(1 for _ in file.open(encoding="utf-8-sig")) - 1, 0)
+    with Progress(console=console) as progress:
+        task = progress.add_task("registering", total=rows)
+        report = import_invoices(
+            file,
+            lambda number, body: client.call("PUT", f"/admin/invoices/{number}", body),
+            lambda done: progress.advance(task, done),
+        )
+    console.print(f"[green]{len(report.registered)} invoices registered[/]")
+    if report.errors:
+        table = Table(title=f"{len(report.errors)} invoices refused")
+        for column in ("invoice", "CSV lines", "why"):
+            table.add_column(column)
+        for number, lines, why in report.errors:
+            table.add_row(number or "(empty)", ", ".join(map(str, lines)), why)
+        console.print(table)
+        raise typer.Exit(code=1)
 
 
 def main() -> None:

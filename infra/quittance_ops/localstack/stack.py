@@ -126,7 +126,10 @@ class LocalStack:
             pump.start()
         self.info = self._describe()
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        (self.out_dir / "stack.json").write_text(json.dumps(self.info.as_json(), indent=2) + "\n")
+        # Written whole or not at all: tools poll for this file to know the stack is up.
+        partial = self.out_dir / "stack.json.partial"
+        partial.write_text(json.dumps(self.info.as_json(), indent=2) + "\n")
+        partial.replace(self.out_dir / "stack.json")
         return self.info
 
     def stop(self) -> None:
