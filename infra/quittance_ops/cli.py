@@ -16,6 +16,8 @@ from rich.console import Console
 app = typer.Typer(no_args_is_help=True, help="quittance: proof of payment, end to end.")
 local_app = typer.Typer(no_args_is_help=True, help="The local embedded stack (moto, no Docker).")
 app.add_typer(local_app, name="local")
+ledger_app = typer.Typer(no_args_is_help=True, help="The books: exports for accountants.")
+app.add_typer(ledger_app, name="ledger")
 invoices_app = typer.Typer(no_args_is_help=True, help="Invoices the business registers.")
 app.add_typer(invoices_app, name="invoices")
 
@@ -121,6 +123,31 @@ def invoices_import(
             table.add_row(number or "(empty)", ", ".join(map(str, lines)), why)
         console.print(table)
         raise typer.Exit(code=1)
+
+
+@ledger_app.command("export")
+def ledger_export(
+    start: Annotated[str, typer.Option("--from", help="First collection day, YYYY-MM-DD")],
+    end: Annotated[str, typer.Option("--to", help="Last collection day, YYYY-MM-DD")],
+    out: Annotated[Path, typer.Option(help="Where to write the CSV")] = Path("export.csv"),
+    export_format: Annotated[str, typer.Option("--format", help="csv")] = "csv",
+    stack: Annotated[
+        Path | None, typer.Option(help="stack.json of a local stack (default out/local)")
+    ] = None,
+) -> None:
+    """One row per payment and refund, through the staff API (SigV4)."""
+    from quittance_ops.admin_client import AdminClient
+
+    client = AdminClient.for_local_stack(stack or project_root() / "out" / "local" / "stack.json")
+    status, body = client.call(
+        "GET", f"/admin/exports?from={start}&to={end}&format={export_format}"
+    )
+    if status != 200:
+        Console(stderr=True).print(f"[red]export refused ({status})[/]: {body}")
+        raise typer.Exit(code=1)
+    out.write_text(body)
+    rows = max(body.count("\n") - 1, 0)
+    Console().print(f"{rows} rows written to {out}")
 
 
 def main() -> None:

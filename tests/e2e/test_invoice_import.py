@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -60,3 +61,85 @@ def test_a_csv_registers_its_invoices_and_reports_each_bad_one(
     assert first.amount_due.amount_minor == 38110
     assert table.get_invoice("F-CSV-2").amount_due.amount_minor == 23952  # type: ignore[union-attr]
     assert table.get_invoice("F-CSV-3") is None and table.get_invoice("F-CSV-4") is None
+
+
+def test_the_accounting_export_lists_payments_and_refunds_with_their_vat(
+    stack: RunningStack, tmp_path: Path
+) -> None:
+    import csv
+    import time
+    from datetime import UTC, datetime
+
+    from quittance_ops.admin_client import AdminClient
+    from quittance_ops.deliveries.stripe import (
+        stripe_charge_refunded,
+        stripe_payment_intent_succeeded,
+    )
+
+    from .test_webhook_to_receipt import post
+
+    client = AdminClient(stack.api_url, "testing", "testing", stack.info["region"])
+    registered = {
+        "customer_reference": "CLI-X", "currency": "EUR", "issue_date": "2026-11-01",
+        "due_date": "2026-12-01", "nature": "mixed",
+        "lines": [
+            {"description": "Service", "quantity": "1", "unit_price_minor": 10000,
+             "vat_rate": "20"},
+            {"description": "Livre", "quantity": "1", "unit_price_minor": 10000,
+             "vat_rate": "5.5"},
+        ],
+    }  # fmt: skip
+    assert client.call("PUT", "/admin/invoices/F-EXP-1", registered)[0] == 200
+    secret = stack.info["webhook_secrets"]["stripe"]
+    paid = stripe_payment_intent_succeeded(
+        secret=secret, invoice_number="F-EXP-1", amount_minor=22550
+    )
+    payment_id = json.loads(paid.body)["data"]["object"]["id"]
+    refund = stripe_charge_refunded(
+        secret=secret, payment_id=payment_id, charged_minor=22550, refunded_minor=2000,
+        invoice_number="F-EXP-1",
+    )  # fmt: skip
+    assert post(stack, paid)[0] == 202
+    time.sleep(1.2)
+    stack.wait_drained()
+    assert post(stack, refund)[0] == 202
+    time.sleep(1.2)
+    stack.wait_drained()
+
+    today = datetime.now(UTC).date().isoformat()
+    (tmp_path / "stack.json").write_text(json.dumps(stack.info))
+    run = subprocess.run(
+        [sys.executable, "-m", "quittance_ops", "ledger", "export", "--from", today, "--to", today,
+         "--out", str(tmp_path / "books.csv"), "--stack", str(tmp_path / "stack.json")],
+        cwd=ROOT, env={k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr
+    rows = [
+        r
+        for r in csv.DictReader((tmp_path / "books.csv").open())
+        if r["invoice_number"] == "F-EXP-1"
+    ]
+    payment = next(r for r in rows if r["kind"] == "receipt")
+    credit = next(r for r in rows if r["kind"] == "credit_note")
+    # 100.00 at 20 % and 100.00 at 5.5 %: the payment covers the whole invoice.
+    assert (payment["amount"], payment["taxable_base"], payment["vat_amount"]) == (
+        "225.50", "200.00", "25.50",
+    )  # fmt: skip
+    assert payment["vat_breakdown"] == "5.5%:100.00:5.50|20%:100.00:20.00"
+    assert (payment["nature"], payment["collection_date"], payment["status"]) == (
+        "mixed", today, "paid",
+    )  # fmt: skip
+    assert credit["amount"] == "-20.00" and credit["original_receipt"] == payment["document"]
+    # The rows of the export balance against the money kept.
+    assert sum(Decimal(r["amount"]) for r in rows) == Decimal("205.50")
+
+
+def test_an_export_period_that_makes_no_sense_is_refused(stack: RunningStack) -> None:
+    from quittance_ops.admin_client import AdminClient
+
+    client = AdminClient(stack.api_url, "testing", "testing", stack.info["region"])
+    status, body = client.call("GET", "/admin/exports?from=2026-12-01&to=2026-11-01")
+    assert status == 422 and body["error"] == "invalid_period"
+    unsigned = AdminClient(stack.api_url, "testing", "wrong", stack.info["region"])
+    assert unsigned.call("GET", "/admin/exports?from=2026-11-01&to=2026-11-02")[0] == 403

@@ -40,6 +40,7 @@ def test_every_route_and_queue_has_its_handler(stack: RunningStack) -> None:
         "GET /r/{token}",
         "GET /r/{token}/pdf",
         "PUT /admin/invoices/{number}",
+        "GET /admin/exports",
     }
     consumed = {arn.rsplit(":", 1)[1] for f in functions.values() for arn in f["queues"]}
     main_queues = {

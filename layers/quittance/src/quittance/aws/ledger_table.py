@@ -7,7 +7,7 @@ GSI ``gsi1`` finds a payment (``PAY#<id>``) or a receipt (``RCPT#<number>``) by 
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -138,6 +138,24 @@ class LedgerTable:
             raise NotFound(f"no receipt {number}")
         return {**item, "data": json.loads(item["data"])}
 
+    def documents_on(self, day: date) -> list[ReceiptRecord]:
+        """Receipts and credit notes collected on a UTC day, in time order (index gsi2)."""
+        found: list[ReceiptRecord] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self.name,
+            "IndexName": "gsi2",
+            "KeyConditionExpression": "gsi2pk = :day",
+            "ExpressionAttributeValues": to_item({":day": f"DAY#{day.isoformat()}"}),
+        }
+        while True:
+            page = self._client.query(**kwargs)
+            found.extend(
+                ReceiptRecord.model_validate_json(from_item(i)["data"]) for i in page["Items"]
+            )
+            if "LastEvaluatedKey" not in page:
+                return found
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
     def counter(self, series: str, year: int) -> int:
         item = self._get(f"SERIES#{series}#{year}", COUNTER_SK)
         return int(item["last"]) if item else 0
@@ -219,6 +237,10 @@ class LedgerTable:
                                 "sk": f"RCPT#{document.receipt_number}",
                                 "gsi1pk": f"RCPT#{document.receipt_number}",
                                 "gsi1sk": pk,
+                                "gsi2pk": f"DAY#{document.paid_at:%Y-%m-%d}",
+                                "gsi2sk": (
+                                    f"{document.paid_at.isoformat()}#{document.receipt_number}"
+                                ),
                                 "type": document.kind,
                                 "data": document.model_dump_json(),
                                 "created_at": now,
