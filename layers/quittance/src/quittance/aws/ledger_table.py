@@ -7,7 +7,7 @@ GSI ``gsi1`` finds a payment (``PAY#<id>``) or a receipt (``RCPT#<number>``) by 
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -18,9 +18,25 @@ from quittance.errors import AlreadyExists, NotFound
 from quittance.ledger.invoices import InvoiceRegistration
 from quittance.ledger.model import InvoiceRecord, InvoiceSummary, ReceiptRecord
 from quittance.ledger.service import Commit, EventAlreadyApplied, WriteConflict
-from quittance.ledger.state import InvoiceTerms
+from quittance.ledger.state import OPEN_STATUSES, InvoiceStatus, InvoiceTerms
 from quittance.models.events import PaymentEvent
 from quittance.models.money import Money
+
+
+def view_due(commit: Commit) -> date | None:
+    return commit.view.terms.due_date if commit.view.terms.registered else None
+
+
+def _open_index(
+    number: str, status: InvoiceStatus, due: date | None, values: dict[str, Any]
+) -> str:
+    """SET the sparse open-invoice keys while the invoice waits for money, else REMOVE them."""
+    if due is not None and status in OPEN_STATUSES:
+        values[":open_pk"] = f"OPEN#{due:%Y-%m}"
+        values[":open_sk"] = f"{due.isoformat()}#{number}"
+        return ", gsi4pk = :open_pk, gsi4sk = :open_sk"
+    return " REMOVE gsi4pk, gsi4sk"
+
 
 # Nested records (documents, the invoice summary, events) are stored as JSON text: no query
 # reads inside them (keys and gsi1 serve every access pattern), and text items stay cheap to
@@ -87,6 +103,7 @@ class LedgerTable:
                 amount_due=Money.model_validate(terms["amount_due"]),
                 registered=True,
                 cancelled=bool(terms.get("cancelled", False)),
+                due_date=date.fromisoformat(terms["due_date"]) if terms.get("due_date") else None,
             )
             if terms
             else None,
@@ -302,6 +319,42 @@ class LedgerTable:
                 raise WriteConflict(error_code(exc)) from None
             raise
 
+    def invoices_of_customer(self, customer_id: str) -> list[InvoiceSummary]:
+        """Every invoice of a customer (index gsi3), by invoice number."""
+        return [
+            InvoiceSummary.model_validate_json(item["summary"])
+            for item in self._query_index("gsi3", "gsi3pk", f"CUST#{customer_id}")
+        ]
+
+    def open_invoices_due(self, first_month: date, last_day: date) -> list[tuple[date, str]]:
+        """Registered invoices still waiting for money, due between the first day of
+        ``first_month`` and ``last_day`` (sparse index gsi4, one partition per due month)."""
+        found: list[tuple[date, str]] = []
+        month = first_month.replace(day=1)
+        while month <= last_day:
+            for item in self._query_index("gsi4", "gsi4pk", f"OPEN#{month:%Y-%m}"):
+                due_text, number = str(item["gsi4sk"]).split("#", 1)
+                due = date.fromisoformat(due_text)
+                if due <= last_day:
+                    found.append((due, number))
+            month = (month + timedelta(days=32)).replace(day=1)
+        return found
+
+    def _query_index(self, index: str, key: str, value: str) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self.name,
+            "IndexName": index,
+            "KeyConditionExpression": f"{key} = :v",
+            "ExpressionAttributeValues": to_item({":v": value}),
+        }
+        while True:
+            page = self._client.query(**kwargs)
+            items.extend(from_item(i) for i in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return items
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
     def _invoice_update(self, pk: str, commit: Commit, summary: InvoiceSummary) -> dict[str, Any]:
         values: dict[str, Any] = {
             ":version": (commit.version_before or 0) + 1,
@@ -315,7 +368,13 @@ class LedgerTable:
             sets += ", customer_id = if_not_exists(customer_id, :customer)"
         else:
             values.pop(":customer")
-        update = f"SET {sets}"
+        if commit.customer_id is not None:
+            sets += ", gsi3pk = if_not_exists(gsi3pk, :customer_key), gsi3sk = :number"
+            values[":customer_key"] = f"CUST#{commit.customer_id}"
+            values[":number"] = commit.invoice_number
+        update = f"SET {sets}" + _open_index(
+            commit.invoice_number, summary.status, view_due(commit), values
+        )
         if commit.anomalies:
             update += " ADD anomalies :anomalies"
             values[":anomalies"] = {a.key for a in commit.anomalies}
@@ -354,6 +413,7 @@ class LedgerTable:
             ":terms": {
                 "amount_due": registration.amount_due.model_dump(mode="json"),
                 "cancelled": registration.cancelled,
+                "due_date": registration.due_date.isoformat(),
                 "registration": registration.model_dump_json(),
             },
             ":summary": summary.model_dump_json(),
@@ -372,6 +432,7 @@ class LedgerTable:
                 UpdateExpression=(
                     "SET #version = :version, terms = :terms, #summary = :summary,"
                     " #status = :status, #type = :type, registered_at = :at"
+                    + _open_index(number, summary.status, registration.due_date, values)
                 ),
                 ConditionExpression=condition,
                 ExpressionAttributeNames={

@@ -92,6 +92,7 @@ def register_invoice(
             amount_due=registration.amount_due,
             registered=True,
             cancelled=registration.cancelled,
+            due_date=registration.due_date,
         )
         view = derive(terms, record.events if record else ())
         summary = InvoiceSummary(

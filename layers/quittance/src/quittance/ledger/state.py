@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 
 from quittance.models.events import DisputeOutcome, EventType, PaymentEvent
@@ -131,6 +132,10 @@ INVOICE_TRANSITIONS: dict[InvoiceStatus, frozenset[InvoiceStatus]] = {
 }
 
 
+OPEN_STATUSES = frozenset({InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID})
+"""Statuses in which a registered invoice still waits for money (and may be reminded)."""
+
+
 class AnomalyKind(StrEnum):
     PARTIAL_PAYMENT = "partial_payment"
     OVERPAYMENT = "overpayment"
@@ -173,6 +178,7 @@ class InvoiceTerms:
     amount_due: Money
     registered: bool
     cancelled: bool = False
+    due_date: date | None = None
 
 
 @dataclass(frozen=True)
