@@ -191,3 +191,16 @@ def test_each_anomaly_reaches_ops_and_the_customer(
     assert (document is not None) is receipt  # returned money gets no receipt
     assert phrase in text.replace("\xa0", " ")
     assert "soldée" not in text
+
+
+def test_a_second_charge_of_a_paid_invoice_reaches_ops_and_the_customer(
+    stack: RunningStack, alerts: list[dict[str, Any]]
+) -> None:
+    assert put_invoice(stack, "F-REG-5", registration((4200, "0")))[0] == 200
+    pay(stack, "F-REG-5", 4200)
+    pay(stack, "F-REG-5", 4200)
+    assert alerts_for(alerts, "F-REG-5") == ["possible_double_charge"]
+    messages = sorted(sent(stack, "F-REG-5"))
+    assert [kind for kind, _, _ in messages] == ["anomaly_notice", "payment_confirmed"]
+    notice = messages[0][2].replace("\xa0", " ")
+    assert "42,00 €" in notice and "soldée" not in notice
