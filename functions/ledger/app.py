@@ -17,7 +17,6 @@ from aws_lambda_powertools.utilities.batch import (
     EventType as BatchEventType,
 )
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import Json
@@ -25,7 +24,7 @@ from pydantic import Json
 from quittance.aws.alerts import OpsAlerts
 from quittance.aws.clients import make_client
 from quittance.aws.customers_table import CustomersTable
-from quittance.aws.idempotency import persistence_layer
+from quittance.aws.idempotency import consumer_config, once_per_key
 from quittance.aws.ledger_table import LedgerTable
 from quittance.aws.queue import SqsQueue
 from quittance.ledger.model import ReceiptRecord
@@ -36,8 +35,6 @@ from quittance.models.messages import NotificationJob, PaymentEventMessage, Rece
 from quittance.observability import instruments
 from quittance.settings import LedgerSettings, load
 
-# SQS keeps a message 14 days; a redelivery inside that window finds its idempotency record.
-REDELIVERY_WINDOW = 14 * 24 * 3600
 logger, metrics, tracer = instruments("ledger")
 
 
@@ -46,9 +43,7 @@ class PaymentEventRecord(SqsRecordModel):
 
 
 processor = BatchProcessor(event_type=BatchEventType.SQS, model=PaymentEventRecord)
-idempotency = IdempotencyConfig(
-    event_key_jmespath="[event.provider, event.event_id]", expires_after_seconds=REDELIVERY_WINDOW
-)
+idempotency = consumer_config("[event.provider, event.event_id]")
 
 
 @dataclass(frozen=True)
@@ -82,11 +77,13 @@ def deps() -> Deps:
 def apply_once() -> Callable[..., dict[str, Any]]:
     """Each event is applied once per (provider, event id), whatever the redeliveries."""
     d = deps()
-    return idempotent_function(  # type: ignore[no-any-return]
-        data_keyword_argument="message",
-        persistence_store=persistence_layer(d.settings.idempotency_table, d.dynamodb),
+    return once_per_key(
+        _apply,
+        data_keyword="message",
         config=idempotency,
-    )(_apply)
+        table=d.settings.idempotency_table,
+        client=d.dynamodb,
+    )
 
 
 def _apply(*, message: PaymentEventMessage) -> dict[str, Any]:

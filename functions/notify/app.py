@@ -15,14 +15,13 @@ from aws_lambda_powertools.utilities.batch import (
     process_partial_response,
 )
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import Json
 
 from quittance.aws.clients import make_client
 from quittance.aws.customers_table import CustomersTable
-from quittance.aws.idempotency import persistence_layer
+from quittance.aws.idempotency import consumer_config, once_per_key
 from quittance.aws.ledger_table import LedgerTable
 from quittance.aws.mailer import SesMailer
 from quittance.aws.secrets import JsonSecret
@@ -33,8 +32,6 @@ from quittance.notifications.dispatch import SellerContact, notify_customer
 from quittance.observability import instruments
 from quittance.settings import NotifySettings, load
 
-# SQS keeps a message 14 days; a redelivery inside that window finds its idempotency record.
-REDELIVERY_WINDOW = 14 * 24 * 3600
 logger, metrics, tracer = instruments("notify")
 
 
@@ -44,9 +41,7 @@ class NotificationRecord(SqsRecordModel):
 
 processor = BatchProcessor(event_type=EventType.SQS, model=NotificationRecord)
 # The email channel is the only one so far; the key names it so SMS gets its own record.
-idempotency = IdempotencyConfig(
-    event_key_jmespath="[change_id, 'email']", expires_after_seconds=REDELIVERY_WINDOW
-)
+idempotency = consumer_config("[change_id, 'email']")
 
 
 @dataclass(frozen=True)
@@ -76,11 +71,13 @@ def deps() -> Deps:
 @cache
 def notify_once() -> Callable[..., dict[str, Any]]:
     d = deps()
-    return idempotent_function(  # type: ignore[no-any-return]
-        data_keyword_argument="job",
-        persistence_store=persistence_layer(d.settings.idempotency_table, d.dynamodb),
+    return once_per_key(
+        _notify,
+        data_keyword="job",
         config=idempotency,
-    )(_notify)
+        table=d.settings.idempotency_table,
+        client=d.dynamodb,
+    )
 
 
 def _notify(*, job: NotificationJob) -> dict[str, Any]:

@@ -15,7 +15,6 @@ from aws_lambda_powertools.utilities.batch import (
     process_partial_response,
 )
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import Json
@@ -24,7 +23,7 @@ from quittance.archive.retention import RetentionPolicy
 from quittance.aws.archive_bucket import ArchiveBucket
 from quittance.aws.clients import make_client
 from quittance.aws.customers_table import CustomersTable
-from quittance.aws.idempotency import persistence_layer
+from quittance.aws.idempotency import consumer_config, once_per_key
 from quittance.aws.ledger_table import LedgerTable
 from quittance.aws.queue import SqsQueue
 from quittance.aws.secrets import JsonSecret
@@ -37,8 +36,6 @@ from quittance.receipts.issuance import issue_receipt
 from quittance.receipts.render import ReceiptRenderer
 from quittance.settings import ReceiptsSettings, load
 
-# SQS keeps a message 14 days; a redelivery inside that window finds its idempotency record.
-REDELIVERY_WINDOW = 14 * 24 * 3600
 logger, metrics, tracer = instruments("receipts")
 
 
@@ -47,9 +44,7 @@ class ReceiptJobRecord(SqsRecordModel):
 
 
 processor = BatchProcessor(event_type=EventType.SQS, model=ReceiptJobRecord)
-idempotency = IdempotencyConfig(
-    event_key_jmespath="receipt_number", expires_after_seconds=REDELIVERY_WINDOW
-)
+idempotency = consumer_config("receipt_number")
 
 
 @dataclass(frozen=True)
@@ -108,11 +103,13 @@ def link_signer() -> LinkSigner:
 def issue_once() -> Callable[..., dict[str, Any]]:
     """One archived receipt per receipt number, whatever the redeliveries."""
     d = deps()
-    return idempotent_function(  # type: ignore[no-any-return]
-        data_keyword_argument="job",
-        persistence_store=persistence_layer(d.settings.idempotency_table, d.dynamodb),
+    return once_per_key(
+        _issue,
+        data_keyword="job",
         config=idempotency,
-    )(_issue)
+        table=d.settings.idempotency_table,
+        client=d.dynamodb,
+    )
 
 
 def _issue(*, job: ReceiptJob) -> dict[str, Any]:

@@ -1,11 +1,43 @@
-"""The Powertools idempotency table, shared by every consumer (keys are per function)."""
+"""Powertools Idempotency as every SQS consumer uses it: one table (keys are per function),
+records kept as long as SQS can redeliver a message."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+
+# SQS keeps a message 14 days; a redelivery inside that window finds its idempotency record.
+REDELIVERY_WINDOW = 14 * 24 * 3600
 
 
 def persistence_layer(table: str, client: Any) -> DynamoDBPersistenceLayer:
     return DynamoDBPersistenceLayer(table_name=table, boto3_client=client)
+
+
+def consumer_config(key_jmespath: str) -> IdempotencyConfig:
+    """Created at import; each invocation registers its Lambda context on it."""
+    return IdempotencyConfig(
+        event_key_jmespath=key_jmespath, expires_after_seconds=REDELIVERY_WINDOW
+    )
+
+
+def once_per_key(
+    function: Callable[..., dict[str, Any]],
+    *,
+    data_keyword: str,
+    config: IdempotencyConfig,
+    table: str,
+    client: Any,
+) -> Callable[..., dict[str, Any]]:
+    """``function`` runs once per idempotency key; repeats get the stored result."""
+    return idempotent_function(  # type: ignore[no-any-return]
+        data_keyword_argument=data_keyword,
+        persistence_store=persistence_layer(table, client),
+        config=config,
+    )(function)
