@@ -41,6 +41,10 @@ integration: $(STAMP)
 e2e: $(STAMP)
 	$(BIN)/pytest tests/e2e
 
+# PNG previews of the sample receipts in docs/receipts (pdftoppm).
+previews: $(STAMP)
+	$(BIN)/quittance previews --out docs/receipts
+
 bench: $(STAMP)
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 

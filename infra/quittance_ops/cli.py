@@ -150,5 +150,33 @@ def ledger_export(
     Console().print(f"{rows} rows written to {out}")
 
 
+@app.command()
+def previews(
+    out: Annotated[Path, typer.Option(help="Where the PDFs and PNG pages go.")] = Path(
+        "docs/receipts"
+    ),
+) -> None:
+    """Render the sample receipts (French B2C card, English B2B transfer, credit note) and
+    turn each page into a PNG with pdftoppm, for docs/receipts."""
+    import shutil
+    import subprocess
+
+    from quittance.receipts.render import ReceiptRenderer
+    from quittance_ops.samples import SAMPLES
+
+    pdftoppm = shutil.which("pdftoppm")
+    if pdftoppm is None:
+        raise typer.BadParameter("pdftoppm is missing (Debian package poppler-utils)")
+    out.mkdir(parents=True, exist_ok=True)
+    renderer = ReceiptRenderer()
+    for name, build in SAMPLES.items():
+        pdf = out / f"{name}.pdf"
+        pdf.write_bytes(renderer.render(build()).pdf)
+        subprocess.run(  # noqa: S603 - fixed arguments, our own file
+            [pdftoppm, "-png", "-r", "70", str(pdf), str(out / name)], check=True
+        )
+        Console().print(f"{pdf} → {out / name}-*.png")
+
+
 def main() -> None:
     app()
