@@ -131,23 +131,30 @@ def apply_event(
         terms = terms_for(record, number, history)
         after = derive(terms, history)
         customer_id = (record.customer_id if record else None) or event_customer
+        commit = _commit(
+            record=record,
+            number=number,
+            event=event,
+            view=after,
+            customer_id=customer_id,
+            store=store,
+            now=now,
+        )
         try:
-            store.commit(
-                _commit(
-                    record=record,
-                    number=number,
-                    event=event,
-                    view=after,
-                    customer_id=customer_id,
-                    store=store,
-                    now=now,
-                )
-            )
+            store.commit(commit)
         except (WriteConflict, EventAlreadyApplied):
             continue  # read again: the next pass applies on top, or finds it applied
-        committed = store.load(number)
-        assert committed is not None
-        return _outcome(committed, event, after, duplicate=False)
+        # What was just written is what this event produced: no need to read it back.
+        return LedgerOutcome(
+            invoice_number=number,
+            status=after.status,
+            documents=commit.documents,
+            anomalies=commit.anomalies,
+            duplicate=False,
+            backwards=event.event_id in after.backwards,
+            customer_id=customer_id,
+            view=after,
+        )
     raise WriteConflict(f"invoice {number}: gave up after {MAX_ATTEMPTS} conflicting writes")
 
 
@@ -283,22 +290,6 @@ def _redelivered(record: InvoiceRecord, event: PaymentEvent) -> LedgerOutcome:
         documents=tuple(d for d in record.documents if d.receipt_number in produced),
         anomalies=tuple(a for a in view.anomalies if a.key in produced),
         duplicate=True,
-        backwards=event.event_id in view.backwards,
-        customer_id=record.customer_id,
-        view=view,
-    )
-
-
-def _outcome(
-    record: InvoiceRecord, event: PaymentEvent, view: InvoiceView, *, duplicate: bool
-) -> LedgerOutcome:
-    produced = set(record.outcomes.get(event.event_id, []))
-    return LedgerOutcome(
-        invoice_number=record.number,
-        status=view.status,
-        documents=tuple(d for d in record.documents if d.receipt_number in produced),
-        anomalies=tuple(a for a in view.anomalies if a.key in produced),
-        duplicate=duplicate,
         backwards=event.event_id in view.backwards,
         customer_id=record.customer_id,
         view=view,
