@@ -210,12 +210,40 @@ def compose_payment_confirmation(
     text_body = env.get_template("payment_confirmation.txt.j2").render(**context)
     html_body = env.get_template("payment_confirmation.html.j2").render(**context)
 
+    return _build_message(
+        sender=sender,
+        to_name=name,
+        to_address=recipient_address,
+        seller_name=seller_name,
+        seller_email=seller_email,
+        subject=texts["subject"].format(receipt=receipt_number, invoice=invoice),
+        message_id_domain=message_id_domain,
+        extra_headers=extra_headers,
+        text_body=text_body,
+        html_body=html_body,
+    )
+
+
+def _build_message(
+    *,
+    sender: Sender,
+    to_name: str,
+    to_address: str,
+    seller_name: str,
+    seller_email: str,
+    subject: str,
+    message_id_domain: str,
+    extra_headers: Mapping[str, str],
+    text_body: str,
+    html_body: str,
+) -> EmailMessage:
+    """Headers and parts of every customer message, from already validated values."""
     msg = EmailMessage(policy=policy.SMTP)
     msg["From"] = Address(display_name=sender.name, addr_spec=sender.email)
-    msg["To"] = Address(display_name=name, addr_spec=recipient_address)
+    msg["To"] = Address(display_name=to_name, addr_spec=to_address)
     # Replies go to the seller: the expired-link page tells customers to reply for a new link.
     msg["Reply-To"] = Address(display_name=seller_name, addr_spec=seller_email)
-    msg["Subject"] = texts["subject"].format(receipt=receipt_number, invoice=invoice)
+    msg["Subject"] = subject
     msg["Date"] = format_datetime(datetime.now(UTC))
     msg["Message-ID"] = make_msgid(domain=message_id_domain)
     # RFC 3834: keeps out-of-office robots from answering a machine-sent message.

@@ -17,11 +17,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email import policy
-from email.headerregistry import Address
+from datetime import datetime
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -44,6 +41,7 @@ from quittance.notifications.confirmation import (
     Sender,
     Tone,
     UnsafeHeaderValue,
+    _build_message,
     _checked_extra_headers,
     _environment,
     _language,
@@ -634,26 +632,23 @@ def _assemble(
     template: str,
     context: Mapping[str, Any],
 ) -> EmailMessage:
-    """Headers and parts exactly as the confirmation builds them."""
+    """Render both parts; headers and parts are the confirmation's own (_build_message)."""
     env = _environment()
     text_body = env.get_template(f"{template}.txt.j2").render(**context)
     html_body = env.get_template(f"{template}.html.j2").render(**context)
 
-    msg = EmailMessage(policy=policy.SMTP)
-    msg["From"] = Address(display_name=sender.name, addr_spec=sender.email)
-    msg["To"] = Address(display_name=envelope.name, addr_spec=envelope.recipient)
-    msg["Reply-To"] = Address(display_name=seller_name, addr_spec=seller_email)
-    msg["Subject"] = subject
-    msg["Date"] = format_datetime(datetime.now(UTC))
-    msg["Message-ID"] = make_msgid(domain=message_id_domain)
-    msg["Auto-Submitted"] = "auto-generated"
-    for header, value in envelope.extra_headers.items():
-        msg[header] = value
-    msg.set_content(text_body, subtype="plain", charset="utf-8", cte="quoted-printable")
-    msg.add_alternative(html_body, subtype="html", charset="utf-8", cte="quoted-printable")
-    for part in msg.iter_parts():
-        del part["MIME-Version"]
-    return msg
+    return _build_message(
+        sender=sender,
+        to_name=envelope.name,
+        to_address=envelope.recipient,
+        seller_name=seller_name,
+        seller_email=seller_email,
+        subject=subject,
+        message_id_domain=message_id_domain,
+        extra_headers=envelope.extra_headers,
+        text_body=text_body,
+        html_body=html_body,
+    )
 
 
 def _business_days(lang: Language, low: int, high: int) -> str:
