@@ -60,13 +60,21 @@ def local_up(
             raise typer.BadParameter(f"expected PROVIDER=SECRET, got {pair!r}")
         extra.setdefault(provider, []).append(secret)
     stack = LocalStack(root, out_dir=out, stage=stage, extra_webhook_secrets=extra)
-    info = stack.start()
+    # Installed before start, because a caller may send Ctrl-C the moment stack.json
+    # appears; during start it still interrupts (start cleans up after itself).
     stopping = threading.Event()
-    signal.signal(signal.SIGINT, lambda *_: stopping.set())
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+
+    def on_signal(*_: object) -> None:
+        if stack.info is None:
+            raise KeyboardInterrupt
+        stopping.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    info = stack.start()
     console.print_json(json.dumps(info.as_json()))
     console.print(
-        f"[bold green]local stack up[/]: {info.api_url} (written to out/local/stack.json)"
+        f"[bold green]local stack up[/]: {info.api_url} (written to {stack.out_dir / 'stack.json'})"
     )
     console.print("Ctrl-C stops it.")
     try:

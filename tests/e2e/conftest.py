@@ -72,6 +72,9 @@ def start_stack(
     out.mkdir(parents=True, exist_ok=True)
     (out / "stack.json").unlink(missing_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    # A stack that hangs is killed with SIGABRT: faulthandler then writes every
+    # thread's stack to stack.log, which the failure shows.
+    env["PYTHONFAULTHANDLER"] = "1"
     log = (out / "stack.log").open("wb")
     process = subprocess.Popen(
         [
@@ -101,19 +104,26 @@ def start_stack(
     return process, RunningStack(json.loads(stack_json.read_text()))
 
 
-def stop_stack(process: subprocess.Popen[bytes]) -> int:
+def stop_stack(process: subprocess.Popen[bytes], out: Path | None = None) -> int:
     process.send_signal(signal.SIGINT)
     try:
-        return process.wait(timeout=30)
+        # Generous: CI runs this beside another busy xdist worker on two cores.
+        return process.wait(timeout=90)
     except subprocess.TimeoutExpired:
-        process.kill()
-        raise
+        process.send_signal(signal.SIGABRT)
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log = (out / "stack.log").read_text()[-6000:] if out else ""
+        raise AssertionError(f"the local stack did not stop on Ctrl-C within 90 s\n{log}") from None
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    process, running = start_stack(tmp_path_factory.mktemp("local"))
+    out = tmp_path_factory.mktemp("local")
+    process, running = start_stack(out)
     try:
         yield running
     finally:
-        assert stop_stack(process) == 0, "Ctrl-C must stop the local stack cleanly"
+        assert stop_stack(process, out) == 0, "Ctrl-C must stop the local stack cleanly"

@@ -73,8 +73,9 @@ def test_an_unknown_route_is_404_like_api_gateway(stack: RunningStack) -> None:
 def test_the_dev_stage_gets_a_governance_one_day_archive_and_takes_a_cli_secret(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
+    dev_out = tmp_path_factory.mktemp("dev")
     process, dev = start_stack(
-        tmp_path_factory.mktemp("dev"),
+        dev_out,
         stage="dev",
         extra=["--webhook-secret", "stripe=whsec_printed_by_stripe_listen"],
     )
@@ -92,4 +93,4 @@ def test_the_dev_stage_gets_a_governance_one_day_archive_and_takes_a_cli_secret(
             status, _ = post(dev, delivery)
             assert status == 202
     finally:
-        assert stop_stack(process) == 0
+        assert stop_stack(process, dev_out) == 0

@@ -48,8 +48,12 @@ class QueuePump:
     def start(self) -> None:
         self._thread.start()
 
-    def stop(self) -> None:
+    def request_stop(self) -> None:
+        """Ask the pump to stop after its current poll, without waiting for it."""
         self._stop.set()
+
+    def stop(self) -> None:
+        self.request_stop()
         if self._thread.is_alive():
             self._thread.join(timeout=self.wait_seconds + 5)
 

@@ -133,6 +133,10 @@ class LocalStack:
         return self.info
 
     def stop(self) -> None:
+        # Every pump is told first so that their last long polls end together,
+        # not one after another.
+        for pump in self.pumps:
+            pump.request_stop()
         for pump in self.pumps:
             pump.stop()
         self.pumps = []
