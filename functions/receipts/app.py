@@ -134,7 +134,11 @@ def _issue(*, job: ReceiptJob) -> dict[str, Any]:
         "receipt archived",
         extra={"receipt_number": job.receipt_number, "rendered_now": issued.rendered_now},
     )
-    return {"receipt_number": job.receipt_number, "archive": issued.archive}
+    return {
+        "receipt_number": job.receipt_number,
+        "archive": issued.archive,
+        "translation": issued.translation,
+    }
 
 
 def notification_for(job: ReceiptJob) -> NotificationJob:

@@ -449,19 +449,28 @@ class LedgerTable:
             raise
 
     def record_archive(self, invoice_number: str, number: str, archive: dict[str, Any]) -> None:
-        """Attach the archived object to its receipt, once."""
+        """Attach the archived original to its receipt, once."""
+        self._attach_once(invoice_number, number, "archive", archive)
+
+    def record_translation(self, invoice_number: str, number: str, archive: dict[str, Any]) -> None:
+        """Attach the archived translated copy to its receipt, once."""
+        self._attach_once(invoice_number, number, "translation", archive)
+
+    def _attach_once(
+        self, invoice_number: str, number: str, attribute: str, archive: dict[str, Any]
+    ) -> None:
         try:
             self._client.update_item(
                 TableName=self.name,
                 Key=to_item({"pk": invoice_pk(invoice_number), "sk": f"RCPT#{number}"}),
-                UpdateExpression="SET #archive = :a",
-                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(#archive)",
-                ExpressionAttributeNames={"#archive": "archive"},
+                UpdateExpression="SET #a = :a",
+                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(#a)",
+                ExpressionAttributeNames={"#a": attribute},
                 ExpressionAttributeValues=to_item({":a": archive}),
             )
         except ClientError as exc:
             if error_code(exc) == "ConditionalCheckFailedException":
-                raise AlreadyExists(f"receipt {number} already archived") from None
+                raise AlreadyExists(f"receipt {number} already has its {attribute}") from None
             raise
 
     def message_sent(self, invoice_number: str, change_id: str, channel: str) -> bool:

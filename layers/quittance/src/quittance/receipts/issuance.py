@@ -31,6 +31,10 @@ class ReceiptLedger(Protocol):
 
     def record_archive(self, invoice_number: str, number: str, archive: dict[str, Any]) -> None: ...
 
+    def record_translation(
+        self, invoice_number: str, number: str, archive: dict[str, Any]
+    ) -> None: ...
+
 
 class Profiles(Protocol):
     def profile(self, customer_id: str) -> dict[str, Any] | None: ...
@@ -41,12 +45,23 @@ class IssuedReceipt:
     receipt_number: str
     archive: dict[str, Any]
     rendered_now: bool
+    translation: dict[str, Any] | None = None
 
 
 def _status(invoice_status: str) -> str:
     return {"partially_paid": "partial", "overpaid": "overpaid", "refunded": "refunded"}.get(
         invoice_status, "paid"
     )
+
+
+def copy_language(profile_locale: object) -> str | None:
+    """The language of the customer's copy beside the French original, if they need one.
+
+    French speakers read the original; every other locale gets the English translation
+    (English is the fallback for languages we do not render)."""
+    if not isinstance(profile_locale, str) or not profile_locale.strip():
+        return None
+    return None if profile_locale.strip().lower()[:2] == "fr" else "en"
 
 
 def issue_receipt(
@@ -61,13 +76,20 @@ def issue_receipt(
     link_for: Callable[[str, datetime], str],
     now: datetime,
 ) -> IssuedReceipt:
-    """``link_for(receipt_number, expires_at)`` builds the customer-page link of the QR code;
-    it stays valid as long as the receipt is kept."""
+    """Archive the French original once and, for a customer who reads another language, an
+    English copy marked as a translation, with the same number, beside it.
+
+    ``link_for(receipt_number, expires_at)`` builds the customer-page link of the QR code;
+    it stays valid as long as the receipt is kept. A job that comes back finds what an
+    earlier attempt archived and never renders over it."""
     item = ledger.receipt_item(job.receipt_number)
-    if item.get("archive"):
-        # Re-issue is the archived original, byte for byte: never a new rendering.
-        return IssuedReceipt(job.receipt_number, dict(item["archive"]), rendered_now=False)
     profile = profiles.profile(job.customer_id) or {}
+    language = copy_language(profile.get("locale"))
+    original = dict(item["archive"]) if item.get("archive") else None
+    translation = dict(item["translation"]) if item.get("translation") else None
+    if original and (language is None or translation):
+        # Re-issue is the archived original, byte for byte: never a new rendering.
+        return IssuedReceipt(job.receipt_number, original, False, translation)
     lock = lock_for(job.paid_at, policy, now)
     document = ReceiptDocument(
         receipt_number=job.receipt_number,
@@ -87,22 +109,48 @@ def issue_receipt(
         method=job.method,
         verify_url=link_for(job.receipt_number, lock.retain_until),
     )
+    if original is None:
+        original = _archive_once(document, "", archive=archive, renderer=renderer, lock=lock)
+        try:
+            ledger.record_archive(job.invoice_number, job.receipt_number, original)
+        except AlreadyExists:
+            original = dict(ledger.receipt_item(job.receipt_number)["archive"])
+    if language is not None and translation is None:
+        copy = ReceiptDocument.model_validate(
+            {**document.model_dump(), "locale": language, "is_translation": True}
+        )
+        translation = _archive_once(
+            copy,
+            f".{language}",
+            archive=archive,
+            renderer=renderer,
+            lock=lock,
+        )
+        try:
+            ledger.record_translation(job.invoice_number, job.receipt_number, translation)
+        except AlreadyExists:
+            translation = dict(ledger.receipt_item(job.receipt_number)["translation"])
+    return IssuedReceipt(job.receipt_number, original, True, translation)
+
+
+def _archive_once(
+    document: ReceiptDocument,
+    suffix: str,
+    *,
+    archive: Archive,
+    renderer: ReceiptRenderer,
+    lock: Lock,
+) -> dict[str, Any]:
     rendered = renderer.render(document)
-    key = archive_key(job.receipt_number, document.issued_at)
+    key = archive_key(document.receipt_number, document.issued_at, suffix)
+    metadata = {"receipt-number": document.receipt_number, "sha256": rendered.sha256_hex}
+    if document.is_translation:
+        metadata["translation-of"] = archive_key(document.receipt_number, document.issued_at)
     try:
         archived = archive.put_once(
-            key,
-            rendered.pdf,
-            lock,
-            content_type="application/pdf",
-            metadata={"receipt-number": job.receipt_number, "sha256": rendered.sha256_hex},
+            key, rendered.pdf, lock, content_type="application/pdf", metadata=metadata
         )
     except AlreadyExists:
-        # An earlier attempt stored it and stopped before recording: keep that original.
+        # An earlier attempt stored it and stopped before recording: keep that copy.
         archived = archive.head(key)
-    record = archived.as_record()
-    try:
-        ledger.record_archive(job.invoice_number, job.receipt_number, record)
-    except AlreadyExists:
-        record = dict(ledger.receipt_item(job.receipt_number)["archive"])
-    return IssuedReceipt(job.receipt_number, record, rendered_now=True)
+    return archived.as_record()
