@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -210,3 +211,32 @@ def test_a_french_speaking_customer_gets_the_original_only(moto_stack: MotoStack
     prefix = item["archive"]["key"].removesuffix(".pdf")
     listed = moto_stack.client("s3").list_objects_v2(Bucket=bucket(moto_stack), Prefix=prefix)
     assert [o["Key"] for o in listed["Contents"]] == [item["archive"]["key"]]
+
+
+def test_the_archived_receipt_json_agrees_with_the_ledger(moto_stack: MotoStack) -> None:
+    pay(moto_stack, "F-ARCH-7", amount=4_200)
+    item = receipt_item(moto_stack, "F-ARCH-7")
+    archive = item["archive"]
+    body = (
+        moto_stack.client("s3")
+        .get_object(Bucket=bucket(moto_stack), Key=archive["key"], VersionId=archive["version_id"])[
+            "Body"
+        ]
+        .read()
+    )
+    (attached,) = PdfReader(io.BytesIO(body)).attachments["receipt.json"]
+    embedded, ledger = json.loads(attached), item["data"]
+    shared = (
+        "receipt_number",
+        "kind",
+        "invoice_number",
+        "original_receipt_number",
+        "amount",
+        "balance_due",
+        "method",
+        "paid_at",
+        "issued_at",
+    )
+    assert {k: embedded[k] for k in shared} == {k: ledger[k] for k in shared}
+    assert embedded["amount"] == {"amount_minor": 4_200, "currency": "EUR"}
+    assert embedded["status"] == "paid" and ledger["invoice_status"] == "paid"
