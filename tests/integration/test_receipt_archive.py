@@ -240,3 +240,48 @@ def test_the_archived_receipt_json_agrees_with_the_ledger(moto_stack: MotoStack)
     assert {k: embedded[k] for k in shared} == {k: ledger[k] for k in shared}
     assert embedded["amount"] == {"amount_minor": 4_200, "currency": "EUR"}
     assert embedded["status"] == "paid" and ledger["invoice_status"] == "paid"
+
+
+def test_a_registered_invoice_s_lines_and_vat_breakdown_are_on_its_receipt(
+    moto_stack: MotoStack,
+) -> None:
+    from quittance.aws.ledger_table import LedgerTable
+    from quittance.ledger.invoices import InvoiceLine, InvoiceRegistration, register_invoice
+
+    registration = InvoiceRegistration(
+        customer_reference="cus_NffrFeUfNV2Hib",
+        currency="EUR",
+        lines=(
+            InvoiceLine(
+                description="Reliure cuir", quantity=2, unit_price_minor=4_000, vat_rate=20
+            ),
+            InvoiceLine(
+                description="Livre ancien", quantity=1, unit_price_minor=1_000, vat_rate="5.5"
+            ),
+        ),
+        issue_date=datetime(2026, 11, 1, tzinfo=UTC).date(),
+        due_date=datetime(2026, 12, 1, tzinfo=UTC).date(),
+        nature="goods",
+    )
+    book = LedgerTable(moto_stack.resource("LedgerTable"), moto_stack.client("dynamodb"))
+    register_invoice("F-ARCH-8", registration, book=book, now=datetime.now(UTC))
+    due = registration.amount_due.amount_minor
+    assert due == 2 * 4_000 * 120 // 100 + 1_055
+    pay(moto_stack, "F-ARCH-8", amount=due)
+    archive = receipt_item(moto_stack, "F-ARCH-8")["archive"]
+    body = (
+        moto_stack.client("s3")
+        .get_object(Bucket=bucket(moto_stack), Key=archive["key"], VersionId=archive["version_id"])[
+            "Body"
+        ]
+        .read()
+    )
+    reader = PdfReader(io.BytesIO(body))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert "Reliure cuir" in text and "Livre ancien" in text
+    assert "Base HT" in text and "Total TTC" in text
+    assert "5,5" in text and "20" in text
+    assert "Facture soldée" in text
+    (attached,) = reader.attachments["receipt.json"]
+    lines = json.loads(attached)["line_items"]
+    assert [line["description"] for line in lines] == ["Reliure cuir", "Livre ancien"]

@@ -9,8 +9,10 @@ from typing import Any, Protocol
 
 from quittance.archive.retention import Lock, RetentionPolicy, archive_key, lock_for
 from quittance.errors import AlreadyExists
+from quittance.ledger.invoices import InvoiceRegistration
 from quittance.models.messages import ReceiptJob
-from quittance.receipts.document import ReceiptDocument, Seller
+from quittance.models.money import Money
+from quittance.receipts.document import LineItem, ReceiptDocument, Seller
 from quittance.receipts.render import ReceiptRenderer
 
 
@@ -28,6 +30,8 @@ class Archive(Protocol):
 
 class ReceiptLedger(Protocol):
     def receipt_item(self, number: str) -> dict[str, Any]: ...
+
+    def registration(self, number: str) -> InvoiceRegistration | None: ...
 
     def record_archive(self, invoice_number: str, number: str, archive: dict[str, Any]) -> None: ...
 
@@ -107,6 +111,7 @@ def issue_receipt(
         status=_status(job.invoice_status),
         balance_due=job.balance_due,
         method=job.method,
+        line_items=_line_items(job, ledger.registration(job.invoice_number)),
         verify_url=link_for(job.receipt_number, lock.retain_until),
     )
     if original is None:
@@ -131,6 +136,26 @@ def issue_receipt(
         except AlreadyExists:
             translation = dict(ledger.receipt_item(job.receipt_number)["translation"])
     return IssuedReceipt(job.receipt_number, original, True, translation)
+
+
+def _line_items(job: ReceiptJob, registration: InvoiceRegistration | None) -> tuple[LineItem, ...]:
+    """The registered invoice's lines, for the VAT breakdown of a receipt. A credit note, a
+    gateway-only invoice, or a payment in another currency than the invoice's has none."""
+    if (
+        job.kind != "receipt"
+        or registration is None
+        or registration.currency != job.amount.currency
+    ):
+        return ()
+    return tuple(
+        LineItem(
+            description=line.description,
+            quantity=line.quantity,
+            unit_price=Money(amount_minor=line.unit_price_minor, currency=registration.currency),
+            vat_rate=line.vat_rate,
+        )
+        for line in registration.lines
+    )
 
 
 def _archive_once(
