@@ -181,6 +181,7 @@ def receipt_job(
         method=document.method or PaymentMethod(kind=MethodKind.OTHER),
         invoice_status=document.invoice_status.value,
         balance_due=document.balance_due,
+        next_steps=document.next_steps,
     )
 
 

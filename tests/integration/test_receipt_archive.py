@@ -285,3 +285,36 @@ def test_a_registered_invoice_s_lines_and_vat_breakdown_are_on_its_receipt(
     (attached,) = reader.attachments["receipt.json"]
     lines = json.loads(attached)["line_items"]
     assert [line["description"] for line in lines] == ["Reliure cuir", "Livre ancien"]
+
+
+def test_next_steps_from_the_gateway_s_metadata_are_printed_on_the_receipt(
+    moto_stack: MotoStack,
+) -> None:
+    delivery = stripe_payment_intent_succeeded(
+        secret=moto_stack.provisioned.webhook_secrets["stripe"],
+        invoice_number="F-ARCH-9",
+        amount_minor=2_500,
+        next_steps="Votre colis part demain par Colissimo.",
+    )
+    event = http_event(
+        "POST",
+        "/webhooks/stripe",
+        "/webhooks/{provider}",
+        {"provider": "stripe"},
+        body=delivery.body,
+        headers=delivery.headers,
+    )
+    assert answer(moto_stack.functions["IntakeFunction"].invoke(event))[0] == 202
+    deliver(moto_stack, "PaymentEventsQueue", "LedgerFunction")
+    deliver(moto_stack, "ReceiptJobsQueue", "ReceiptsFunction")
+    archive = receipt_item(moto_stack, "F-ARCH-9")["archive"]
+    body = (
+        moto_stack.client("s3")
+        .get_object(Bucket=bucket(moto_stack), Key=archive["key"], VersionId=archive["version_id"])[
+            "Body"
+        ]
+        .read()
+    )
+    text = " ".join("\n".join(p.extract_text() for p in PdfReader(io.BytesIO(body)).pages).split())
+    assert "ET MAINTENANT" in text.upper()
+    assert "Votre colis part demain par Colissimo." in text

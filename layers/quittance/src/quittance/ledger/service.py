@@ -202,6 +202,7 @@ def _commit(
             invoice_status=status,
             paid_at=paid.occurred_at,
             issued_at=now,
+            next_steps=paid.next_steps,
         )
         documents.append(receipt)
         issued_receipts[payment_id] = receipt

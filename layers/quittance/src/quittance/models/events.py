@@ -134,6 +134,9 @@ class PaymentEvent(BaseModel):
     refund: Refund | None = None
     dispute: Dispute | None = None
     livemode: bool = True
+    next_steps: str | None = Field(default=None, max_length=500)
+    """What the business tells the customer happens now (shipping, access, an appointment),
+    printed on the receipt when the gateway's metadata carries it."""
 
     @model_validator(mode="after")
     def _details_match_type(self) -> PaymentEvent:

@@ -45,6 +45,7 @@ class ReceiptJob(BaseModel):
     method: PaymentMethod
     invoice_status: str
     balance_due: Money
+    next_steps: str | None = None
 
 
 class NotificationJob(BaseModel):

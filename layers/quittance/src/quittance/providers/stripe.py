@@ -311,6 +311,7 @@ def _payment_intent_event(
             else None,
             "failure": failure,
             "livemode": payload.get("livemode") is True,
+            "next_steps": _str(metadata.get("next_steps")),
         }
     )
 

@@ -111,6 +111,7 @@ def issue_receipt(
         status=_status(job.invoice_status),
         balance_due=job.balance_due,
         method=job.method,
+        next_steps=job.next_steps,
         line_items=_line_items(job, ledger.registration(job.invoice_number)),
         verify_url=link_for(job.receipt_number, lock.retain_until),
     )
