@@ -243,6 +243,36 @@ def test_no_sms_when_the_log_does_not_hold_the_message_to_send_again(feedback: F
     assert feedback.sms_jobs() == []
 
 
+def test_no_sms_fallback_when_the_message_already_went_by_sms(feedback: Feedback) -> None:
+    feedback.customer(phone="+33612345678")  # a customer who asked for both channels
+    feedback.sent_email()
+    feedback.ledger.record_message(
+        INVOICE,
+        CHANGE,
+        "sms",
+        {"kind": "payment_confirmed", "status": "sent", "at": NOW.isoformat()},
+        NOW + timedelta(days=396),
+    )
+    feedback.publish(ses_event("bounce_permanent.json"))
+
+    assert feedback.drain() == 0
+    assert feedback.profile()["email_suppressed"]["reason"] == "hard_bounce"
+    assert feedback.sms_jobs() == []
+
+
+def test_an_event_about_another_send_does_not_touch_this_log_entry(feedback: Feedback) -> None:
+    feedback.customer(phone="+33612345678")
+    feedback.sent_email()
+    event = ses_event("bounce_permanent.json")
+    event["mail"]["messageId"] = "0100018f-some-other-send-000000"
+    feedback.publish(event)
+
+    assert feedback.drain() == 0
+    assert "delivery_status" not in feedback.log_entry()
+    assert feedback.sms_jobs() == []  # not the message this log entry would send again
+    assert feedback.profile()["email_suppressed"]["reason"] == "hard_bounce"  # the address did
+
+
 def test_a_bounce_of_an_address_the_customer_has_since_replaced_suppresses_nothing(
     feedback: Feedback,
 ) -> None:
