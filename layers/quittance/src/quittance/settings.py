@@ -84,6 +84,13 @@ class NotifySettings(SellerSettings):
     link_ttl_days: int = Field(default=396, alias="LINK_TTL_DAYS", ge=1)
 
 
+class FeedbackSettings(_Base):
+    ledger_table: str = Field(alias="LEDGER_TABLE")
+    customers_table: str = Field(alias="CUSTOMERS_TABLE")
+    idempotency_table: str = Field(alias="IDEMPOTENCY_TABLE")
+    notifications_queue_url: str = Field(alias="NOTIFICATIONS_QUEUE_URL")
+
+
 class LinksSettings(SellerSettings):
     ledger_table: str = Field(alias="LEDGER_TABLE")
     archive_bucket: str = Field(alias="ARCHIVE_BUCKET")

@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from botocore.exceptions import ClientError
+
+from quittance.aws.errors import error_code
 from quittance.aws.items import from_item, to_item
 from quittance.models.events import CustomerDetails
 
@@ -57,3 +60,27 @@ class CustomersTable:
         )
         item = response.get("Item")
         return from_item(item) if item else None
+
+    def suppress_email(self, customer_id: str, reason: str, at: datetime) -> bool:
+        """Stop emailing this customer's address: ``email_suppressed = {reason, at}``, nothing
+        else touched. The first suppression stands (a later complaint does not rewrite why the
+        address was dropped); an erased or unknown customer is not brought back.
+
+        Returns whether this call suppressed the address (False: already suppressed, or no
+        such customer)."""
+        try:
+            self._client.update_item(
+                TableName=self.name,
+                Key=to_item({"pk": f"CUST#{customer_id}"}),
+                UpdateExpression="SET #suppressed = :suppressed",
+                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(#suppressed)",
+                ExpressionAttributeNames={"#suppressed": "email_suppressed"},
+                ExpressionAttributeValues=to_item(
+                    {":suppressed": {"reason": reason, "at": at.isoformat()}}
+                ),
+            )
+        except ClientError as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True

@@ -56,6 +56,9 @@ class NotificationJob(BaseModel):
     schema_version: Literal[1] = 1
     correlation_id: str
     kind: Literal["payment_confirmed", "refund_issued", "anomaly_notice"]
+    channels: tuple[Literal["email", "sms"], ...] | None = (
+        None  # overrides the profile's preference (e.g. SMS fallback after a hard bounce)
+    )
     change_id: str = Field(description="The ledger change this message is about; unique per send")
     customer_id: str
     receipt_number: str | None
