@@ -82,6 +82,26 @@ class NotifySettings(SellerSettings):
     public_base_url: HttpUrl = Field(alias="PUBLIC_BASE_URL")
     link_keys_secret_name: str = Field(alias="LINK_KEYS_SECRET_NAME")
     link_ttl_days: int = Field(default=396, alias="LINK_TTL_DAYS", ge=1)
+    archive_bucket: str | None = Field(default=None, alias="ARCHIVE_BUCKET")
+    sms_sender_id: str = Field(
+        default="Quittance", alias="SMS_SENDER_ID", pattern=r"^(?=.*[A-Za-z])[A-Za-z0-9]{1,11}$"
+    )
+    default_phone_region: str = Field(
+        default="FR", alias="DEFAULT_PHONE_REGION", pattern=r"^[A-Z]{2}$"
+    )
+    payment_update_url_template: str | None = Field(
+        default=None, alias="PAYMENT_UPDATE_URL_TEMPLATE"
+    )
+    """e.g. ``https://pay.example/update?invoice={invoice_number}``."""
+    balance_payment_url_template: str | None = Field(
+        default=None, alias="BALANCE_PAYMENT_URL_TEMPLATE"
+    )
+    refund_survey_url_template: str | None = Field(default=None, alias="REFUND_SURVEY_URL")
+    loyalty_promo_code: str | None = Field(default=None, alias="LOYALTY_PROMO_CODE")
+    loyalty_min_payments: int = Field(default=5, alias="LOYALTY_MIN_PAYMENTS", ge=1)
+    offer_text_fr: str | None = Field(default=None, alias="OFFER_TEXT_FR")
+    offer_text_en: str | None = Field(default=None, alias="OFFER_TEXT_EN")
+    offer_url: str | None = Field(default=None, alias="OFFER_URL")
 
 
 class LinksSettings(SellerSettings):

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from quittance.models.events import PaymentEvent, PaymentMethod, UtcDateTime
+from quittance.models.events import FailureCategory, PaymentEvent, PaymentMethod, UtcDateTime
 from quittance.models.money import Money
 
 
@@ -54,7 +54,14 @@ class NotificationJob(BaseModel):
 
     schema_version: Literal[1] = 1
     correlation_id: str
-    kind: Literal["payment_confirmed", "refund_issued", "anomaly_notice"]
+    kind: Literal[
+        "payment_confirmed", "refund_issued", "anomaly_notice", "payment_failed", "partial_payment"
+    ]
+    # The contract line below is kept verbatim so that every branch adds the same one.
+    # ruff: noqa: E501
+    # fmt: off
+    channels: tuple[Literal["email", "sms"], ...] | None = None  # overrides the profile's preference (e.g. SMS fallback after a hard bounce)
+    # fmt: on
     change_id: str = Field(description="The ledger change this message is about; unique per send")
     customer_id: str
     receipt_number: str | None
@@ -67,3 +74,5 @@ class NotificationJob(BaseModel):
     difference: Money | None = None
     invoice_currency: str | None = None
     """The invoice's currency, which a currency-mismatch notice names."""
+    failure: FailureCategory | None = None
+    """Why the attempt failed (payment_failed), in the canonical categories."""
