@@ -84,7 +84,7 @@ class NotifySettings(SellerSettings):
     link_ttl_days: int = Field(default=396, alias="LINK_TTL_DAYS", ge=1)
     archive_bucket: str | None = Field(default=None, alias="ARCHIVE_BUCKET")
     sms_sender_id: str = Field(
-        default="Quittance", alias="SMS_SENDER_ID", pattern=r"^(?=.*[A-Za-z])[A-Za-z0-9]{1,11}$"
+        default="Quittance", alias="SMS_SENDER_ID", pattern=r"^[A-Za-z][A-Za-z0-9]{0,10}$"
     )
     default_phone_region: str = Field(
         default="FR", alias="DEFAULT_PHONE_REGION", pattern=r"^[A-Z]{2}$"
@@ -109,6 +109,8 @@ class LinksSettings(SellerSettings):
     archive_bucket: str = Field(alias="ARCHIVE_BUCKET")
     link_keys_secret_name: str = Field(alias="LINK_KEYS_SECRET_NAME")
     presigned_url_seconds: int = Field(default=300, alias="PRESIGNED_URL_SECONDS", le=3600)
+    customers_table: str | None = Field(default=None, alias="CUSTOMERS_TABLE")
+    """For the one-click unsubscribe (/u/{token}), which records consent withdrawal."""
 
 
 class ArchiveApiSettings(_Base):

@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from botocore.exceptions import ClientError
+
+from quittance.aws.errors import error_code
 from quittance.aws.items import from_item, to_item
 from quittance.models.events import CustomerDetails
 
@@ -57,3 +60,27 @@ class CustomersTable:
         )
         item = response.get("Item")
         return from_item(item) if item else None
+
+    def record_marketing_consent(
+        self, customer_id: str, granted: bool, at: datetime, source: str
+    ) -> bool:
+        """Record consent (or its withdrawal) with when and where it was given; False when
+        there is no such profile (unknown or erased: nothing is created for it)."""
+        if at.tzinfo is None or at.utcoffset() is None:
+            raise ValueError("at must carry a timezone")
+        try:
+            self._client.update_item(
+                TableName=self.name,
+                Key=to_item({"pk": f"CUST#{customer_id}"}),
+                UpdateExpression="SET #consent = :consent",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeNames={"#consent": "marketing_consent"},
+                ExpressionAttributeValues=to_item(
+                    {":consent": {"granted": granted, "at": at.isoformat(), "source": source}}
+                ),
+            )
+        except ClientError as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
