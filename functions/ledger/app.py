@@ -27,10 +27,11 @@ from quittance.aws.customers_table import CustomersTable
 from quittance.aws.idempotency import consumer_config, once_per_key
 from quittance.aws.ledger_table import LedgerTable
 from quittance.aws.queue import SqsQueue
+from quittance.ledger.customer_jobs import failure_notification
 from quittance.ledger.model import ReceiptRecord
-from quittance.ledger.service import LedgerOutcome, apply_event
-from quittance.ledger.state import OPEN_STATUSES, Anomaly
-from quittance.models.events import EventType, MethodKind, PaymentMethod
+from quittance.ledger.service import apply_event
+from quittance.ledger.state import Anomaly
+from quittance.models.events import MethodKind, PaymentMethod
 from quittance.models.messages import NotificationJob, PaymentEventMessage, ReceiptJob
 from quittance.observability import instruments
 from quittance.settings import LedgerSettings, load
@@ -163,33 +164,6 @@ def _apply(*, message: PaymentEventMessage) -> dict[str, Any]:
         "status": outcome.status.value,
         "documents": [doc.receipt_number for doc in outcome.documents],
     }
-
-
-def failure_notification(
-    message: PaymentEventMessage, outcome: LedgerOutcome
-) -> NotificationJob | None:
-    """A failed attempt the customer should hear about: one that changed the attempt (not a
-    late failure after the success), on an invoice that still waits for money."""
-    event = message.event
-    if (
-        event.type is not EventType.PAYMENT_FAILED
-        or event.failure is None
-        or outcome.backwards
-        or outcome.customer_id is None
-        or outcome.status not in OPEN_STATUSES
-    ):
-        return None
-    return NotificationJob(
-        correlation_id=message.correlation_id,
-        kind="payment_failed",
-        change_id=f"{outcome.invoice_number}#failed#{event.event_id}",
-        customer_id=outcome.customer_id,
-        receipt_number=None,
-        invoice_number=outcome.invoice_number,
-        amount=event.amount,
-        paid_at=event.occurred_at,
-        failure=event.failure.category,
-    )
 
 
 def receipt_job(
