@@ -84,3 +84,15 @@ class CustomersTable:
                 return False
             raise
         return True
+
+    def set_channel_preference(self, customer_id: str, channel: str) -> None:
+        """The customer's choice of channel: "email", "sms" or "both"."""
+        if channel not in ("email", "sms", "both"):
+            raise ValueError("channel must be email, sms or both")
+        self._client.update_item(
+            TableName=self.name,
+            Key=to_item({"pk": f"CUST#{customer_id}"}),
+            UpdateExpression="SET #channel = :channel",
+            ExpressionAttributeNames={"#channel": "channel"},
+            ExpressionAttributeValues=to_item({":channel": channel}),
+        )
