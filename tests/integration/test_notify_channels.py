@@ -10,7 +10,7 @@ import email.policy
 import hashlib
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -18,8 +18,21 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 from moto.sns.models import sns_backends
 
+from quittance.archive.retention import Lock, archive_key
+from quittance.aws.archive_bucket import ArchiveBucket
+from quittance.aws.customers_table import CustomersTable
 from quittance.aws.items import to_item
 from quittance.aws.ledger_table import LedgerTable
+from quittance.ledger.service import apply_event
+from quittance.models.events import (
+    CustomerDetails,
+    EventType,
+    MethodKind,
+    PaymentEvent,
+    PaymentMethod,
+)
+from quittance.models.money import Money
+from quittance.settings import RetentionMode
 
 from .conftest import REGION, MotoStack
 
@@ -170,3 +183,57 @@ def test_a_suppressed_address_falls_back_to_sms(moto_stack: MotoStack) -> None:
     assert emails_sent() == []
     [(number, _)] = sms_sent()
     assert number == E164
+
+
+def test_the_confirmation_attaches_the_archived_original_when_the_customer_asks(
+    moto_stack: MotoStack,
+) -> None:
+    ledger = LedgerTable(moto_stack.resource("LedgerTable"), moto_stack.client("dynamodb"))
+    customers = CustomersTable(moto_stack.resource("CustomersTable"), moto_stack.client("dynamodb"))
+    paid_at = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    outcome = apply_event(
+        PaymentEvent(
+            event_id="evt_pdf",
+            provider="stripe",
+            type=EventType.PAYMENT_SUCCEEDED,
+            occurred_at=paid_at,
+            payment_id="pi_pdf",
+            invoice_number="F-9",
+            amount=Money(amount_minor=4200, currency="EUR"),
+            method=PaymentMethod(kind=MethodKind.CARD, card_brand="visa", card_last4="4242"),
+            customer=CustomerDetails(reference="cus_pdf"),
+        ),
+        store=ledger,
+        profiles=customers,
+        now=paid_at,
+    )
+    [receipt] = outcome.documents
+    assert outcome.customer_id is not None
+    original = b"%PDF-1.7\n% the archived original, never rendered again\n%%EOF\n"
+    bucket = ArchiveBucket(moto_stack.resource("ArchiveBucket"), moto_stack.client("s3"))
+    archived = bucket.put_once(
+        archive_key(receipt.receipt_number, paid_at),
+        original,
+        Lock(RetentionMode.GOVERNANCE, paid_at + timedelta(days=1)),
+        content_type="application/pdf",
+        metadata={},
+    )
+    ledger.record_archive("F-9", receipt.receipt_number, archived.as_record())
+    put_profile(moto_stack, outcome.customer_id, channel="email", attach_pdf=True)
+
+    notify(
+        moto_stack,
+        job(
+            outcome.customer_id,
+            kind="payment_confirmed",
+            change_id=f"{receipt.receipt_number}:payment_confirmed",
+            receipt_number=receipt.receipt_number,
+            failure=None,
+        ),
+    )
+    [message] = emails_sent()
+    [attachment] = list(message.iter_attachments())
+    assert attachment.get_filename() == f"{receipt.receipt_number}.pdf"
+    assert attachment.get_content() == original
+    text = message.get_body(("plain",)).get_content()
+    assert "Visa •••• 4242" in text  # the method, read from the ledger's receipt record
