@@ -40,8 +40,7 @@ def event(n: int, kind: EventType, **kw: Any) -> PaymentEventMessage:
             invoice_number="F-77",
             amount=Money(amount_minor=4200, currency="EUR"),
             method=PaymentMethod(kind=MethodKind.CARD, card_last4="4242"),
-            customer=CustomerDetails(reference="cus_77"),
-            **kw,
+            **({"customer": CustomerDetails(reference="cus_77")} | kw),
         ),
     )
 
@@ -82,3 +81,40 @@ def test_a_failed_attempt_makes_one_customer_job_and_a_late_failure_none(
     # A failure reported after the success (out of order, or a stale retry) changes nothing
     # and must not tell a paying customer that their payment failed.
     assert apply(failed(4, FailureCategory.TECHNICAL)) is None
+
+
+def test_checkout_consent_is_recorded_and_never_overrides_a_later_unsubscribe(
+    moto_stack: MotoStack,
+) -> None:
+    ledger = LedgerTable(moto_stack.resource("LedgerTable"), moto_stack.client("dynamodb"))
+    customers = CustomersTable(moto_stack.resource("CustomersTable"), moto_stack.client("dynamodb"))
+
+    def paid(n: int, consent: bool) -> str:
+        message = event(
+            n,
+            EventType.PAYMENT_SUCCEEDED,
+            customer=CustomerDetails(reference="cus_77", marketing_consent=consent),
+        )
+        outcome = apply_event(
+            message.event, store=ledger, profiles=customers, now=message.received_at
+        )
+        assert outcome.customer_id is not None
+        return outcome.customer_id
+
+    def consent(customer_id: str) -> dict[str, Any]:
+        profile = customers.profile(customer_id) or {}
+        return dict(profile["marketing_consent"])
+
+    customer_id = paid(10, consent=True)
+    recorded = consent(customer_id)
+    assert (recorded["granted"], recorded["source"]) == (True, "stripe_checkout")
+    assert datetime.fromisoformat(recorded["at"]) == T0 + timedelta(minutes=10)
+
+    # The customer unsubscribes; then the same checkout event is replayed (or a late one
+    # arrives): the choice made afterwards stands.
+    customers.record_marketing_consent(customer_id, False, T0 + timedelta(minutes=20), "one_click")
+    paid(10, consent=True)
+    assert consent(customer_id)["granted"] is False
+    # A new checkout after that, where the customer opts in again, is a new choice.
+    paid(30, consent=True)
+    assert consent(customer_id)["granted"] is True

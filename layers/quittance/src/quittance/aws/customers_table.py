@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -62,22 +62,36 @@ class CustomersTable:
         return from_item(item) if item else None
 
     def record_marketing_consent(
-        self, customer_id: str, granted: bool, at: datetime, source: str
+        self,
+        customer_id: str,
+        granted: bool,
+        at: datetime,
+        source: str,
+        *,
+        only_if_newer: bool = False,
     ) -> bool:
         """Record consent (or its withdrawal) with when and where it was given; False when
-        there is no such profile (unknown or erased: nothing is created for it)."""
+        there is no such profile (unknown or erased: nothing is created for it), or, with
+        ``only_if_newer``, when the recorded choice is more recent than ``at``."""
         if at.tzinfo is None or at.utcoffset() is None:
             raise ValueError("at must carry a timezone")
+        # One fixed format (UTC, microseconds) so that the stored times compare as strings.
+        when = at.astimezone(UTC).isoformat(timespec="microseconds")
+        condition = "attribute_exists(pk)"
+        names = {"#consent": "marketing_consent"}
+        values: dict[str, Any] = {":consent": {"granted": granted, "at": when, "source": source}}
+        if only_if_newer:
+            condition += " AND (attribute_not_exists(#consent) OR #consent.#at < :at)"
+            names["#at"] = "at"
+            values[":at"] = when
         try:
             self._client.update_item(
                 TableName=self.name,
                 Key=to_item({"pk": f"CUST#{customer_id}"}),
                 UpdateExpression="SET #consent = :consent",
-                ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeNames={"#consent": "marketing_consent"},
-                ExpressionAttributeValues=to_item(
-                    {":consent": {"granted": granted, "at": at.isoformat(), "source": source}}
-                ),
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=to_item(values),
             )
         except ClientError as exc:
             if error_code(exc) == "ConditionalCheckFailedException":
