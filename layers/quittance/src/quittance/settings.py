@@ -10,6 +10,10 @@ from typing import TypeVar
 from pydantic import Field, HttpUrl
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# Empty (not configured) or an absolute http(s) URL without spaces or controls.
+_OPTIONAL_URL = r"^(https?://[^\s\x00-\x1f\x7f]+)?$"
+_ONE_LINE = r"^[^\x00-\x1f\x7f]*$"
+
 
 class RetentionMode(StrEnum):
     COMPLIANCE = "COMPLIANCE"
@@ -89,19 +93,25 @@ class NotifySettings(SellerSettings):
     default_phone_region: str = Field(
         default="FR", alias="DEFAULT_PHONE_REGION", pattern=r"^[A-Z]{2}$"
     )
+    # Checked here so that a misconfiguration stops the function at cold start rather than
+    # failing every message it would have carried.
     payment_update_url_template: str | None = Field(
-        default=None, alias="PAYMENT_UPDATE_URL_TEMPLATE"
+        default=None, alias="PAYMENT_UPDATE_URL_TEMPLATE", pattern=_OPTIONAL_URL
     )
     """e.g. ``https://pay.example/update?invoice={invoice_number}``."""
     balance_payment_url_template: str | None = Field(
-        default=None, alias="BALANCE_PAYMENT_URL_TEMPLATE"
+        default=None, alias="BALANCE_PAYMENT_URL_TEMPLATE", pattern=_OPTIONAL_URL
     )
-    refund_survey_url_template: str | None = Field(default=None, alias="REFUND_SURVEY_URL")
-    loyalty_promo_code: str | None = Field(default=None, alias="LOYALTY_PROMO_CODE")
+    refund_survey_url_template: str | None = Field(
+        default=None, alias="REFUND_SURVEY_URL", pattern=_OPTIONAL_URL
+    )
+    loyalty_promo_code: str | None = Field(
+        default=None, alias="LOYALTY_PROMO_CODE", pattern=r"^[A-Za-z0-9_-]{0,32}$"
+    )
     loyalty_min_payments: int = Field(default=5, alias="LOYALTY_MIN_PAYMENTS", ge=1)
-    offer_text_fr: str | None = Field(default=None, alias="OFFER_TEXT_FR")
-    offer_text_en: str | None = Field(default=None, alias="OFFER_TEXT_EN")
-    offer_url: str | None = Field(default=None, alias="OFFER_URL")
+    offer_text_fr: str | None = Field(default=None, alias="OFFER_TEXT_FR", pattern=_ONE_LINE)
+    offer_text_en: str | None = Field(default=None, alias="OFFER_TEXT_EN", pattern=_ONE_LINE)
+    offer_url: str | None = Field(default=None, alias="OFFER_URL", pattern=_OPTIONAL_URL)
 
 
 class LinksSettings(SellerSettings):
