@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -84,3 +84,53 @@ class CustomersTable:
                 return False
             raise
         return True
+
+    def record_marketing_consent(
+        self,
+        customer_id: str,
+        granted: bool,
+        at: datetime,
+        source: str,
+        *,
+        only_if_newer: bool = False,
+    ) -> bool:
+        """Record consent (or its withdrawal) with when and where it was given; False when
+        there is no such profile (unknown or erased: nothing is created for it), or, with
+        ``only_if_newer``, when the recorded choice is more recent than ``at``."""
+        if at.tzinfo is None or at.utcoffset() is None:
+            raise ValueError("at must carry a timezone")
+        # One fixed format (UTC, microseconds) so that the stored times compare as strings.
+        when = at.astimezone(UTC).isoformat(timespec="microseconds")
+        condition = "attribute_exists(pk)"
+        names = {"#consent": "marketing_consent"}
+        values: dict[str, Any] = {":consent": {"granted": granted, "at": when, "source": source}}
+        if only_if_newer:
+            condition += " AND (attribute_not_exists(#consent) OR #consent.#at < :at)"
+            names["#at"] = "at"
+            values[":at"] = when
+        try:
+            self._client.update_item(
+                TableName=self.name,
+                Key=to_item({"pk": f"CUST#{customer_id}"}),
+                UpdateExpression="SET #consent = :consent",
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=to_item(values),
+            )
+        except ClientError as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def set_channel_preference(self, customer_id: str, channel: str) -> None:
+        """The customer's choice of channel: "email", "sms" or "both"."""
+        if channel not in ("email", "sms", "both"):
+            raise ValueError("channel must be email, sms or both")
+        self._client.update_item(
+            TableName=self.name,
+            Key=to_item({"pk": f"CUST#{customer_id}"}),
+            UpdateExpression="SET #channel = :channel",
+            ExpressionAttributeNames={"#channel": "channel"},
+            ExpressionAttributeValues=to_item({":channel": channel}),
+        )
