@@ -3,6 +3,7 @@ be deployed one after the other; contract tests pin their shape."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -54,7 +55,7 @@ class NotificationJob(BaseModel):
 
     schema_version: Literal[1] = 1
     correlation_id: str
-    kind: Literal["payment_confirmed", "refund_issued", "anomaly_notice"]
+    kind: Literal["payment_confirmed", "refund_issued", "anomaly_notice", "invoice_reminder"]
     change_id: str = Field(description="The ledger change this message is about; unique per send")
     customer_id: str
     receipt_number: str | None
@@ -67,3 +68,6 @@ class NotificationJob(BaseModel):
     difference: Money | None = None
     invoice_currency: str | None = None
     """The invoice's currency, which a currency-mismatch notice names."""
+    due_date: date | None = None
+    """An invoice reminder's due date (its ``amount`` is the balance due and its ``paid_at``
+    the moment the reminder was queued)."""

@@ -13,6 +13,8 @@ from quittance.links.urls import receipt_link
 from quittance.models.messages import NotificationJob
 from quittance.notifications.confirmation import Sender, compose_payment_confirmation
 from quittance.notifications.notices import compose_anomaly_notice, compose_refund_issued
+from quittance.notifications.reminder import compose_invoice_reminder
+from quittance.reminders import Standings, why_not_send
 
 NOTIFICATION_LOG_RETENTION = timedelta(days=396)  # about 13 months
 
@@ -65,6 +67,7 @@ def notify_customer(
     public_base_url: str,
     link_ttl: timedelta,
     now: datetime,
+    invoices: Standings | None = None,
 ) -> Delivery:
     """Compose the message the job asks for, send it once, and log what happened (never the
     message itself: the log holds no personal data)."""
@@ -102,6 +105,20 @@ def notify_customer(
             expires,
         )
         return Delivery("email", "failed", None, reason=type(refused).__name__)
+    if job.kind == "invoice_reminder":
+        # A payment may have landed since the reminder was queued: look again, last thing.
+        if invoices is None:
+            raise ValueError("an invoice reminder needs the ledger to check the invoice")
+        reason = why_not_send(job, invoices)
+        if reason:
+            log.record_message(
+                job.invoice_number,
+                job.change_id,
+                "email",
+                {**base, "status": "skipped", "reason": reason},
+                expires,
+            )
+            return Delivery("email", "skipped", None, reason=reason)
     message_id = mailer.send(message)
     log.record_message(
         job.invoice_number,
@@ -168,5 +185,14 @@ def _compose(
             timezone=timezone,
             receipt_url=link,
             invoice_currency=job.invoice_currency,
+        )
+    if job.kind == "invoice_reminder" and job.due_date:
+        return compose_invoice_reminder(
+            **common,
+            invoice_number=job.invoice_number,
+            amount_due=job.amount,
+            due_date=job.due_date,
+            sent_at=job.paid_at,
+            timezone=timezone,
         )
     raise ValueError(f"a {job.kind} job without what its message needs")
