@@ -7,8 +7,10 @@ this process, with the environment template.yaml gives it, resolved against the 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -69,9 +71,10 @@ def invoke_reminders(root: Path, info: dict[str, Any], today: date) -> dict[str,
         memory=512,
         environment={},
     )
-    result: dict[str, Any] = LocalFunction(spec, root, info["region"], ACCOUNT).invoke(
-        {"today": today.isoformat()}
-    )
+    # The function's JSON logs go to stderr, leaving stdout to the run's outcome.
+    with contextlib.redirect_stdout(sys.stderr):
+        function = LocalFunction(spec, root, info["region"], ACCOUNT)
+        result: dict[str, Any] = function.invoke({"today": today.isoformat()})
     return result
 
 
