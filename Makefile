@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test local lint typecheck unit integration e2e bench previews clean setup lock
+.PHONY: demo test local lint typecheck unit integration e2e bench previews screenshots clean setup lock
 
 setup: $(STAMP)
 
@@ -44,6 +44,10 @@ e2e: $(STAMP)
 # PNG previews of the sample receipts in docs/receipts (pdftoppm).
 previews: $(STAMP)
 	$(BIN)/quittance previews --out docs/receipts
+
+# PNG screenshots of the receipt page in French and English (fresh local stack, headless Chromium).
+screenshots: $(STAMP)
+	$(BIN)/python -m quittance_ops.screenshots --out docs/receipt-page
 
 bench: $(STAMP)
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

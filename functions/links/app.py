@@ -21,6 +21,7 @@ from quittance.aws.ledger_table import LedgerTable
 from quittance.aws.secrets import JsonSecret
 from quittance.links.page import (
     ReceiptView,
+    page_language,
     render_expired_page,
     render_not_found_page,
     render_receipt_page,
@@ -91,7 +92,7 @@ def page(token: str) -> Response[str]:
     view = ReceiptView(
         receipt_number=data["receipt_number"],
         invoice_number=data["invoice_number"],
-        status={"partially_paid": "partial", "overpaid": "overpaid"}.get(
+        status={"partially_paid": "partial", "overpaid": "overpaid", "refunded": "refunded"}.get(
             data["invoice_status"], "paid"
         ),
         amount=data["amount"],
@@ -101,6 +102,10 @@ def page(token: str) -> Response[str]:
         seller_name=s.seller_name,
         seller_email=s.seller_email,
         seller_phone=s.seller_phone,
+        seller_address=s.seller_address,
+        seller_siren=s.seller_siren,
+        seller_vat=s.seller_vat,
+        brand_colour=s.brand_colour,
     )
     metrics.add_metric(name="page_views", unit=MetricUnit.Count, value=1)
     return _html(200, render_receipt_page(view, pdf_href=f"/r/{token}/pdf"))
@@ -148,8 +153,11 @@ def _signer() -> LinkSigner:
 
 
 def _locale() -> str:
-    accept = (app.current_event.headers or {}).get("accept-language", "")
-    return "fr" if accept.lower().startswith("fr") else "en"
+    event = app.current_event
+    return page_language(
+        (event.query_string_parameters or {}).get("lang"),
+        (event.headers or {}).get("accept-language", ""),
+    )
 
 
 @app.exception_handler(errors.LinkExpired)  # type: ignore[untyped-decorator]

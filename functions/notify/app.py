@@ -108,6 +108,7 @@ def _notify(*, job: NotificationJob) -> dict[str, Any]:
         public_base_url=str(s.public_base_url),
         link_ttl=timedelta(days=s.link_ttl_days),
         now=datetime.now(UTC),
+        invoices=d.ledger,
     )
     for delivery in deliveries:
         metrics.add_metric(name=f"messages_{delivery.status}", unit=MetricUnit.Count, value=1)

@@ -15,9 +15,12 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from quittance_ops.reminders_cli import remind
+
 app = typer.Typer(no_args_is_help=True, help="quittance: proof of payment, end to end.")
 local_app = typer.Typer(no_args_is_help=True, help="The local embedded stack (moto, no Docker).")
 app.add_typer(local_app, name="local")
+local_app.command("remind")(remind)
 ledger_app = typer.Typer(no_args_is_help=True, help="The books: exports for accountants.")
 app.add_typer(ledger_app, name="ledger")
 invoices_app = typer.Typer(no_args_is_help=True, help="Invoices the business registers.")

@@ -392,3 +392,70 @@ def test_view_refuses_invalid_data(overrides: dict[str, Any]) -> None:
 def test_view_is_frozen() -> None:
     with pytest.raises(ValidationError):
         _view().status = "refunded"  # type: ignore[misc]
+
+
+# --- which language -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("requested", "accept", "lang"),
+    [
+        (None, "fr-FR,fr;q=0.9,en;q=0.8", "fr"),
+        (None, "en-GB,en;q=0.9,fr;q=0.8", "en"),
+        (None, "de-DE,de;q=0.9,fr;q=0.7,en;q=0.5", "fr"),
+        (None, "en;q=0.4, fr;q=0.8", "fr"),
+        (None, "fr;q=0, en", "en"),
+        (None, "de, es", "en"),
+        (None, "", "en"),
+        (None, "fr;q=nonsense, en;q=0.1", "en"),
+        ("fr", "en-GB", "fr"),
+        ("en", "fr-FR", "en"),
+        ("fr_BE", "", "fr"),
+        ("xx", "fr", "en"),
+    ],
+)
+def test_page_language_prefers_the_link_then_the_browser(
+    requested: str | None, accept: str, lang: str
+) -> None:
+    # Given the link's ?lang= (the customer's language) and the browser's Accept-Language
+    # Then the page speaks the link's language, else the browser's best of French and English
+    assert page.page_language(requested, accept) == lang
+
+
+def test_pages_offer_the_other_language_on_the_same_link() -> None:
+    french = _Page(render_receipt_page(_view(locale="fr"), PDF_HREF))
+    english = _Page(render_not_found_page("en"))
+    assert french.attrs["language-switch"]["href"] == "?lang=en"
+    assert french.shown("language-switch") == "English"
+    assert english.attrs["language-switch"]["href"] == "?lang=fr"
+    assert english.shown("language-switch") == "Français"
+
+
+def test_receipt_link_can_name_the_customer_language() -> None:
+    from quittance.links.urls import receipt_link
+
+    signer = LinkSigner({"k1": b"k" * 32}, "k1")
+    expires = datetime(2027, 12, 1, tzinfo=UTC)
+    plain = receipt_link("https://pay.example.com/", signer, "R-2026-000001", expires)
+    french = receipt_link("https://pay.example.com", signer, "R-2026-000001", expires, "fr_FR")
+    assert plain.startswith("https://pay.example.com/r/") and "?" not in plain
+    assert french == f"{plain}?lang=fr"
+
+
+def test_receipt_page_names_the_seller_and_its_legal_identity() -> None:
+    view = _view(
+        locale="fr",
+        seller_address="12 rue des Archives, 75004 Paris",
+        seller_siren="732829320",
+        seller_vat="FR44732829320",
+    )
+    shown = _Page(render_receipt_page(view, PDF_HREF))
+    legal = shown.shown("seller-legal")
+    assert "12 rue des Archives, 75004 Paris" in legal
+    assert "SIREN 732829320" in legal and "TVA FR44732829320" in legal
+
+
+@pytest.mark.parametrize("colour", ["red", "#12345", "#123456;}body{display:none", "#12345g"])
+def test_brand_colour_must_be_a_hex_colour(colour: str) -> None:
+    with pytest.raises(ValidationError):
+        _view(brand_colour=colour)

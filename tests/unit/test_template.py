@@ -694,6 +694,8 @@ def wiring_violations(source: Template, root: Path = ROOT) -> list[str]:
             elif event.get("Type") == "SQS":
                 consumers[ref_of(ep.get("Queue")) or "?"].append(name)
                 wired = True
+            elif event.get("Type") == "ScheduleV2":
+                wired = True
         if wired:
             violations += _handler_violations(name, {**global_function, **p}, root)
 
@@ -707,6 +709,12 @@ def wiring_violations(source: Template, root: Path = ROOT) -> list[str]:
     dlqs = {
         ref_of((props(resources[q]).get("RedrivePolicy") or {}).get("deadLetterTargetArn"))
         for q in queues
+    }
+    # A function's own DLQ (asynchronous invocations, e.g. a schedule's) is no work queue.
+    dlqs |= {
+        ref_of((props(r).get("DeadLetterQueue") or {}).get("TargetArn"))
+        for r in resources.values()
+        if r["Type"] == "AWS::Serverless::Function"
     }
     for queue in sorted(queues - dlqs):
         if len(consumers.get(queue, [])) != 1:

@@ -29,6 +29,8 @@ class FunctionSpec:
     iam_routes: set[tuple[str, str]] = field(default_factory=set)
     """Routes whose authoriser is AWS_IAM: the local gateway checks their SigV4 signature."""
     sqs_sources: list[dict[str, Any]] = field(default_factory=list)
+    schedules: list[dict[str, str]] = field(default_factory=list)
+    """EventBridge Scheduler events: not run locally, invoked on demand."""
 
 
 @dataclass
@@ -476,6 +478,16 @@ class Provisioner:
                         "report_failures": "ReportBatchItemFailures"
                         in (eprops.get("FunctionResponseTypes") or []),
                     }
+                )
+            elif kind == "ScheduleV2":
+                # moto has no EventBridge Scheduler that could invoke an in-process handler:
+                # the schedule is listed as not run locally, and run on demand instead
+                # (``quittance local remind``).
+                spec.schedules.append(
+                    {"name": event_name, "expression": str(eprops.get("ScheduleExpression"))}
+                )
+                self.result.not_enforced.append(
+                    f"{logical}:{event_name} (EventBridge Scheduler, not run locally)"
                 )
             else:
                 raise UnsupportedResource(f"{logical}: event type {kind} has no local runner")

@@ -130,6 +130,20 @@ class LinksSettings(SellerSettings):
     """For the one-click unsubscribe (/u/{token}), which records consent withdrawal."""
 
 
+class ReminderSettings(_Base):
+    ledger_table: str = Field(alias="LEDGER_TABLE")
+    notifications_queue_url: str = Field(alias="NOTIFICATIONS_QUEUE_URL")
+    reminder_offsets_days: tuple[int, ...] = Field(
+        default=(-3, 1, 7, 15), alias="REMINDER_OFFSETS_DAYS", min_length=1, max_length=12
+    )
+    """Days from the due date on which an open invoice is reminded (JSON list in the
+    environment, e.g. ``[-3, 1, 7, 15]``: 3 days before, then 1, 7 and 15 days after)."""
+    reminder_catch_up_days: int = Field(default=7, alias="REMINDER_CATCH_UP_DAYS", ge=1, le=60)
+    """How long the last step may still be sent after its day, should runs be missed."""
+    reminder_timezone: str = Field(default="Europe/Paris", alias="REMINDER_TIMEZONE")
+    """Whose calendar says what "today" is for the daily run."""
+
+
 class ArchiveApiSettings(_Base):
     ledger_table: str = Field(alias="LEDGER_TABLE")
 

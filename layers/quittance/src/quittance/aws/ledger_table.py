@@ -22,6 +22,7 @@ from quittance.ledger.service import Commit, EventAlreadyApplied, WriteConflict
 from quittance.ledger.state import OPEN_STATUSES, InvoiceStatus, InvoiceTerms
 from quittance.models.events import PaymentEvent
 from quittance.models.money import Money
+from quittance.reminders import InvoiceStanding
 
 
 def view_due(commit: Commit) -> date | None:
@@ -555,3 +556,97 @@ class LedgerTable:
                 return "unknown"
             return "kept"
         return "recorded"
+
+    # -------------------------------------------------------------- reminders
+    def invoice_standing(self, number: str) -> InvoiceStanding | None:
+        """The invoice as a reminder needs it, read consistently from ``#INVOICE``."""
+        item = self._get(invoice_pk(number), INVOICE_SK)
+        if item is None:
+            return None
+        summary = InvoiceSummary.model_validate_json(item["summary"])
+        terms = item.get("terms") or {}
+        return InvoiceStanding(
+            number=number,
+            version=int(item["version"]),
+            status=InvoiceStatus(item["status"]),
+            cancelled=bool(terms.get("cancelled", False)),
+            due_date=date.fromisoformat(terms["due_date"]) if terms.get("due_date") else None,
+            balance_due=summary.balance_due,
+            customer_id=item.get("customer_id"),
+        )
+
+    def claim_reminder(
+        self, number: str, step: str, *, version: int, at: datetime, expires_at: datetime
+    ) -> bool:
+        """One transaction: the invoice is still at ``version`` and open, and this step has
+        not been queued yet (a claim left by a crashed run may be taken again)."""
+        pk = invoice_pk(number)
+        try:
+            self._client.transact_write_items(
+                TransactItems=[
+                    {
+                        "ConditionCheck": {
+                            "TableName": self.name,
+                            "Key": to_item({"pk": pk, "sk": INVOICE_SK}),
+                            "ConditionExpression": (
+                                "#version = :version AND #status IN (:open, :partial)"
+                            ),
+                            "ExpressionAttributeNames": {
+                                "#version": "version",
+                                "#status": "status",
+                            },
+                            "ExpressionAttributeValues": to_item(
+                                {
+                                    ":version": version,
+                                    ":open": InvoiceStatus.OPEN.value,
+                                    ":partial": InvoiceStatus.PARTIALLY_PAID.value,
+                                }
+                            ),
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": self.name,
+                            "Item": to_item(
+                                {
+                                    "pk": pk,
+                                    "sk": f"REM#{step}",
+                                    "type": "reminder",
+                                    "step": step,
+                                    "state": "claimed",
+                                    "invoice_version": version,
+                                    "claimed_at": at.isoformat(),
+                                    "expires_at": int(expires_at.timestamp()),
+                                }
+                            ),
+                            "ConditionExpression": "attribute_not_exists(pk) OR #state = :claimed",
+                            "ExpressionAttributeNames": {"#state": "state"},
+                            "ExpressionAttributeValues": to_item({":claimed": "claimed"}),
+                        }
+                    },
+                ]
+            )
+        except ClientError as exc:
+            if error_code(exc) == "TransactionCanceledException":
+                # Only the step's own condition failed: the invoice is as read, the step taken.
+                if cancellation_codes(exc)[:2] == ["None", "ConditionalCheckFailed"]:
+                    return False
+                raise WriteConflict(f"invoice {number} changed") from None
+            if error_code(exc) == "TransactionConflictException":
+                raise WriteConflict(f"invoice {number} changed") from None
+            raise
+        return True
+
+    def reminder_queued(self, number: str, step: str, at: datetime) -> None:
+        self._client.update_item(
+            TableName=self.name,
+            Key=to_item({"pk": invoice_pk(number), "sk": f"REM#{step}"}),
+            UpdateExpression="SET #state = :queued, queued_at = :at",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues=to_item({":queued": "queued", ":at": at.isoformat()}),
+        )
+
+    def reminders(self, number: str) -> list[dict[str, Any]]:
+        """The invoice's reminder steps: claimed or queued, and when."""
+        return [i for i in self._collection(number) if i.get("type") == "reminder"]

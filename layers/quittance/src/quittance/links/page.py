@@ -55,6 +55,8 @@ _TEXTS: dict[Language, dict[str, str]] = {
         "email": f"E-mail{_NBSP}:",
         "phone": f"Téléphone{_NBSP}:",
         "keep": "Ce reçu vaut justificatif de paiement. Conservez le PDF avec vos documents.",
+        "siren": f"SIREN{_NBSP}{{siren}}",
+        "vat": f"TVA{_NBSP}{{vat}}",
         "expired_title": "Ce lien a expiré",
         "expired_why": (
             "Pour votre sécurité, les liens vers les reçus ont une durée limitée. "
@@ -95,6 +97,8 @@ _TEXTS: dict[Language, dict[str, str]] = {
         "email": "Email:",
         "phone": "Phone:",
         "keep": "This receipt is your proof of payment. Keep the PDF with your records.",
+        "siren": f"SIREN{_NBSP}{{siren}}",
+        "vat": f"VAT{_NBSP}{{vat}}",
         "expired_title": "This link has expired",
         "expired_why": (
             "For your security, receipt links only last for a limited time. "
@@ -118,6 +122,32 @@ def resolve_language(locale: str) -> Language:
     """``fr``, ``fr_FR``, ``fr-BE`` → ``fr``; anything else (``en-GB``, ``de``, ``""``) → ``en``."""
     primary = re.split(r"[-_]", locale.strip(), maxsplit=1)[0].lower()
     return "fr" if primary == "fr" else "en"
+
+
+_LANGUAGE_NAMES: dict[Language, str] = {"fr": "Français", "en": "English"}
+
+
+def page_language(requested: str | None, accept_language: str) -> Language:
+    """The page's language: an explicit ``?lang=`` (the link in a message names the
+    customer's language, and the page offers a switch), else the browser's preference among
+    French and English by quality (RFC 9110 ``Accept-Language``), else English."""
+    if requested:
+        return resolve_language(requested)
+    ranked: list[tuple[float, int, Language]] = []
+    for position, entry in enumerate(accept_language.split(",")[:20]):
+        tag, _, params = entry.strip().partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        primary = tag.strip().split("-", 1)[0].lower()
+        if quality > 0 and primary in _LANGUAGE_NAMES:
+            ranked.append((-quality, position, resolve_language(primary)))
+    return min(ranked)[2] if ranked else "en"
 
 
 def _zone_name(name: str) -> str:
@@ -147,6 +177,11 @@ class ReceiptView(BaseModel):
     seller_name: str = Field(min_length=1, max_length=200)
     seller_email: str = Field(min_length=3, max_length=254)
     seller_phone: str = Field(min_length=1, max_length=32)
+    seller_address: str = Field(default="", max_length=300)
+    seller_siren: str = Field(default="", max_length=20)
+    seller_vat: str = Field(default="", max_length=20)
+    brand_colour: str = Field(default="#1f4e79", pattern=r"^#[0-9a-fA-F]{6}$")
+    """Goes into the page's CSS: the pattern is what keeps it from carrying anything else."""
 
 
 def render_receipt_page(view: ReceiptView, pdf_href: str) -> str:
@@ -170,6 +205,13 @@ def render_receipt_page(view: ReceiptView, pdf_href: str) -> str:
         paid_at_iso=paid_at_iso,
         pdf_href=_safe_href(pdf_href),
         seller_phone_href=re.sub(r"[^\d+]", "", view.seller_phone),
+        seller_name=view.seller_name,
+        brand_colour=view.brand_colour,
+        legal=" · ".join(
+            texts[field].format(**{field: value})
+            for field, value in (("siren", view.seller_siren), ("vat", view.seller_vat))
+            if value
+        ),
     )
 
 
@@ -220,7 +262,12 @@ def _interpolate(template: str, **values: Any) -> Markup:
 
 
 def _render(name: str, **context: Any) -> str:
-    return _environment().get_template(name).render(**context)
+    other: Language = "en" if context["lang"] == "fr" else "fr"
+    return (
+        _environment()
+        .get_template(name)
+        .render(other_lang=other, other_lang_name=_LANGUAGE_NAMES[other], **context)
+    )
 
 
 @cache

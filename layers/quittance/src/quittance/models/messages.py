@@ -3,6 +3,7 @@ be deployed one after the other; contract tests pin their shape."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -56,7 +57,12 @@ class NotificationJob(BaseModel):
     schema_version: Literal[1] = 1
     correlation_id: str
     kind: Literal[
-        "payment_confirmed", "refund_issued", "anomaly_notice", "payment_failed", "partial_payment"
+        "payment_confirmed",
+        "refund_issued",
+        "anomaly_notice",
+        "payment_failed",
+        "partial_payment",
+        "invoice_reminder",
     ]
     # Overrides the profile's preference (e.g. SMS fallback after a hard bounce).
     channels: tuple[Literal["email", "sms"], ...] | None = None
@@ -74,3 +80,6 @@ class NotificationJob(BaseModel):
     """The invoice's currency, which a currency-mismatch notice names."""
     failure: FailureCategory | None = None
     """Why the attempt failed (payment_failed), in the canonical categories."""
+    due_date: date | None = None
+    """An invoice reminder's due date (its ``amount`` is the balance due and its ``paid_at``
+    the moment the reminder was queued)."""

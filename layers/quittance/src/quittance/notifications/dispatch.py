@@ -42,8 +42,10 @@ from quittance.notifications.notices import (
 )
 from quittance.notifications.payment_failed import compose_payment_failed
 from quittance.notifications.phone import InvalidPhoneNumber, to_e164
+from quittance.notifications.reminder import compose_invoice_reminder
 from quittance.notifications.sms_messages import SmsFacts, sms_text
 from quittance.notifications.unsubscribe import unsubscribe_url
+from quittance.reminders import Standings, why_not_send
 
 NOTIFICATION_LOG_RETENTION = timedelta(days=396)  # about 13 months
 
@@ -147,6 +149,7 @@ def notify_customer(
     documents: Documents | None = None,
     archive: Archive | None = None,
     options: MessageOptions | None = None,
+    invoices: Standings | None = None,
 ) -> tuple[Delivery, ...]:
     """Compose the message the job asks for on each channel, send each once, and log what
     happened (never the message itself, nor an address or a number)."""
@@ -168,6 +171,23 @@ def notify_customer(
     )
     record = _receipt_record(documents, job.receipt_number)
     deliveries: list[Delivery] = []
+    if job.kind == "invoice_reminder":
+        # A payment may have landed since the reminder was queued: look again, last thing.
+        if invoices is None:
+            raise ValueError("an invoice reminder needs the ledger to check the invoice")
+        reason = why_not_send(job, invoices)
+        if reason:
+            for channel in channels:
+                if not log.message_sent(job.invoice_number, job.change_id, channel):
+                    log.record_message(
+                        job.invoice_number,
+                        job.change_id,
+                        channel,
+                        {**base, "channel": channel, "status": "skipped", "reason": reason},
+                        expires,
+                    )
+                deliveries.append(Delivery(channel, "skipped", None, reason=reason))
+            return tuple(deliveries)
     for channel in channels:
         if log.message_sent(job.invoice_number, job.change_id, channel):
             # Sent before, whenever the job comes back (the idempotency window is not forever).
@@ -384,6 +404,15 @@ def _compose(
             timezone=timezone,
             receipt_url=link,
             invoice_currency=job.invoice_currency,
+        )
+    if job.kind == "invoice_reminder" and job.due_date:
+        return compose_invoice_reminder(
+            **common,
+            invoice_number=job.invoice_number,
+            amount_due=job.amount,
+            due_date=job.due_date,
+            sent_at=job.paid_at,
+            timezone=timezone,
         )
     raise ValueError(f"a {job.kind} job without what its message needs")
 

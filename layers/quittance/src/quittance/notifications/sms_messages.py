@@ -49,6 +49,10 @@ _TEXTS: dict[Language, dict[str, str]] = {
             "Visible sur votre compte sous {delay} en général."
         ),
         "anomaly_notice": "{brand}: facture {invoice}, paiement de {amount}. {anomaly}",
+        "invoice_reminder": (
+            "{brand}: petit rappel, la facture {invoice} attend encore {amount}. "
+            "Déjà réglé ? Merci, ignorez ce message."
+        ),
     },
     "en": {
         "payment_confirmed": (
@@ -80,6 +84,10 @@ _TEXTS: dict[Language, dict[str, str]] = {
             "Usually on your account within {delay}."
         ),
         "anomaly_notice": "{brand}: invoice {invoice}, payment of {amount}. {anomaly}",
+        "invoice_reminder": (
+            "{brand}: a friendly reminder that {amount} is still due on invoice {invoice}. "
+            "Already paid? Thank you, please ignore this."
+        ),
     },
 }
 
