@@ -9,6 +9,7 @@ import signal
 import sys
 import threading
 import time
+import warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -39,6 +40,8 @@ def project_root() -> Path:
 def _quiet_libraries() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    # Handlers run in-process here; a function that published no metric is not news.
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 
 @local_app.command("up")

@@ -1,7 +1,8 @@
 """``quittance demo``: real signed webhooks through a fresh local stack, end to end.
 
-Leaves the archived receipt PDFs and the sent emails (.eml) under ``out/demo/`` for a person
-to open, prints what happened, and fails loudly if any step did not."""
+Leaves the archived receipt PDFs, the sent emails (.eml) and SMS (.sms.txt) under
+``out/demo/`` for a person to open, prints what happened, and fails loudly if any step did
+not."""
 
 from __future__ import annotations
 
@@ -12,22 +13,33 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
+from quittance.aws.customers_table import CustomersTable
 from quittance.aws.ledger_table import LedgerTable
 from quittance.errors import NotFound
+from quittance.ledger.invoices import InvoiceRegistration, register_invoice
 from quittance_ops.deliveries import Delivery, gocardless
+from quittance_ops.deliveries.standard_webhooks import CUSTOMER as TRANSFER_CUSTOMER
 from quittance_ops.deliveries.standard_webhooks import standard_sepa_transfer
 from quittance_ops.deliveries.stripe import (
     stripe_charge_refunded,
     stripe_payment_failed,
     stripe_payment_intent_succeeded,
 )
+from quittance_ops.demo_messages import (
+    message_kind_deliveries,
+    partial_invoice_registration,
+    prefer_both_channels,
+    write_messages,
+)
+from quittance_ops.email_events import report_bounce
 from quittance_ops.localstack.stack import LocalStack
-from quittance_ops.outbox import SentEmail, sent_emails
+from quittance_ops.reminders_cli import demo_reminder
 
 
 @dataclass
@@ -38,7 +50,9 @@ class Scene:
     invoice_number: str | None = None
     payment_id: str | None = None
     expect_receipt: bool = True
-    expect_emails: int = 1
+    expect_messages: int = 1
+    """How many messages (one per channel) the customer gets about this scene's document, or
+    about the invoice when the scene makes no document."""
     refund_id: str | None = None
     """Set for a refund: the document to find is its credit note."""
     expect_alerts: int = 0
@@ -96,11 +110,27 @@ def _scenes(secrets: dict[str, str]) -> list[Scene]:
     )
     first_of_two = json.loads(second.body)["data"]["object"]["id"]
     double_payment = json.loads(double.body)["data"]["object"]["id"]
+    kinds = message_kind_deliveries(secrets["stripe"])
+    partial = kinds["partial_payment"]
+    partial_payment = json.loads(partial.body)["data"]["object"]["id"]
+    english = stripe_payment_intent_succeeded(
+        secret=secrets["stripe"],
+        invoice_number="F-2026-0149",
+        amount_minor=7500,
+        customer="cus_Q9englishReader",
+        email="oliver.bennett@example.co.uk",
+        name="Oliver Bennett",
+        locale="en-GB",
+        next_steps="Your binding will be ready for collection on Friday.",
+    )
+    english_payment = json.loads(english.body)["data"]["object"]["id"]
     return [
         Scene("card payment (Stripe)", card, 202, "F-2026-0142", card_payment),
         Scene("same event redelivered", card, 200, "F-2026-0142", card_payment),
-        Scene("forged signature", forged, 401, expect_receipt=False, expect_emails=0),
-        Scene("SEPA transfer (Standard Webhooks)", transfer, 202, "F-2026-0143", transfer_payment),
+        Scene("forged signature", forged, 401, expect_receipt=False, expect_messages=0),
+        # This customer asked for email and SMS.
+        Scene("SEPA transfer (Standard Webhooks)", transfer, 202, "F-2026-0143", transfer_payment,
+              expect_messages=2),
         # GoCardless events carry no contact data: the receipt is issued and archived, and the
         # customer is told once their profile is known (docs/providers/gocardless.md).
         Scene(
@@ -109,7 +139,7 @@ def _scenes(secrets: dict[str, str]) -> list[Scene]:
             202,
             "F-2026-0144",
             str(debit_event["links"]["payment"]),
-            expect_emails=0,
+            expect_messages=0,
         ),
         Scene(
             "card declined (Stripe)",
@@ -118,13 +148,19 @@ def _scenes(secrets: dict[str, str]) -> list[Scene]:
             "F-2026-0145",
             None,
             expect_receipt=False,
-            expect_emails=0,
         ),
         Scene("partial refund → credit note", refund, 202, "F-2026-0142", card_payment,
               refund_id=refund_id),
         Scene("card payment (Stripe)", second, 202, "F-2026-0146", first_of_two),
         Scene("charged twice → anomaly", double, 202, "F-2026-0146", double_payment,
               expect_alerts=1),
+        # F-2026-0147 is registered for 100,00 € before the scenes run.
+        Scene("partial payment (60 of 100 €)", partial, 202, "F-2026-0147", partial_payment,
+              expect_alerts=1),
+        Scene("expired card → update link", kinds["payment_failed"], 202, "F-2026-0148", None,
+              expect_receipt=False),
+        # The French original is archived with an English copy beside it (R-….en.pdf).
+        Scene("English reader → translated copy", english, 202, "F-2026-0149", english_payment),
     ]  # fmt: skip
 
 
@@ -138,6 +174,16 @@ def run_demo(root: Path, console: Console, out: Path | None = None) -> bool:
         assert stack.info is not None
         console.print(f"[bold]local stack[/] API {stack.info.api_url}  AWS {stack.endpoint}")
         alerts_queue = _subscribe_to_alerts(stack)
+        ledger = LedgerTable(stack.resource("LedgerTable"), stack.client("dynamodb"))
+        customers = CustomersTable(stack.resource("CustomersTable"), stack.client("dynamodb"))
+        register_invoice(
+            "F-2026-0147",
+            InvoiceRegistration.model_validate(partial_invoice_registration()),
+            book=ledger,
+            now=datetime.now(UTC),
+        )
+        # The SEPA transfer's customer wants email and SMS.
+        prefer_both_channels(customers, "standard", str(TRANSFER_CUSTOMER["reference"]))
         scenes = _scenes(stack.info.webhook_secrets)
         for scene in scenes:
             url = f"{stack.info.api_url}/webhooks/{scene.delivery.provider}"
@@ -147,34 +193,71 @@ def run_demo(root: Path, console: Console, out: Path | None = None) -> bool:
         if not stack.wait_until_drained(timeout=90):
             console.print("[red]queues did not drain within 90 s[/]")
             return False
-        ledger = LedgerTable(stack.resource("LedgerTable"), stack.client("dynamodb"))
         s3 = stack.client("s3")
-        emails = sent_emails(stack.endpoint)
+        for scene in scenes:
+            _inspect(scene, ledger, s3, out)
+        reminder = demo_reminder(stack, out / "emails")
+        stack.wait_until_drained(timeout=60)
         alerts = _drain_alerts(stack, alerts_queue)
         (out / "ops-alerts.json").write_text(json.dumps(alerts, indent=2) + "\n")
-        by_message_id = {e.message_id: e for e in emails}
         for scene in scenes:
-            _inspect(scene, ledger, s3, out, by_message_id)
             scene.alerts = sum(
                 1 for a in alerts if a.get("payment_id") == scene.payment_id and not scene.refund_id
             )
             if scene.alerts != scene.expect_alerts:
                 scene.problems.append(f"{scene.alerts} ops alerts, expected {scene.expect_alerts}")
+        card = scenes[0]
+        bounce = report_bounce(stack, "F-2026-0142", f"{card.receipt_number}:payment_confirmed")
+        invoices = sorted({s.invoice_number for s in scenes if s.invoice_number})
+        written = write_messages(stack.endpoint, ledger, invoices, out / "emails")
         dlq = {k: v for k, v in stack.queue_depths().items() if k.endswith("DLQ") and v}
     _print(console, scenes, out, log_path)
+    console.print(f"reminder: {reminder.name}")
+    console.print(
+        f"the card customer's confirmation hard-bounces → delivery {bounce['delivery_status']},"
+        f" address suppressed: {bool(bounce.get('email_suppressed'))}"
+    )
+    sms = sorted(p.name for p in written if p.suffix == ".txt")
+    console.print(f"SMS written: {', '.join(sms) or 'none'}")
     if dlq:
         console.print(f"[red]messages in dead-letter queues: {dlq}[/]")
     return not dlq and all(not scene.problems for scene in scenes)
 
 
-def _inspect(
-    scene: Scene, ledger: LedgerTable, s3: object, out: Path, emails: dict[str, SentEmail]
-) -> None:
+def _inspect(scene: Scene, ledger: LedgerTable, s3: object, out: Path) -> None:
     if scene.invoice_number is not None:
         invoice = ledger.get_invoice(scene.invoice_number)
         scene.invoice_status = invoice.status.value if invoice else "kept in history"
-    if not scene.expect_receipt or scene.invoice_number is None or scene.payment_id is None:
+    if scene.invoice_number is None:
         return
+    document_number: str | None = None
+    if scene.expect_receipt and scene.payment_id is not None:
+        document_number = _archived_document(scene, ledger, s3, out)
+        if document_number is None:
+            return
+    # What the ledger's notification log says was sent about this document (or, for a
+    # scene without one, about the invoice).
+    sent = [
+        m
+        for m in ledger.messages(scene.invoice_number)
+        if m.get("receipt_number") == document_number and m.get("status") == "sent"
+    ]
+    if document_number is None and scene.expect_messages == 0:
+        sent = []  # nothing to count for a scene that makes neither document nor message
+    channels: dict[str, list[str]] = {}
+    for entry in sent:
+        channels.setdefault(str(entry["kind"]), []).append(str(entry["sk"]).rsplit("#", 1)[1])
+    scene.message = (
+        ", ".join(f"{kind} ({' + '.join(sorted(c))})" for kind, c in channels.items())
+        or "none (no contact)"
+    )
+    if len(sent) != scene.expect_messages:
+        scene.problems.append(f"{len(sent)} messages sent, expected {scene.expect_messages}")
+
+
+def _archived_document(scene: Scene, ledger: LedgerTable, s3: object, out: Path) -> str | None:
+    """The scene's receipt or credit note, copied from the archive into ``out/receipts``."""
+    assert scene.invoice_number is not None and scene.payment_id is not None
     record = ledger.load(scene.invoice_number)
     payment = (
         None
@@ -185,36 +268,25 @@ def _inspect(
     )
     if payment is None:
         scene.problems.append("no document in the ledger")
-        return
+        return None
     scene.receipt_number = payment.receipt_number
     try:
         item = ledger.receipt_item(payment.receipt_number)
     except NotFound:
         scene.problems.append("receipt not recorded")
-        return
+        return None
     archive = item.get("archive")
     if not archive:
         scene.problems.append("receipt not archived")
-        return
-    body = s3.get_object(  # type: ignore[attr-defined]
-        Bucket=ledger_bucket(s3), Key=archive["key"], VersionId=archive["version_id"]
-    )["Body"].read()
-    (out / "receipts" / f"{payment.receipt_number}.pdf").write_bytes(body)
-    # What the ledger's notification log says was sent about this document.
-    sent = [
-        m
-        for m in ledger.messages(scene.invoice_number)
-        if m.get("receipt_number") == payment.receipt_number and m.get("status") == "sent"
-    ]
-    for entry in sent:
-        raw = emails.get(str(entry.get("provider_message_id")))
-        if raw is not None:
-            (out / "emails" / f"{payment.receipt_number}-{entry['kind']}.eml").write_bytes(raw.raw)
-    scene.message = ", ".join(f"{m['kind']}" for m in sent) or "none (no contact)"
-    if len(sent) != scene.expect_emails:
-        scene.problems.append(
-            f"{len(sent)} emails for {payment.receipt_number}, expected {scene.expect_emails}"
-        )
+        return None
+    for record_ in (archive, item.get("translation")):
+        if not record_:
+            continue
+        body = s3.get_object(  # type: ignore[attr-defined]
+            Bucket=ledger_bucket(s3), Key=record_["key"], VersionId=record_["version_id"]
+        )["Body"].read()
+        (out / "receipts" / record_["key"].rsplit("/", 1)[1]).write_bytes(body)
+    return payment.receipt_number
 
 
 def _subscribe_to_alerts(stack: LocalStack) -> str:

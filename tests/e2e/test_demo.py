@@ -58,3 +58,25 @@ def test_the_demo_exits_0_and_leaves_receipts_and_emails(tmp_path: Path) -> None
         if record.get("correlation_id"):
             services_by_id.setdefault(record["correlation_id"], set()).add(record["service"])
     assert {"intake", "ledger", "receipts", "notify"} in services_by_id.values()
+
+    # Every kind of customer message is left for a person to open.
+    emails = tmp_path / "emails"
+    failed = email.message_from_bytes(
+        (emails / "F-2026-0148-payment_failed.eml").read_bytes(), policy=email.policy.default
+    )
+    failed_text = failed.get_body(("plain",)).get_content()
+    assert "F-2026-0148" in failed_text and "débité" in failed_text
+    reminder = email.message_from_bytes(
+        (emails / "F-DEMO-RAPPEL-reminder.eml").read_bytes(), policy=email.policy.default
+    )
+    assert "Rappel" in str(reminder["Subject"])
+    assert list(emails.glob("*-partial_payment.eml")) and list(
+        emails.glob("AV-*-refund_issued.eml")
+    )
+    (sms,) = emails.glob("*.sms.txt")
+    assert len(sms.read_text(encoding="utf-8").strip()) <= 160
+    # An English reader's receipt has its translated copy archived beside the original.
+    (translation,) = (tmp_path / "receipts").glob("R-*.en.pdf")
+    copy = " ".join(PdfReader(io.BytesIO(translation.read_bytes())).pages[0].extract_text().split())
+    assert "Translation — the French original is the legal document." in copy
+    assert "hard-bounces → delivery bounced, address suppressed: True" in run.stdout
