@@ -13,18 +13,17 @@ from typing import Any, Protocol
 from boto3.dynamodb.types import Binary
 from botocore.exceptions import ClientError
 
-from quittance.aws.errors import error_code
+from quittance.aws.errors import cancellation_codes, error_code
 from quittance.aws.items import from_item, to_item
 from quittance.errors import CustomerErased
 from quittance.models.events import CustomerDetails
+from quittance.privacy.keyring import key_pk, tombstone_pk
 
 INACTIVE_PROFILE_RETENTION = timedelta(days=3 * 365)
 CONTACT_FIELDS = ("name", "email", "phone", "address")
 
 
 class Sealer(Protocol):
-    def erased(self, customer_id: str) -> bool: ...
-
     def seal(self, customer_id: str, plaintext: bytes, context: str) -> bytes: ...
 
     def open(self, customer_id: str, sealed: bytes, context: str) -> bytes: ...
@@ -55,8 +54,6 @@ class CustomersTable:
         contact = {k: v for k, v in given.items() if v}
         sealed: dict[str, bytes] = {}
         if self._keyring is not None:
-            if not contact and self._keyring.erased(customer_id):
-                raise CustomerErased(f"customer {customer_id} was erased")
             sealed = {
                 k: self._keyring.seal(customer_id, v.encode(), field_context(k))
                 for k, v in contact.items()
@@ -68,44 +65,67 @@ class CustomersTable:
             "expires_at": int((now + INACTIVE_PROFILE_RETENTION).timestamp()),
         }
         present = {k: v for k, v in values.items() if v is not None}
-        sets = ", ".join(f"#{k} = :{k}" for k in present)
-        # Without a keyring this only refreshes a profile intake created: it never brings back
-        # the profile of an erased customer.
-        only_existing = (
-            {"ConditionExpression": "attribute_exists(pk)"} if self._keyring is None else {}
+        update = self._update(customer_id, present)
+        if self._keyring is None:
+            # Only refreshes a profile intake created: never brings back an erased customer's.
+            try:
+                self._client.update_item(**update, ConditionExpression="attribute_exists(pk)")
+            except ClientError as exc:
+                if error_code(exc) != "ConditionalCheckFailedException":
+                    raise
+            return
+        # Written only while the customer's key exists (or, with nothing to seal, while no
+        # erasure record does): a process still holding the key in its cache cannot bring a
+        # profile back after an erasure.
+        guard = (
+            {"pk": key_pk(customer_id), "if": "attribute_exists(pk)"}
+            if sealed
+            else {"pk": tombstone_pk(customer_id), "if": "attribute_not_exists(pk)"}
         )
         try:
-            self._update(customer_id, sets, present, only_existing)
+            self._client.transact_write_items(
+                TransactItems=[
+                    {
+                        "ConditionCheck": {
+                            "TableName": self.name,
+                            "Key": to_item({"pk": guard["pk"]}),
+                            "ConditionExpression": guard["if"],
+                        }
+                    },
+                    {"Update": update},
+                ]
+            )
         except ClientError as exc:
-            if error_code(exc) != "ConditionalCheckFailedException":
+            if error_code(exc) != "TransactionCanceledException":
                 raise
+            if cancellation_codes(exc)[:1] == ["ConditionalCheckFailed"]:
+                raise CustomerErased(f"customer {customer_id} was erased") from None
+            raise
 
-    def _update(
-        self, customer_id: str, sets: str, present: dict[str, Any], extra: dict[str, str]
-    ) -> None:
-        self._client.update_item(
-            **extra,
-            TableName=self.name,
-            Key=to_item({"pk": profile_pk(customer_id)}),
-            UpdateExpression=(
+    def _update(self, customer_id: str, present: dict[str, Any]) -> dict[str, Any]:
+        sets = ", ".join(f"#{k} = :{k}" for k in present)
+        return {
+            "TableName": self.name,
+            "Key": to_item({"pk": profile_pk(customer_id)}),
+            "UpdateExpression": (
                 f"SET {sets}, #created_at = if_not_exists(#created_at, :updated_at),"
                 " #segment = if_not_exists(#segment, :segment),"
                 " #channel = if_not_exists(#channel, :channel)"
             ),
-            ExpressionAttributeNames={
+            "ExpressionAttributeNames": {
                 **{f"#{k}": k for k in present},
                 "#created_at": "created_at",
                 "#segment": "segment",
                 "#channel": "channel",
             },
-            ExpressionAttributeValues=to_item(
+            "ExpressionAttributeValues": to_item(
                 {
                     **{f":{k}": v for k, v in present.items()},
                     ":segment": "b2c",
                     ":channel": "email",
                 }
             ),
-        )
+        }
 
     def profile(self, customer_id: str) -> dict[str, Any] | None:
         """The profile with contact fields decrypted; None if unknown or erased."""

@@ -6,7 +6,7 @@ second layer, but the customer's key is what erasure destroys."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -66,20 +66,29 @@ class EvidenceStore:
     ) -> RawDelivery:
         """The kept delivery; CustomerErased once the key is destroyed, NotFound if none.
 
-        ``received_at`` (when known, e.g. the ledger's receive time) names the month directly;
-        without it the provider's prefix is listed."""
-        key = (
-            evidence_key(provider, event_id, received_at)
-            if received_at is not None
-            else self._find(f"evidence/{provider}/", f"/{event_id}.bin")
-        )
+        ``received_at`` (or the event's own time: a delivery arrives within days of it) names
+        the month to look in first, then the next month; only then is the provider's prefix
+        listed."""
+        sealed = None
+        if received_at is not None:
+            after = (received_at.replace(day=1) + timedelta(days=32)).replace(day=1)
+            for month in (received_at, after):
+                sealed = self._get(evidence_key(provider, event_id, month))
+                if sealed is not None:
+                    break
+        if sealed is None:
+            sealed = self._get(self._find(f"evidence/{provider}/", f"/{event_id}.bin"))
+        if sealed is None:
+            raise NotFound(f"no evidence for {provider} event {event_id}")
+        return decode(self._keyring.open(customer_id, sealed, _context(provider, event_id)))
+
+    def _get(self, key: str) -> bytes | None:
         try:
-            sealed = self._s3.get_object(Bucket=self._archive.name, Key=key)["Body"].read()
+            return bytes(self._s3.get_object(Bucket=self._archive.name, Key=key)["Body"].read())
         except ClientError as exc:
             if error_code(exc) in {"404", "NoSuchKey", "NotFound"}:
-                raise NotFound(f"no evidence for {provider} event {event_id}") from None
+                return None
             raise
-        return decode(self._keyring.open(customer_id, bytes(sealed), _context(provider, event_id)))
 
     def _find(self, prefix: str, suffix: str) -> str:
         """The month is not known from the event id alone: list the provider's prefix."""
