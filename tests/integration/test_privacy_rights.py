@@ -23,6 +23,7 @@ from quittance.aws.items import from_item
 from quittance.errors import CustomerErased
 from quittance.ledger.service import pseudonymous_customer_id
 from quittance.privacy.keyring import CustomerKeyring
+from quittance.privacy.retention import RECORDS, RecordType, record_type
 from quittance_ops.deliveries.stripe import stripe_payment_intent_succeeded
 
 from .conftest import REGION, MotoStack, answer, http_event
@@ -283,3 +284,45 @@ def test_marketing_consent_by_admin_and_never_for_an_erased_customer(traffic: Mo
     event = http_event("PUT", path, route, {"customer_id": ADA_ID}, body=b'{"granted": true}')
     assert answer(traffic.functions["PrivacyApiFunction"].invoke(event))[0] == 404
     assert customers.stored_profile(ADA_ID) is None
+
+
+def test_every_item_has_its_stated_ttl_or_is_legal_archive(traffic: MotoStack) -> None:
+    erase(traffic, ADA_ID)
+    pay(traffic, ADA, "F-ADA-4", 300)
+    drain(traffic)
+    now = datetime.now(UTC).timestamp()
+    tables = [
+        logical
+        for logical, spec in traffic.provisioned.attributes.items()
+        if logical.endswith("Table")
+    ]
+    assert {"LedgerTable", "CustomersTable", "IdempotencyTable", "AuditTable"} <= set(tables)
+    checked = 0
+    for table in tables:
+        for item in scan(traffic, table):
+            pk = str(item.get("pk") or item.get("id"))
+            candidates = [
+                r
+                for r in RECORDS
+                if r.store == table
+                and pk.startswith(r.prefix)
+                and str(item.get("sk", "")).startswith(r.sk_prefix)
+            ]
+            assert candidates, f"{table}: no retention rule for {pk} / {item.get('sk')}"
+            assert any(_obeys(r, item, now) for r in candidates), (table, pk, item.get("sk"))
+            checked += 1
+    assert checked > 20
+    for key in objects(traffic):
+        assert record_type("ArchiveBucket", key).legal_archive
+
+
+def _obeys(record: RecordType, item: dict[str, Any], now: float) -> bool:
+    if record.legal_archive:
+        return record.ttl_attribute is None or record.ttl_attribute not in item
+    if record.ttl_attribute is None or record.ttl is None or record.ttl_attribute not in item:
+        return False
+    written = int(item[record.ttl_attribute])
+    if record.ttl_from is None:  # relative to when it was written: during this test
+        return abs(written - (now + record.ttl.total_seconds())) < 600
+    start = datetime.fromisoformat(str(item[record.ttl_from])).timestamp()
+    return abs(written - (start + record.ttl.total_seconds())) <= 1
