@@ -58,10 +58,7 @@ def customer_key_users(stack: Stack, action: str) -> set[str]:
         owner
         for owner, statement in allow_statements(stack)
         if grants(statement, action)
-        and (
-            "DataKey" in mentions(as_list(statement.get("Resource")))
-            or "*" in as_list(statement.get("Resource"))
-        )  # fmt: skip
+        and _on_data_key(as_list(statement.get("Resource")))
         and not _via_service(statement)
     }
 
