@@ -82,9 +82,13 @@ def test_no_personal_data_outside_the_allowed_places(
     standard_secret = moto_stack.provisioned.webhook_secrets["standard"]
     for delivery in (
         stripe_with_iban(stripe_secret, "F-LEAK-1"),
-        standard_payment(standard_secret, invoice_number="F-LEAK-2", amount_minor=990, customer=ZOE),
-        standard_payment_failed(standard_secret, invoice_number="F-LEAK-3", amount_minor=500, customer=ZOE),
-    ):  # fmt: skip
+        standard_payment(
+            standard_secret, invoice_number="F-LEAK-2", amount_minor=990, customer=ZOE
+        ),
+        standard_payment_failed(
+            standard_secret, invoice_number="F-LEAK-3", amount_minor=500, customer=ZOE
+        ),
+    ):
         assert post_webhook(moto_stack, delivery.provider, delivery.body, delivery.headers)[0] in (
             200,
             202,
