@@ -62,7 +62,7 @@ def erase(
     if status != 200:
         raise _refused("erasure", status, body)
     if as_json:
-        typer.echo(json.dumps(body, indent=2))
+        typer.echo(json.dumps(body))
         return
     console = Console()
     for table in erasure_tables(body):
