@@ -41,6 +41,9 @@ def test_every_route_and_queue_has_its_handler(stack: RunningStack) -> None:
         "GET /r/{token}/pdf",
         "PUT /admin/invoices/{number}",
         "GET /admin/exports",
+        "DELETE /admin/customers/{customer_id}",
+        "GET /admin/customers/{customer_id}/export",
+        "PUT /admin/customers/{customer_id}/consents/marketing",
     }
     consumed = {arn.rsplit(":", 1)[1] for f in functions.values() for arn in f["queues"]}
     main_queues = {
