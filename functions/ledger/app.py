@@ -27,6 +27,7 @@ from quittance.aws.customers_table import CustomersTable
 from quittance.aws.idempotency import consumer_config, once_per_key
 from quittance.aws.ledger_table import LedgerTable
 from quittance.aws.queue import SqsQueue
+from quittance.ledger.customer_jobs import failure_notification
 from quittance.ledger.model import ReceiptRecord
 from quittance.ledger.service import apply_event
 from quittance.ledger.state import Anomaly
@@ -139,6 +140,9 @@ def _apply(*, message: PaymentEventMessage) -> dict[str, Any]:
                 ).model_dump_json(),
                 correlation_id=message.correlation_id,
             )
+    failed = failure_notification(message, outcome)
+    if failed is not None:
+        d.notifications.send(failed.model_dump_json(), correlation_id=message.correlation_id)
     metrics.add_metric(
         name="events_duplicate" if outcome.duplicate else "events_applied",
         unit=MetricUnit.Count,
@@ -181,6 +185,7 @@ def receipt_job(
         method=document.method or PaymentMethod(kind=MethodKind.OTHER),
         invoice_status=document.invoice_status.value,
         balance_due=document.balance_due,
+        next_steps=document.next_steps,
     )
 
 

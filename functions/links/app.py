@@ -1,4 +1,5 @@
-"""GET /r/{token}: the customer's receipt page; GET /r/{token}/pdf: a fresh download link."""
+"""GET /r/{token}: the customer's receipt page; GET /r/{token}/pdf: a fresh download link;
+GET/POST /u/{token}: one-click unsubscribe from marketing extras (RFC 8058)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from quittance import errors
 from quittance.aws.archive_bucket import ArchiveBucket
 from quittance.aws.clients import make_client
+from quittance.aws.customers_table import CustomersTable
 from quittance.aws.ledger_table import LedgerTable
 from quittance.aws.secrets import JsonSecret
 from quittance.links.page import (
@@ -24,6 +26,11 @@ from quittance.links.page import (
     render_receipt_page,
 )
 from quittance.links.tokens import LinkClaims, LinkSigner
+from quittance.notifications.unsubscribe import (
+    customer_of,
+    render_unsubscribe_page,
+    withdraw_marketing_consent,
+)
 from quittance.observability import instruments
 from quittance.settings import LinksSettings, load
 
@@ -114,6 +121,30 @@ def pdf(token: str) -> Response[str]:
     )
     metrics.add_metric(name="pdf_downloads", unit=MetricUnit.Count, value=1)
     return Response(status_code=302, headers={**SECURITY_HEADERS, "Location": url}, body="")
+
+
+@app.get("/u/<token>")
+def unsubscribe_page(token: str) -> Response[str]:
+    # Showing the form changes nothing: mail scanners open links; only the POST withdraws.
+    customer_of(_signer(), token, datetime.now(UTC))
+    return _html(200, render_unsubscribe_page(_locale(), f"/u/{token}", done=False))
+
+
+@app.post("/u/<token>")
+def unsubscribe(token: str) -> Response[str]:
+    """RFC 8058 one-click (body ``List-Unsubscribe=One-Click``) and the page's button alike:
+    the signed token is the whole authority, no login, no cookie."""
+    s = deps().settings
+    if not s.customers_table:
+        raise errors.NotFound("unsubscribe is not configured")
+    consents = CustomersTable(s.customers_table, make_client("dynamodb", s.aws_region))
+    withdraw_marketing_consent(_signer(), token, consents, datetime.now(UTC))
+    metrics.add_metric(name="unsubscribes", unit=MetricUnit.Count, value=1)
+    return _html(200, render_unsubscribe_page(_locale(), f"/u/{token}", done=True))
+
+
+def _signer() -> LinkSigner:
+    return LinkSigner.from_secret(deps().link_keys.read())
 
 
 def _locale() -> str:

@@ -19,16 +19,18 @@ from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import Json
 
+from quittance.aws.archive_bucket import ArchiveBucket
 from quittance.aws.clients import make_client
 from quittance.aws.customers_table import CustomersTable
 from quittance.aws.idempotency import consumer_config, once_per_key
 from quittance.aws.ledger_table import LedgerTable
 from quittance.aws.mailer import SesMailer
 from quittance.aws.secrets import JsonSecret
+from quittance.aws.sms import SnsSms
 from quittance.links.tokens import LinkSigner
 from quittance.models.messages import NotificationJob
 from quittance.notifications.confirmation import Sender
-from quittance.notifications.dispatch import SellerContact, notify_customer
+from quittance.notifications.dispatch import MessageOptions, SellerContact, notify_customer
 from quittance.observability import instruments
 from quittance.privacy.keyring import CustomerKeyring
 from quittance.settings import NotifySettings, load
@@ -41,8 +43,10 @@ class NotificationRecord(SqsRecordModel):
 
 
 processor = BatchProcessor(event_type=EventType.SQS, model=NotificationRecord)
-# The email channel is the only one so far; the key names it so SMS gets its own record.
-idempotency = consumer_config("[change_id, 'email']")
+# One record per ledger change; each channel is sent once more finely through the message log
+# (a redelivery after a partial send sends only the channel still missing).
+# The channels are part of the key: an SMS fallback after a bounce is the same change again.
+idempotency = consumer_config("[change_id, channels]")
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,8 @@ class Deps:
     ledger: LedgerTable
     customers: CustomersTable
     mailer: SesMailer
+    sms: SnsSms
+    archive: ArchiveBucket | None
     link_keys: JsonSecret
     dynamodb: Any
 
@@ -69,6 +75,10 @@ def deps() -> Deps:
             CustomerKeyring(s.customers_table, dynamodb, make_client("kms", s.aws_region), None),
         ),
         mailer=SesMailer(make_client("sesv2", s.aws_region), s.ses_configuration_set),
+        sms=SnsSms(make_client("sns", s.aws_region), s.sms_sender_id),
+        archive=ArchiveBucket(s.archive_bucket, make_client("s3", s.aws_region))
+        if s.archive_bucket
+        else None,
         link_keys=JsonSecret(s.link_keys_secret_name, make_client("secretsmanager", s.aws_region)),
         dynamodb=dynamodb,
     )
@@ -89,10 +99,14 @@ def notify_once() -> Callable[..., dict[str, Any]]:
 def _notify(*, job: NotificationJob) -> dict[str, Any]:
     d = deps()
     s = d.settings
-    delivery = notify_customer(
+    deliveries = notify_customer(
         job,
         profiles=d.customers,
         mailer=d.mailer,
+        sms=d.sms,
+        documents=d.ledger,
+        archive=d.archive,
+        options=options(s),
         log=d.ledger,
         signer=LinkSigner.from_secret(d.link_keys.read()),
         sender=Sender(email=s.sender_email, name=s.seller_name),
@@ -101,12 +115,34 @@ def _notify(*, job: NotificationJob) -> dict[str, Any]:
         link_ttl=timedelta(days=s.link_ttl_days),
         now=datetime.now(UTC),
     )
-    metrics.add_metric(name=f"messages_{delivery.status}", unit=MetricUnit.Count, value=1)
-    logger.info(
-        "customer notified",
-        extra={"channel": delivery.channel, "status": delivery.status, "kind": job.kind},
+    for delivery in deliveries:
+        metrics.add_metric(name=f"messages_{delivery.status}", unit=MetricUnit.Count, value=1)
+        logger.info(
+            "customer notified",
+            extra={
+                "channel": delivery.channel,
+                "status": delivery.status,
+                "reason": delivery.reason,
+                "kind": job.kind,
+            },
+        )
+    return {"deliveries": [{"channel": x.channel, "status": x.status} for x in deliveries]}
+
+
+def options(s: NotifySettings) -> MessageOptions:
+    return MessageOptions(
+        payment_update_url_template=s.payment_update_url_template,
+        balance_payment_url_template=s.balance_payment_url_template,
+        refund_survey_url_template=s.refund_survey_url_template,
+        loyalty_promo_code=s.loyalty_promo_code,
+        loyalty_min_payments=s.loyalty_min_payments,
+        offer_text={
+            lang: text for lang, text in (("fr", s.offer_text_fr), ("en", s.offer_text_en)) if text
+        },
+        offer_url=s.offer_url,
+        sms_brand=s.sms_sender_id,
+        default_phone_region=s.default_phone_region,
     )
-    return {"channel": delivery.channel, "status": delivery.status}
 
 
 def record_handler(record: NotificationRecord) -> dict[str, Any]:

@@ -140,15 +140,22 @@ def _issue(*, job: ReceiptJob) -> dict[str, Any]:
         "receipt archived",
         extra={"receipt_number": job.receipt_number, "rendered_now": issued.rendered_now},
     )
-    return {"receipt_number": job.receipt_number, "archive": issued.archive}
+    return {
+        "receipt_number": job.receipt_number,
+        "archive": issued.archive,
+        "translation": issued.translation,
+    }
 
 
 def notification_for(job: ReceiptJob) -> NotificationJob:
     """What the customer hears once the document is archived: a refund, a confirmation, or,
     when the payment raised an anomaly, a notice that never reads "paid in full"."""
-    kind: Literal["payment_confirmed", "refund_issued", "anomaly_notice"]
+    kind: Literal["payment_confirmed", "refund_issued", "anomaly_notice", "partial_payment"]
     if job.kind == "credit_note":
         kind = "refund_issued"
+    elif job.anomaly == "partial_payment":
+        # One clear message with the balance and how to pay it, not a generic notice.
+        kind = "partial_payment"
     elif job.anomaly:
         kind = "anomaly_notice"
     else:

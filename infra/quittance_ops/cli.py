@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -83,8 +85,14 @@ def local_up(
     try:
         stopping.wait()
     finally:
+        started = time.monotonic()
         stack.stop()
-        console.print("local stack stopped")
+        console.print(f"local stack stopped in {time.monotonic() - started:.1f} s")
+    # A pump thread still inside a handler (a PDF half-rendered in native code) must not keep
+    # the process from ending: everything that matters was stopped above.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 @app.command()

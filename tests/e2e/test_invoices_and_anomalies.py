@@ -141,13 +141,13 @@ def test_a_registered_invoice_is_settled_by_two_payments_with_a_notice_for_the_f
     pay(stack, "F-REG-1", 10000)
     assert alerts_for(alerts, "F-REG-1") == ["partial_payment"]
     [(kind, document, text)] = sent(stack, "F-REG-1")
-    assert kind == "anomaly_notice" and document and document.startswith("R-")
+    assert kind == "partial_payment" and document and document.startswith("R-")
     assert "72,75 €" in text.replace("\xa0", " ")  # the remaining balance
     assert "soldée" not in text
 
     pay(stack, "F-REG-1", 7275)
     kinds = [k for k, _, _ in sent(stack, "F-REG-1")]
-    assert sorted(kinds) == ["anomaly_notice", "payment_confirmed"]
+    assert sorted(kinds) == ["partial_payment", "payment_confirmed"]
     table = LedgerTable(stack.resources["LedgerTable"], stack.client("dynamodb"))
     assert table.get_invoice("F-REG-1").status.value == "paid"  # type: ignore[union-attr]
     assert alerts_for(alerts, "F-REG-1") == ["partial_payment"]  # nothing new

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
@@ -29,7 +30,7 @@ class Mailer:
     def __init__(self) -> None:
         self.sent: list[EmailMessage] = []
 
-    def send(self, message: EmailMessage) -> str:
+    def send(self, message: EmailMessage, tags: Mapping[str, str] | None = None) -> str:
         self.sent.append(message)
         return f"ses-{len(self.sent)}"
 
@@ -110,7 +111,7 @@ def send(notification: NotificationJob, log: Log, mailer: Mailer, profile: Any =
 )
 def test_each_kind_gets_its_own_message(notification: NotificationJob, subject_part: str) -> None:
     mailer, log = Mailer(), Log()
-    delivery = send(notification, log, mailer)
+    [delivery] = send(notification, log, mailer)
     assert delivery.status == "sent"
     [message] = mailer.sent
     assert subject_part in str(message["Subject"])
@@ -122,14 +123,14 @@ def test_each_kind_gets_its_own_message(notification: NotificationJob, subject_p
 def test_a_job_that_comes_back_after_its_send_sends_nothing() -> None:
     mailer, log = Mailer(), Log()
     send(job("payment_confirmed"), log, mailer)
-    again = send(job("payment_confirmed"), log, mailer)
+    [again] = send(job("payment_confirmed"), log, mailer)
     assert len(mailer.sent) == 1
     assert again.reason == "already_sent"
 
 
 def test_no_email_on_file_is_logged_as_skipped_and_nothing_is_sent() -> None:
     mailer, log = Mailer(), Log()
-    delivery = send(job("payment_confirmed"), log, mailer, profile={"name": "No Mail"})
+    [delivery] = send(job("payment_confirmed"), log, mailer, profile={"name": "No Mail"})
     assert (delivery.status, delivery.reason) == ("skipped", "no_email")
     assert mailer.sent == []
     assert log.entries[("F-1", "R-2026-000001:payment_confirmed", "email")]["status"] == "skipped"
@@ -137,6 +138,6 @@ def test_no_email_on_file_is_logged_as_skipped_and_nothing_is_sent() -> None:
 
 def test_an_address_no_message_can_carry_fails_once_instead_of_retrying() -> None:
     mailer, log = Mailer(), Log()
-    delivery = send(job("payment_confirmed"), log, mailer, profile={"email": "not an address"})
+    [delivery] = send(job("payment_confirmed"), log, mailer, profile={"email": "not an address"})
     assert delivery.status == "failed"
     assert mailer.sent == []

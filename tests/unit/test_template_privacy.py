@@ -22,12 +22,14 @@ from tests.unit.test_template import (
     translate,
 )
 
-# Intake seals (profile fields, evidence); notify and receipts write to the payer; the privacy
-# API exports and erases; archive_api may open evidence for the compliance bundle.
+# Intake seals (profile fields, evidence); notify and receipts write to the payer; feedback
+# compares a bounced address with the one on file; the privacy API exports and erases;
+# archive_api may open evidence for the compliance bundle.
 MAY_OPEN = {
     "IntakeFunctionRole",
     "NotifyFunctionRole",
     "ReceiptsFunctionRole",
+    "FeedbackFunctionRole",
     "PrivacyApiFunctionRole",
     "ArchiveApiFunctionRole",
 }

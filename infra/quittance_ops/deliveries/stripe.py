@@ -27,6 +27,7 @@ def stripe_payment_intent_succeeded(
     timestamp: int | None = None,
     event_id: str | None = None,
     payment_id: str | None = None,
+    next_steps: str | None = None,
 ) -> Delivery:
     """A ``payment_intent.succeeded`` event as Stripe sends it (API version with
     ``latest_charge`` expanded through the webhook endpoint's configuration)."""
@@ -56,6 +57,7 @@ def stripe_payment_intent_succeeded(
                     "invoice_number": invoice_number,
                     "customer_name": name,
                     "locale": locale,
+                    **({"next_steps": next_steps} if next_steps else {}),
                 },
                 "payment_method": f"pm_{uuid.uuid4().hex[:24]}",
                 "payment_method_types": ["card"],

@@ -86,11 +86,14 @@ class Provisioner:
             "AWS::S3::Bucket": self._bucket,
             "AWS::S3::BucketPolicy": self._bucket_policy,
             "AWS::SQS::Queue": self._queue,
+            "AWS::SQS::QueuePolicy": self._queue_policy,
             "AWS::SNS::Topic": self._topic,
+            "AWS::SNS::TopicPolicy": self._topic_policy,
             "AWS::SNS::Subscription": self._subscription,
             "AWS::CloudWatch::Alarm": self._alarm,
             "AWS::SES::ConfigurationSet": self._configuration_set,
             "AWS::SES::EmailIdentity": self._email_identity,
+            "AWS::SES::ConfigurationSetEventDestination": self._event_destination,
             "AWS::Logs::LogGroup": self._log_group,
             "AWS::Serverless::LayerVersion": self._layer,
             "AWS::Serverless::HttpApi": self._http_api,
@@ -341,6 +344,25 @@ class Provisioner:
         ]
         return {"Ref": url, "Arn": arn, "QueueName": name, "QueueUrl": url}
 
+    def _queue_policy(self, logical: str, props: dict[str, Any]) -> dict[str, Any]:
+        # Stored as the queue's Policy attribute; moto does not evaluate it on SNS deliveries.
+        sqs = self.clients("sqs")
+        for url in props["Queues"]:
+            sqs.set_queue_attributes(
+                QueueUrl=url, Attributes={"Policy": json.dumps(props["PolicyDocument"])}
+            )
+        return {"Ref": logical}
+
+    def _topic_policy(self, logical: str, props: dict[str, Any]) -> dict[str, Any]:
+        sns = self.clients("sns")
+        for arn in props["Topics"]:
+            sns.set_topic_attributes(
+                TopicArn=arn,
+                AttributeName="Policy",
+                AttributeValue=json.dumps(props["PolicyDocument"]),
+            )
+        return {"Ref": logical}
+
     def _topic(self, logical: str, props: dict[str, Any]) -> dict[str, Any]:
         attributes = {}
         if props.get("KmsMasterKeyId"):
@@ -384,6 +406,26 @@ class Provisioner:
         # moto's v1 backend holds the send check; verify there too so sends are accepted.
         self.clients("ses").verify_domain_identity(Domain=identity)
         return {"Ref": identity}
+
+    def _event_destination(self, logical: str, props: dict[str, Any]) -> dict[str, Any]:
+        # moto's SES v2 has no event destinations; its v1 API (one configuration set store
+        # for both) records one, but moto never publishes SES events anywhere. Locally an event
+        # reaches the feedback function only when something publishes it to the topic.
+        destination = props["EventDestination"]
+        self.clients("ses").create_configuration_set_event_destination(
+            ConfigurationSetName=props["ConfigurationSetName"],
+            EventDestination={
+                "Name": destination["Name"],
+                "Enabled": bool(destination.get("Enabled", False)),
+                "MatchingEventTypes": list(destination["MatchingEventTypes"]),
+                "SNSDestination": {"TopicARN": destination["SnsDestination"]["TopicARN"]},
+            },
+        )
+        self.result.not_enforced.append(
+            f"{logical}: moto publishes no SES events; publish them to "
+            f"{destination['SnsDestination']['TopicARN']}"
+        )
+        return {"Ref": destination["Name"]}
 
     def _log_group(self, logical: str, props: dict[str, Any]) -> dict[str, Any]:
         logs = self.clients("logs")

@@ -10,6 +10,10 @@ from typing import TypeVar
 from pydantic import Field, HttpUrl
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# Empty (not configured) or an absolute http(s) URL without spaces or controls.
+_OPTIONAL_URL = r"^(https?://[^\s\x00-\x1f\x7f]+)?$"
+_ONE_LINE = r"^[^\x00-\x1f\x7f]*$"
+
 
 class RetentionMode(StrEnum):
     COMPLIANCE = "COMPLIANCE"
@@ -82,6 +86,39 @@ class NotifySettings(SellerSettings):
     public_base_url: HttpUrl = Field(alias="PUBLIC_BASE_URL")
     link_keys_secret_name: str = Field(alias="LINK_KEYS_SECRET_NAME")
     link_ttl_days: int = Field(default=396, alias="LINK_TTL_DAYS", ge=1)
+    archive_bucket: str | None = Field(default=None, alias="ARCHIVE_BUCKET")
+    sms_sender_id: str = Field(
+        default="Quittance", alias="SMS_SENDER_ID", pattern=r"^[A-Za-z][A-Za-z0-9]{0,10}$"
+    )
+    default_phone_region: str = Field(
+        default="FR", alias="DEFAULT_PHONE_REGION", pattern=r"^[A-Z]{2}$"
+    )
+    # Checked here so that a misconfiguration stops the function at cold start rather than
+    # failing every message it would have carried.
+    payment_update_url_template: str | None = Field(
+        default=None, alias="PAYMENT_UPDATE_URL_TEMPLATE", pattern=_OPTIONAL_URL
+    )
+    """e.g. ``https://pay.example/update?invoice={invoice_number}``."""
+    balance_payment_url_template: str | None = Field(
+        default=None, alias="BALANCE_PAYMENT_URL_TEMPLATE", pattern=_OPTIONAL_URL
+    )
+    refund_survey_url_template: str | None = Field(
+        default=None, alias="REFUND_SURVEY_URL", pattern=_OPTIONAL_URL
+    )
+    loyalty_promo_code: str | None = Field(
+        default=None, alias="LOYALTY_PROMO_CODE", pattern=r"^[A-Za-z0-9_-]{0,32}$"
+    )
+    loyalty_min_payments: int = Field(default=5, alias="LOYALTY_MIN_PAYMENTS", ge=1)
+    offer_text_fr: str | None = Field(default=None, alias="OFFER_TEXT_FR", pattern=_ONE_LINE)
+    offer_text_en: str | None = Field(default=None, alias="OFFER_TEXT_EN", pattern=_ONE_LINE)
+    offer_url: str | None = Field(default=None, alias="OFFER_URL", pattern=_OPTIONAL_URL)
+
+
+class FeedbackSettings(_Base):
+    ledger_table: str = Field(alias="LEDGER_TABLE")
+    customers_table: str = Field(alias="CUSTOMERS_TABLE")
+    idempotency_table: str = Field(alias="IDEMPOTENCY_TABLE")
+    notifications_queue_url: str = Field(alias="NOTIFICATIONS_QUEUE_URL")
 
 
 class LinksSettings(SellerSettings):
@@ -89,6 +126,8 @@ class LinksSettings(SellerSettings):
     archive_bucket: str = Field(alias="ARCHIVE_BUCKET")
     link_keys_secret_name: str = Field(alias="LINK_KEYS_SECRET_NAME")
     presigned_url_seconds: int = Field(default=300, alias="PRESIGNED_URL_SECONDS", le=3600)
+    customers_table: str | None = Field(default=None, alias="CUSTOMERS_TABLE")
+    """For the one-click unsubscribe (/u/{token}), which records consent withdrawal."""
 
 
 class CustomerKeysSettings(_Base):

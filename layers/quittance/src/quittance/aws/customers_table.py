@@ -7,7 +7,7 @@ the decrypted plain dict, or None for an unknown or erased customer."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from boto3.dynamodb.types import Binary
@@ -158,20 +158,6 @@ class CustomersTable:
                 profile[name] = opened.decode()
         return profile
 
-    def record_marketing_consent(
-        self, customer_id: str, granted: bool, at: datetime, source: str
-    ) -> None:
-        """Stores ``marketing_consent`` = {"granted", "at", "source"} (not contact data)."""
-        self._client.update_item(
-            TableName=self.name,
-            Key=to_item({"pk": profile_pk(customer_id)}),
-            UpdateExpression="SET #c = :c",
-            ExpressionAttributeNames={"#c": "marketing_consent"},
-            ExpressionAttributeValues=to_item(
-                {":c": {"granted": granted, "at": at.isoformat(), "source": source}}
-            ),
-        )
-
     def forget(self, customer_id: str) -> bool:
         """Delete the profile (contact data, preferences, consents); True if there was one."""
         response = self._client.delete_item(
@@ -180,3 +166,77 @@ class CustomersTable:
             ReturnValues="ALL_OLD",
         )
         return "Attributes" in response
+
+    def suppress_email(self, customer_id: str, reason: str, at: datetime) -> bool:
+        """Stop emailing this customer's address: ``email_suppressed = {reason, at}``, nothing
+        else touched. The first suppression stands (a later complaint does not rewrite why the
+        address was dropped); an erased or unknown customer is not brought back.
+
+        Returns whether this call suppressed the address (False: already suppressed, or no
+        such customer)."""
+        try:
+            self._client.update_item(
+                TableName=self.name,
+                Key=to_item({"pk": f"CUST#{customer_id}"}),
+                UpdateExpression="SET #suppressed = :suppressed",
+                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(#suppressed)",
+                ExpressionAttributeNames={"#suppressed": "email_suppressed"},
+                ExpressionAttributeValues=to_item(
+                    {":suppressed": {"reason": reason, "at": at.isoformat()}}
+                ),
+            )
+        except ClientError as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def record_marketing_consent(
+        self,
+        customer_id: str,
+        granted: bool,
+        at: datetime,
+        source: str,
+        *,
+        only_if_newer: bool = False,
+    ) -> bool:
+        """Record consent (or its withdrawal) with when and where it was given; False when
+        there is no such profile (unknown or erased: nothing is created for it), or, with
+        ``only_if_newer``, when the recorded choice is more recent than ``at``."""
+        if at.tzinfo is None or at.utcoffset() is None:
+            raise ValueError("at must carry a timezone")
+        # One fixed format (UTC, microseconds) so that the stored times compare as strings.
+        when = at.astimezone(UTC).isoformat(timespec="microseconds")
+        condition = "attribute_exists(pk)"
+        names = {"#consent": "marketing_consent"}
+        values: dict[str, Any] = {":consent": {"granted": granted, "at": when, "source": source}}
+        if only_if_newer:
+            condition += " AND (attribute_not_exists(#consent) OR #consent.#at < :at)"
+            names["#at"] = "at"
+            values[":at"] = when
+        try:
+            self._client.update_item(
+                TableName=self.name,
+                Key=to_item({"pk": f"CUST#{customer_id}"}),
+                UpdateExpression="SET #consent = :consent",
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=to_item(values),
+            )
+        except ClientError as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def set_channel_preference(self, customer_id: str, channel: str) -> None:
+        """The customer's choice of channel: "email", "sms" or "both"."""
+        if channel not in ("email", "sms", "both"):
+            raise ValueError("channel must be email, sms or both")
+        self._client.update_item(
+            TableName=self.name,
+            Key=to_item({"pk": f"CUST#{customer_id}"}),
+            UpdateExpression="SET #channel = :channel",
+            ExpressionAttributeNames={"#channel": "channel"},
+            ExpressionAttributeValues=to_item({":channel": channel}),
+        )

@@ -7,8 +7,9 @@ GSI ``gsi1`` finds a payment (``PAY#<id>``) or a receipt (``RCPT#<number>``) by 
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from botocore.exceptions import ClientError
 
@@ -449,19 +450,28 @@ class LedgerTable:
             raise
 
     def record_archive(self, invoice_number: str, number: str, archive: dict[str, Any]) -> None:
-        """Attach the archived object to its receipt, once."""
+        """Attach the archived original to its receipt, once."""
+        self._attach_once(invoice_number, number, "archive", archive)
+
+    def record_translation(self, invoice_number: str, number: str, archive: dict[str, Any]) -> None:
+        """Attach the archived translated copy to its receipt, once."""
+        self._attach_once(invoice_number, number, "translation", archive)
+
+    def _attach_once(
+        self, invoice_number: str, number: str, attribute: str, archive: dict[str, Any]
+    ) -> None:
         try:
             self._client.update_item(
                 TableName=self.name,
                 Key=to_item({"pk": invoice_pk(invoice_number), "sk": f"RCPT#{number}"}),
-                UpdateExpression="SET #archive = :a",
-                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(#archive)",
-                ExpressionAttributeNames={"#archive": "archive"},
+                UpdateExpression="SET #a = :a",
+                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(#a)",
+                ExpressionAttributeNames={"#a": attribute},
                 ExpressionAttributeValues=to_item({":a": archive}),
             )
         except ClientError as exc:
             if error_code(exc) == "ConditionalCheckFailedException":
-                raise AlreadyExists(f"receipt {number} already archived") from None
+                raise AlreadyExists(f"receipt {number} already has its {attribute}") from None
             raise
 
     def message_sent(self, invoice_number: str, change_id: str, channel: str) -> bool:
@@ -489,3 +499,59 @@ class LedgerTable:
                 }
             ),
         )
+
+    def message(self, invoice_number: str, change_id: str, channel: str) -> dict[str, Any] | None:
+        """One notification log entry, as notify wrote it (and feedback completed it)."""
+        return self._get(invoice_pk(invoice_number), f"MSG#{change_id}#{channel}")
+
+    def record_delivery(
+        self,
+        invoice_number: str,
+        change_id: str,
+        channel: str,
+        *,
+        status: str,
+        provider_message_id: str,
+        at: datetime,
+        detail: str | None,
+        replaceable: Collection[str],
+    ) -> Literal["recorded", "kept", "unknown"]:
+        """What the provider reported about a sent message, on its log entry: kept apart from
+        ``status`` (what notify did, which its once-per-change check reads). Written only over
+        no report or one of ``replaceable``, so a late "delivered" never hides a "bounced";
+        only on the entry that holds this provider message id.
+
+        Returns "recorded", "kept" (a report that outranks this one is there) or "unknown"
+        (no such entry, or it names another provider message)."""
+        values: dict[str, Any] = {
+            ":status": status,
+            ":at": at.isoformat(),
+            ":mid": provider_message_id,
+            ":detail": detail,
+        }
+        placeholders = []
+        for i, name in enumerate(sorted(replaceable)):
+            values[f":r{i}"] = name
+            placeholders.append(f":r{i}")
+        replace = f" OR #delivery IN ({', '.join(placeholders)})" if placeholders else ""
+        try:
+            self._client.update_item(
+                TableName=self.name,
+                Key=to_item({"pk": invoice_pk(invoice_number), "sk": f"MSG#{change_id}#{channel}"}),
+                UpdateExpression="SET #delivery = :status, delivery_at = :at"
+                + (", delivery_detail = :detail" if detail else " REMOVE delivery_detail"),
+                ConditionExpression=(
+                    "attribute_exists(pk) AND provider_message_id = :mid"
+                    f" AND (attribute_not_exists(#delivery){replace})"
+                ),
+                ExpressionAttributeNames={"#delivery": "delivery_status"},
+                ExpressionAttributeValues=to_item(values),
+            )
+        except ClientError as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+            current = self.message(invoice_number, change_id, channel)
+            if current is None or current.get("provider_message_id") != provider_message_id:
+                return "unknown"
+            return "kept"
+        return "recorded"

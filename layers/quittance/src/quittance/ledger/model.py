@@ -44,6 +44,7 @@ class ReceiptRecord(BaseModel):
     """What this document states: paid, partially_paid, overpaid, or refunded (credit note)."""
     paid_at: UtcDateTime
     issued_at: UtcDateTime
+    next_steps: str | None = None
 
 
 class InvoiceSummary(BaseModel):

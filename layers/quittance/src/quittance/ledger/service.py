@@ -73,6 +73,10 @@ class LedgerStore(Protocol):
 class CustomerProfiles(Protocol):
     def remember(self, customer_id: str, details: CustomerDetails, now: datetime) -> None: ...
 
+    def record_marketing_consent(
+        self, customer_id: str, granted: bool, at: datetime, source: str, *, only_if_newer: bool
+    ) -> bool: ...
+
 
 @dataclass(frozen=True)
 class LedgerOutcome:
@@ -123,6 +127,16 @@ def apply_event(
     )
     if event.customer is not None and event_customer is not None:
         profiles.remember(event_customer, event.customer, now)
+        if event.customer.marketing_consent is not None:
+            # As of the moment the payer chose, so that a replayed or late event never
+            # overrides a later choice (an unsubscribe in between stays).
+            profiles.record_marketing_consent(
+                event_customer,
+                event.customer.marketing_consent,
+                event.occurred_at,
+                f"{event.provider}_checkout",
+                only_if_newer=True,
+            )
     for _ in range(MAX_ATTEMPTS):
         record = store.load(number)
         if record is not None and any(e.event_id == event.event_id for e in record.events):
@@ -202,6 +216,7 @@ def _commit(
             invoice_status=status,
             paid_at=paid.occurred_at,
             issued_at=now,
+            next_steps=paid.next_steps,
         )
         documents.append(receipt)
         issued_receipts[payment_id] = receipt

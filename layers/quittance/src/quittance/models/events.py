@@ -113,6 +113,8 @@ class CustomerDetails(BaseModel):
     email: str | None = Field(default=None, max_length=254)
     phone: str | None = Field(default=None, max_length=32)
     locale: str | None = Field(default=None, max_length=16)
+    marketing_consent: bool | None = None
+    """What the payer chose at checkout, when the gateway passes it on (None: not asked)."""
 
 
 class PaymentEvent(BaseModel):
@@ -134,6 +136,9 @@ class PaymentEvent(BaseModel):
     refund: Refund | None = None
     dispute: Dispute | None = None
     livemode: bool = True
+    next_steps: str | None = Field(default=None, max_length=500)
+    """What the business tells the customer happens now (shipping, access, an appointment),
+    printed on the receipt when the gateway's metadata carries it."""
 
     @model_validator(mode="after")
     def _details_match_type(self) -> PaymentEvent:

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from quittance.models.events import PaymentEvent, PaymentMethod, UtcDateTime
+from quittance.models.events import FailureCategory, PaymentEvent, PaymentMethod, UtcDateTime
 from quittance.models.money import Money
 
 
@@ -45,6 +45,7 @@ class ReceiptJob(BaseModel):
     method: PaymentMethod
     invoice_status: str
     balance_due: Money
+    next_steps: str | None = None
 
 
 class NotificationJob(BaseModel):
@@ -54,7 +55,11 @@ class NotificationJob(BaseModel):
 
     schema_version: Literal[1] = 1
     correlation_id: str
-    kind: Literal["payment_confirmed", "refund_issued", "anomaly_notice"]
+    kind: Literal[
+        "payment_confirmed", "refund_issued", "anomaly_notice", "payment_failed", "partial_payment"
+    ]
+    # Overrides the profile's preference (e.g. SMS fallback after a hard bounce).
+    channels: tuple[Literal["email", "sms"], ...] | None = None
     change_id: str = Field(description="The ledger change this message is about; unique per send")
     customer_id: str
     receipt_number: str | None
@@ -67,3 +72,5 @@ class NotificationJob(BaseModel):
     difference: Money | None = None
     invoice_currency: str | None = None
     """The invoice's currency, which a currency-mismatch notice names."""
+    failure: FailureCategory | None = None
+    """Why the attempt failed (payment_failed), in the canonical categories."""

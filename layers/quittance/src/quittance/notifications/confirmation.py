@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import policy
 from email.headerregistry import Address
@@ -31,6 +31,7 @@ from email_validator import validate_email
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from quittance.models.money import Money
+from quittance.notifications.extras import MarketingExtras, extras_context
 
 Language = Literal["fr", "en"]
 Tone = Literal["formal", "warm"]
@@ -58,6 +59,14 @@ class UnsafeHeaderValue(ValueError):
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A document attached as it was archived (never rendered again for the mail)."""
+
+    filename: str
+    content: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
 class Sender:
     """The verified SES identity the mail is sent from."""
 
@@ -74,6 +83,12 @@ _TEXTS: dict[Language, dict[str, str]] = {
         "paid_at_value": "{date} à {time} ({zone})",
         "amount": f"Montant{_NBSP}:",
         "receipt": f"Reçu n°{_NBSP}:",
+        "method": f"Moyen de paiement{_NBSP}:",
+        "next": (
+            f"Et maintenant{_NNBSP}? Rien d’autre à faire de votre côté{_NBSP}: cette facture "
+            "est close et votre reçu fait foi du paiement."
+        ),
+        "attached": f"Votre reçu (PDF) est joint à cet e-mail{_NBSP}; c’est l’original archivé.",
         "link_intro": f"Votre reçu est disponible à tout moment à cette adresse{_NBSP}:",
         "link_button": "Voir et télécharger mon reçu",
         "keep": (
@@ -92,6 +107,12 @@ _TEXTS: dict[Language, dict[str, str]] = {
         "paid_at_value": "{date} at {time} ({zone})",
         "amount": "Amount:",
         "receipt": "Receipt no.:",
+        "method": "Payment method:",
+        "next": (
+            "What happens next? Nothing else to do on your side: this invoice is closed and "
+            "your receipt is your proof of payment."
+        ),
+        "attached": "Your receipt (PDF) is attached to this email; it is the archived original.",
         "link_intro": "Your receipt is available at any time at this address:",
         "link_button": "View and download my receipt",
         "keep": (
@@ -150,8 +171,15 @@ def compose_payment_confirmation(
     seller_phone: str,
     message_id_domain: str,
     configuration_set_headers: Mapping[str, str] | None = None,
+    method_label: str | None = None,
+    attachment: Attachment | None = None,
+    extras: MarketingExtras | None = None,
 ) -> EmailMessage:
     """The confirmation for one settled invoice, ready for SES ``SendEmail`` (raw content).
+
+    ``method_label`` describes how it was paid (``"Visa •••• 4242"``); ``attachment`` is the
+    archived PDF when the customer asked for it; ``extras`` (only with marketing consent)
+    adds the loyalty and offer block, an opt-out link and the List-Unsubscribe headers.
 
     Raises ``email_validator.EmailNotValidError`` (a ValueError) for an unusable recipient
     address and UnsafeHeaderValue (a ValueError) for an unsafe configuration value;
@@ -176,6 +204,8 @@ def compose_payment_confirmation(
         raise ValueError("paid_at must carry a timezone")
     zone = _zone(timezone)
     _require_web_url(receipt_url)
+    if extras is not None:
+        extras.check()
     # SES does not take SMTPUTF8 mailboxes, so refuse them here rather than at send time;
     # the ASCII form carries an internationalised domain as punycode.
     recipient = validate_email(to_email, check_deliverability=False, allow_smtputf8=False)
@@ -197,6 +227,9 @@ def compose_payment_confirmation(
         "closing": tone_texts["closing"],
         "invoice_number": invoice,
         "receipt_number": receipt_number,
+        "method": _single_line(method_label) if method_label else "",
+        "attached": attachment is not None,
+        "extras": extras_context(extras, lang),
         "amount": amount.format(babel_locale),
         "paid_at": _paid_at_text(paid_at, zone, lang),
         "receipt_url": receipt_url,
@@ -221,6 +254,8 @@ def compose_payment_confirmation(
         extra_headers=extra_headers,
         text_body=text_body,
         html_body=html_body,
+        list_unsubscribe=extras.unsubscribe_url if extras else None,
+        attachment=attachment,
     )
 
 
@@ -236,8 +271,14 @@ def _build_message(
     extra_headers: Mapping[str, str],
     text_body: str,
     html_body: str,
+    list_unsubscribe: str | None = None,
+    attachment: Attachment | None = None,
 ) -> EmailMessage:
-    """Headers and parts of every customer message, from already validated values."""
+    """Headers and parts of every customer message, from already validated values.
+
+    ``list_unsubscribe`` is given only for a message that carries marketing extras: then the
+    RFC 8058 one-click pair of headers lets the mail client unsubscribe with one POST.
+    Transactional messages have none."""
     msg = EmailMessage(policy=policy.SMTP)
     msg["From"] = Address(display_name=sender.name, addr_spec=sender.email)
     msg["To"] = Address(display_name=to_name, addr_spec=to_address)
@@ -250,11 +291,22 @@ def _build_message(
     msg["Auto-Submitted"] = "auto-generated"
     for header, value in extra_headers.items():
         msg[header] = value
+    if list_unsubscribe is not None:
+        msg["List-Unsubscribe"] = f"<{list_unsubscribe}>"
+        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg.set_content(text_body, subtype="plain", charset="utf-8", cte="quoted-printable")
     msg.add_alternative(html_body, subtype="html", charset="utf-8", cte="quoted-printable")
     # add_alternative gives the new part its own MIME-Version; it belongs on the top only.
-    for part in msg.iter_parts():
-        del part["MIME-Version"]
+    if attachment is not None:
+        msg.add_attachment(
+            attachment.content,
+            maintype="application",
+            subtype="pdf",
+            filename=attachment.filename,
+        )
+    for part in msg.walk():
+        if part is not msg:
+            del part["MIME-Version"]
     return msg
 
 

@@ -1,20 +1,64 @@
-"""Tell the customer about a ledger change on their channel, and log that it was sent."""
+"""Tell the customer about a ledger change on their channels, and log what happened.
+
+Channels come from the job when it names them (e.g. an SMS fallback after a hard bounce),
+else from the profile's preference (email, sms or both). Each (ledger change, channel) is
+sent at most once: the message log is read before a send and written after it, so a
+redelivered job sends only what is still missing. The log holds no contact data.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any, Literal, Protocol
+from urllib.parse import quote
 
-from quittance.ledger.state import AnomalyKind
+from quittance.errors import NotFound
+from quittance.ledger.state import AnomalyKind, InvoiceStatus
 from quittance.links.tokens import LinkSigner
 from quittance.links.urls import receipt_link
+from quittance.models.events import MethodKind, PaymentMethod
 from quittance.models.messages import NotificationJob
-from quittance.notifications.confirmation import Sender, compose_payment_confirmation
-from quittance.notifications.notices import compose_anomaly_notice, compose_refund_issued
+from quittance.models.money import Money
+from quittance.notifications.confirmation import (
+    _BABEL_LOCALES,
+    Attachment,
+    Language,
+    Sender,
+    _language,
+    _single_line,
+    compose_payment_confirmation,
+)
+from quittance.notifications.extras import MarketingExtras
+from quittance.notifications.method_label import method_label
+from quittance.notifications.notices import (
+    CARD_REFUND_DELAY_DAYS,
+    SEPA_REFUND_DELAY_DAYS,
+    _business_days,
+    compose_anomaly_notice,
+    compose_refund_issued,
+)
+from quittance.notifications.payment_failed import compose_payment_failed
+from quittance.notifications.phone import InvalidPhoneNumber, to_e164
+from quittance.notifications.sms_messages import SmsFacts, sms_text
+from quittance.notifications.unsubscribe import unsubscribe_url
 
 NOTIFICATION_LOG_RETENTION = timedelta(days=396)  # about 13 months
+
+Channel = Literal["email", "sms"]
+_PREFERENCES: dict[str, tuple[Channel, ...]] = {
+    "email": ("email",),
+    "sms": ("sms",),
+    "both": ("email", "sms"),
+}
+# Only the good news carries marketing: never a failure, a notice or a refund.
+MARKETING_KINDS = frozenset({"payment_confirmed"})
+# Invoices that count as a payment towards the loyalty threshold.
+_PAID_STATUSES = frozenset(
+    {InvoiceStatus.PAID, InvoiceStatus.OVERPAID, InvoiceStatus.PARTIALLY_REFUNDED}
+)
 
 
 class Profiles(Protocol):
@@ -22,7 +66,11 @@ class Profiles(Protocol):
 
 
 class Mailer(Protocol):
-    def send(self, message: EmailMessage) -> str: ...
+    def send(self, message: EmailMessage, tags: Mapping[str, str] | None = None) -> str: ...
+
+
+class SmsSender(Protocol):
+    def send(self, phone_number: str, text: str) -> str: ...
 
 
 class MessageLog(Protocol):
@@ -38,6 +86,18 @@ class MessageLog(Protocol):
     ) -> None: ...
 
 
+class Documents(Protocol):
+    """The ledger's receipt records and the customer's invoices (read only)."""
+
+    def receipt_item(self, number: str) -> dict[str, Any]: ...
+
+    def invoices_of_customer(self, customer_id: str) -> list[Any]: ...
+
+
+class Archive(Protocol):
+    def read(self, key: str, version_id: str) -> bytes: ...
+
+
 @dataclass(frozen=True)
 class SellerContact:
     name: str
@@ -46,8 +106,26 @@ class SellerContact:
 
 
 @dataclass(frozen=True)
+class MessageOptions:
+    """Configuration of what messages offer beyond the facts (settings → here)."""
+
+    payment_update_url_template: str | None = None
+    """e.g. ``https://pay.example/update?invoice={invoice_number}``."""
+    balance_payment_url_template: str | None = None
+    refund_survey_url_template: str | None = None
+    loyalty_promo_code: str | None = None
+    loyalty_min_payments: int = 5
+    offer_text: Mapping[str, str] = field(default_factory=dict)
+    """Per language ("fr", "en")."""
+    offer_url: str | None = None
+    sms_brand: str = "Quittance"
+    default_phone_region: str = "FR"
+    unsubscribe_ttl: timedelta = timedelta(days=3 * 365)
+
+
+@dataclass(frozen=True)
 class Delivery:
-    channel: Literal["email"]
+    channel: Channel
     status: Literal["sent", "skipped", "failed"]
     provider_message_id: str | None
     reason: str | None = None
@@ -65,69 +143,179 @@ def notify_customer(
     public_base_url: str,
     link_ttl: timedelta,
     now: datetime,
-) -> Delivery:
-    """Compose the message the job asks for, send it once, and log what happened (never the
-    message itself: the log holds no personal data)."""
-    if log.message_sent(job.invoice_number, job.change_id, "email"):
-        # Sent before, whenever the job comes back (the idempotency window is not forever).
-        return Delivery("email", "sent", None, reason="already_sent")
+    sms: SmsSender | None = None,
+    documents: Documents | None = None,
+    archive: Archive | None = None,
+    options: MessageOptions | None = None,
+) -> tuple[Delivery, ...]:
+    """Compose the message the job asks for on each channel, send each once, and log what
+    happened (never the message itself, nor an address or a number)."""
+    opts = options or MessageOptions()
     profile = profiles.profile(job.customer_id) or {}
-    email = profile.get("email")
+    channels = _channels(job, profile)
     expires = now + NOTIFICATION_LOG_RETENTION
-    base = {"kind": job.kind, "receipt_number": job.receipt_number, "at": now.isoformat()}
-    if not email:
-        log.record_message(
-            job.invoice_number,
-            job.change_id,
-            "email",
-            {**base, "status": "skipped", "reason": "no_email"},
-            expires,
-        )
-        return Delivery("email", "skipped", None, reason="no_email")
+    # The job itself (no contact data in it) lets SES feedback resend it by SMS after a bounce.
+    base = {
+        "kind": job.kind,
+        "receipt_number": job.receipt_number,
+        "at": now.isoformat(),
+        "job": job.model_dump_json(),
+    }
     link = (
         receipt_link(public_base_url, signer, job.receipt_number, now + link_ttl)
         if job.receipt_number
         else None
     )
-    try:
-        message = _compose(
-            job, profile=profile, email=email, link=link, sender=sender, seller=seller
+    record = _receipt_record(documents, job.receipt_number)
+    deliveries: list[Delivery] = []
+    for channel in channels:
+        if log.message_sent(job.invoice_number, job.change_id, channel):
+            # Sent before, whenever the job comes back (the idempotency window is not forever).
+            deliveries.append(Delivery(channel, "sent", None, reason="already_sent"))
+            continue
+        try:
+            if channel == "email":
+                delivery = _send_email(
+                    job,
+                    profile=profile,
+                    link=link,
+                    record=record,
+                    mailer=mailer,
+                    signer=signer,
+                    sender=sender,
+                    seller=seller,
+                    public_base_url=public_base_url,
+                    documents=documents,
+                    archive=archive,
+                    options=opts,
+                    now=now,
+                )
+            else:
+                delivery = _send_sms(
+                    job, profile=profile, link=link, record=record, sms=sms, opts=opts
+                )
+        except ValueError as refused:  # an address or a value no message can carry: not retried
+            delivery = Delivery(channel, "failed", None, reason=type(refused).__name__)
+        values: dict[str, Any] = {**base, "channel": channel, "status": delivery.status}
+        if delivery.provider_message_id:
+            values["provider_message_id"] = delivery.provider_message_id
+        if delivery.reason:
+            values["reason"] = delivery.reason
+        log.record_message(job.invoice_number, job.change_id, channel, values, expires)
+        deliveries.append(delivery)
+    return tuple(deliveries)
+
+
+def _channels(job: NotificationJob, profile: Mapping[str, Any]) -> tuple[Channel, ...]:
+    if job.channels:
+        return tuple(dict.fromkeys(job.channels))
+    preferred = _PREFERENCES.get(str(profile.get("channel") or "email"), ("email",))
+    if "email" in preferred and profile.get("email_suppressed") and profile.get("phone"):
+        # The address bounced or complained: the customer still hears, by SMS.
+        return tuple(dict.fromkeys((*[c for c in preferred if c != "email"], "sms")))
+    return preferred
+
+
+def _send_email(
+    job: NotificationJob,
+    *,
+    profile: Mapping[str, Any],
+    link: str | None,
+    record: Mapping[str, Any] | None,
+    mailer: Mailer,
+    signer: LinkSigner,
+    sender: Sender,
+    seller: SellerContact,
+    public_base_url: str,
+    documents: Documents | None,
+    archive: Archive | None,
+    options: MessageOptions,
+    now: datetime,
+) -> Delivery:
+    email = profile.get("email")
+    if not email:
+        return Delivery("email", "skipped", None, reason="no_email")
+    if profile.get("email_suppressed"):
+        return Delivery("email", "skipped", None, reason="suppressed")
+    extras = (
+        marketing_extras(
+            job,
+            profile,
+            options=options,
+            signer=signer,
+            public_base_url=public_base_url,
+            documents=documents,
+            now=now,
         )
-    except ValueError as refused:  # an address or a value no message can carry: not retried
-        log.record_message(
-            job.invoice_number,
-            job.change_id,
-            "email",
-            {**base, "status": "failed", "reason": type(refused).__name__},
-            expires,
-        )
-        return Delivery("email", "failed", None, reason=type(refused).__name__)
-    message_id = mailer.send(message)
-    log.record_message(
-        job.invoice_number,
-        job.change_id,
-        "email",
-        {**base, "status": "sent", "provider_message_id": message_id},
-        expires,
+        if job.kind in MARKETING_KINDS
+        else None
     )
+    attachment = (
+        _archived_pdf(job, record, archive)
+        if job.kind == "payment_confirmed" and profile.get("attach_pdf") is True
+        else None
+    )
+    message = _compose(
+        job,
+        profile=profile,
+        email=str(email),
+        link=link,
+        record=record,
+        sender=sender,
+        seller=seller,
+        options=options,
+        extras=extras,
+        attachment=attachment,
+    )
+    message_id = mailer.send(message, tags=_tags(job))
     return Delivery("email", "sent", message_id)
+
+
+def _send_sms(
+    job: NotificationJob,
+    *,
+    profile: Mapping[str, Any],
+    link: str | None,
+    record: Mapping[str, Any] | None,
+    sms: SmsSender | None,
+    opts: MessageOptions,
+) -> Delivery:
+    phone = profile.get("phone")
+    if not phone:
+        return Delivery("sms", "skipped", None, reason="no_phone")
+    if sms is None:
+        return Delivery("sms", "skipped", None, reason="sms_unavailable")
+    try:
+        number = to_e164(str(phone), opts.default_phone_region)
+    except InvalidPhoneNumber:
+        return Delivery("sms", "failed", None, reason="invalid_phone")
+    text = compose_sms(job, profile=profile, link=link, record=record, options=opts)
+    return Delivery("sms", "sent", sms.send(number, text))
 
 
 def _compose(
     job: NotificationJob,
     *,
-    profile: dict[str, Any],
+    profile: Mapping[str, Any],
     email: str,
     link: str | None,
+    record: Mapping[str, Any] | None,
     sender: Sender,
     seller: SellerContact,
+    options: MessageOptions,
+    extras: MarketingExtras | None = None,
+    attachment: Attachment | None = None,
 ) -> EmailMessage:
+    """The email a job calls for: one branch per kind, all in this one function (the
+    cross-helper contract: a new kind adds its one ``if job.kind == …`` block here)."""
     timezone = str(profile.get("timezone") or "Europe/Paris")
+    lang = _language(str(profile.get("locale") or "fr"))
+    method = _method(record)
     common: dict[str, Any] = {
         "sender": sender,
         "to_email": email,
         "to_name": profile.get("name"),
-        "locale": str(profile.get("locale") or "fr"),
+        "locale": lang,
         "tone": "formal" if profile.get("segment") == "b2b" else "warm",
         "seller_name": seller.name,
         "seller_email": seller.email,
@@ -143,6 +331,9 @@ def _compose(
             paid_at=job.paid_at,
             timezone=timezone,
             receipt_url=link,
+            method_label=method_label(method, lang) if method else None,
+            attachment=attachment,
+            extras=extras,
         )
     if job.kind == "refund_issued" and job.receipt_number and link:
         return compose_refund_issued(
@@ -153,9 +344,34 @@ def _compose(
             refunded=job.amount,
             refunded_at=job.paid_at,
             timezone=timezone,
-            method_label=None,
+            method_label=method_label(method, lang) if method else None,
             credit_note_url=link,
-            survey_url=None,
+            survey_url=_invoice_url(options.refund_survey_url_template, job.invoice_number),
+            delay_days=_refund_delay(method),
+        )
+    if job.kind == "partial_payment" or (
+        job.kind == "anomaly_notice" and job.anomaly == AnomalyKind.PARTIAL_PAYMENT.value
+    ):
+        return compose_anomaly_notice(
+            **common,
+            kind=AnomalyKind.PARTIAL_PAYMENT,
+            invoice_number=job.invoice_number,
+            amount=job.amount,
+            difference=_balance(job, record),
+            paid_at=job.paid_at,
+            timezone=timezone,
+            receipt_url=link,
+            payment_url=_invoice_url(options.balance_payment_url_template, job.invoice_number),
+        )
+    if job.kind == "payment_failed" and job.failure:
+        return compose_payment_failed(
+            **common,
+            invoice_number=job.invoice_number,
+            amount=job.amount,
+            failed_at=job.paid_at,
+            reason=job.failure,
+            timezone=timezone,
+            update_url=_invoice_url(options.payment_update_url_template, job.invoice_number),
         )
     if job.kind == "anomaly_notice" and job.anomaly:
         return compose_anomaly_notice(
@@ -170,3 +386,147 @@ def _compose(
             invoice_currency=job.invoice_currency,
         )
     raise ValueError(f"a {job.kind} job without what its message needs")
+
+
+# Public name for tests and tools that build the message a job would get, without sending it.
+compose_email = _compose
+
+
+def compose_sms(
+    job: NotificationJob,
+    *,
+    profile: Mapping[str, Any],
+    link: str | None,
+    record: Mapping[str, Any] | None,
+    options: MessageOptions,
+) -> str:
+    """The SMS text a job calls for (one GSM-7 segment for realistic values)."""
+    lang: Language = _language(str(profile.get("locale") or "fr"))
+    babel_locale = _BABEL_LOCALES[lang]
+    kind: str = job.kind
+    anomaly = AnomalyKind(job.anomaly) if job.anomaly else None
+    if kind == "anomaly_notice" and anomaly is AnomalyKind.PARTIAL_PAYMENT:
+        kind = "partial_payment"
+    sms_link: str | None = link
+    balance = ""
+    if kind == "partial_payment":
+        balance_due = _balance(job, record)
+        balance = balance_due.format(babel_locale) if balance_due else ""
+        sms_link = _invoice_url(options.balance_payment_url_template, job.invoice_number)
+    elif kind == "payment_failed":
+        sms_link = _invoice_url(options.payment_update_url_template, job.invoice_number)
+    elif kind != "payment_confirmed":
+        sms_link = None
+    if kind == "payment_failed" and job.failure is None:
+        raise ValueError("a payment_failed job without its failure")
+    low, high = _refund_delay(_method(record))
+    facts = SmsFacts(
+        brand=options.sms_brand,
+        invoice=_single_line(job.invoice_number),
+        amount=job.amount.format(babel_locale),
+        receipt=job.receipt_number or "",
+        balance=balance,
+        delay=_business_days(lang, low, high),
+        reason=job.failure,
+        anomaly=anomaly,
+        link=sms_link,
+    )
+    return sms_text(kind, lang, facts)
+
+
+def marketing_extras(
+    job: NotificationJob,
+    profile: Mapping[str, Any],
+    *,
+    options: MessageOptions,
+    signer: LinkSigner,
+    public_base_url: str,
+    documents: Documents | None,
+    now: datetime,
+) -> MarketingExtras | None:
+    """The extras this customer may get: None without recorded consent (or with nothing
+    configured to offer); otherwise always with their one-click unsubscribe link."""
+    consent = profile.get("marketing_consent")
+    if not isinstance(consent, Mapping) or consent.get("granted") is not True:
+        return None
+    lang = _language(str(profile.get("locale") or "fr"))
+    promo = None
+    if options.loyalty_promo_code:
+        count = _payments_count(job.customer_id, profile, documents)
+        if count >= options.loyalty_min_payments:
+            promo = options.loyalty_promo_code
+    offer = options.offer_text.get(lang)
+    if promo is None and not offer:
+        return None
+    return MarketingExtras(
+        unsubscribe_url=unsubscribe_url(
+            public_base_url, signer, job.customer_id, now + options.unsubscribe_ttl
+        ),
+        promo_code=promo,
+        offer_text=offer or None,
+        offer_url=options.offer_url if offer else None,
+    )
+
+
+def _payments_count(
+    customer_id: str, profile: Mapping[str, Any], documents: Documents | None
+) -> int:
+    known = profile.get("payments_count")
+    if isinstance(known, int) and not isinstance(known, bool):
+        return known
+    if documents is None:
+        return 0
+    return sum(1 for s in documents.invoices_of_customer(customer_id) if s.status in _PAID_STATUSES)
+
+
+def _receipt_record(documents: Documents | None, number: str | None) -> dict[str, Any] | None:
+    if documents is None or number is None:
+        return None
+    try:
+        return documents.receipt_item(number)
+    except NotFound:
+        return None
+
+
+def _method(record: Mapping[str, Any] | None) -> PaymentMethod | None:
+    raw = (record or {}).get("data", {}).get("method")
+    return PaymentMethod.model_validate(raw) if raw else None
+
+
+def _balance(job: NotificationJob, record: Mapping[str, Any] | None) -> Money | None:
+    raw = (record or {}).get("data", {}).get("balance_due")
+    return Money.model_validate(raw) if raw else job.difference
+
+
+def _refund_delay(method: PaymentMethod | None) -> tuple[int, int]:
+    if method and method.kind in (MethodKind.SEPA_TRANSFER, MethodKind.SEPA_DEBIT):
+        return SEPA_REFUND_DELAY_DAYS
+    return CARD_REFUND_DELAY_DAYS
+
+
+def _archived_pdf(
+    job: NotificationJob, record: Mapping[str, Any] | None, archive: Archive | None
+) -> Attachment | None:
+    """The archived original, byte for byte, or None when it is not archived (yet)."""
+    stored = (record or {}).get("archive")
+    if archive is None or not stored or not job.receipt_number:
+        return None
+    content = archive.read(str(stored["key"]), str(stored["version_id"]))
+    return Attachment(filename=f"{job.receipt_number}.pdf", content=content)
+
+
+def _invoice_url(template: str | None, invoice_number: str) -> str | None:
+    if not template:
+        return None
+    return template.replace("{invoice_number}", quote(invoice_number, safe=""))
+
+
+def _tags(job: NotificationJob) -> dict[str, str]:
+    """SES message tags, as plain values: the mailer escapes them reversibly to SES's tag
+    alphabet, so that SES feedback finds the very invoice and change again."""
+    return {
+        "invoice": job.invoice_number,
+        "change": job.change_id,
+        "customer": job.customer_id,
+        "kind": job.kind,
+    }

@@ -51,6 +51,7 @@ from quittance.notifications.confirmation import (
     _single_line,
     _zone,
 )
+from quittance.notifications.extras import MarketingExtras, extras_context
 
 __all__ = [
     "CARD_REFUND_DELAY_DAYS",
@@ -315,6 +316,7 @@ def compose_refund_issued(
     message_id_domain: str,
     delay_days: tuple[int, int] = CARD_REFUND_DELAY_DAYS,
     configuration_set_headers: Mapping[str, str] | None = None,
+    extras: MarketingExtras | None = None,
 ) -> EmailMessage:
     """The "your refund is on its way" email: the amount, where it goes, how long it usually
     takes, the credit note (avoir) and, optionally, a one-question satisfaction survey.
@@ -403,6 +405,7 @@ def compose_refund_issued(
         subject=texts["subject"].format(amount=amount),
         template="refund_issued",
         context=context,
+        extras=extras,
     )
 
 
@@ -428,6 +431,7 @@ def compose_anomaly_notice(
     payment_url: str | None = None,
     refund_within_days: int = 10,
     configuration_set_headers: Mapping[str, str] | None = None,
+    extras: MarketingExtras | None = None,
 ) -> EmailMessage:
     """A kind, jargon-free note about a payment that did not simply settle its invoice.
 
@@ -542,6 +546,7 @@ def compose_anomaly_notice(
         subject=texts["subject"].format(invoice=invoice, topic=wording.topic),
         template="anomaly_notice",
         context=context,
+        extras=extras,
     )
 
 
@@ -631,11 +636,15 @@ def _assemble(
     subject: str,
     template: str,
     context: Mapping[str, Any],
+    extras: MarketingExtras | None = None,
 ) -> EmailMessage:
     """Render both parts; headers and parts are the confirmation's own (_build_message)."""
+    if extras is not None:
+        extras.check()
+    full = {**context, "extras": extras_context(extras, envelope.lang)}
     env = _environment()
-    text_body = env.get_template(f"{template}.txt.j2").render(**context)
-    html_body = env.get_template(f"{template}.html.j2").render(**context)
+    text_body = env.get_template(f"{template}.txt.j2").render(**full)
+    html_body = env.get_template(f"{template}.html.j2").render(**full)
 
     return _build_message(
         sender=sender,
@@ -648,6 +657,7 @@ def _assemble(
         extra_headers=envelope.extra_headers,
         text_body=text_body,
         html_body=html_body,
+        list_unsubscribe=extras.unsubscribe_url if extras else None,
     )
 
 

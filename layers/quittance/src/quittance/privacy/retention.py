@@ -158,7 +158,7 @@ RECORDS: tuple[RecordType, ...] = (
         "or until erasure",
         personal_data="name, email, phone, postal address — each sealed with the customer's "
         "own data key (AES-256-GCM); locale, segment, channel, consent in clear",
-        readers=("notify", "receipts", "privacy_api (export)"),
+        readers=("notify", "receipts", "feedback (bounced address)", "privacy_api (export)"),
         ttl_attribute="expires_at",
         ttl=INACTIVE_PROFILE_RETENTION,
         ttl_from="updated_at",
@@ -174,7 +174,7 @@ RECORDS: tuple[RecordType, ...] = (
         "out at most yearly), as long as the evidence it opens; destroyed on erasure",
         personal_data="none (KMS-wrapped AES key; the encryption context names the pseudonymous "
         "id)",
-        readers=("intake", "notify", "receipts", "privacy_api"),
+        readers=("intake", "notify", "receipts", "feedback", "privacy_api"),
         ttl_attribute="expires_at",
         ttl=DATA_KEY_RETENTION,
         ttl_from="created_at",

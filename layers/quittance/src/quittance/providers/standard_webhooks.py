@@ -367,6 +367,7 @@ class _DataIn(_In):
     refund: _RefundIn | None = None
     dispute: _DisputeIn | None = None
     livemode: bool = True
+    next_steps: Text500 = None
 
 
 class _Envelope(_In):
@@ -456,6 +457,7 @@ def _event(msg_id: str, kind: EventType, envelope: _Envelope) -> PaymentEvent:
         amount=Money(amount_minor=data.amount, currency=currency),
         method=_method(data.method),
         customer=_customer(data.customer),
+        next_steps=data.next_steps,
         failure=Failure(
             category=data.failure.category,
             provider_code=data.failure.code,

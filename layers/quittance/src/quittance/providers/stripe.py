@@ -187,6 +187,13 @@ _STRIPE_ZERO_DECIMAL = frozenset(
 _STRIPE_THREE_DECIMAL = frozenset(["BHD", "JOD", "KWD", "OMR", "TND"])
 
 
+def _consent(value: Any) -> bool | None:
+    # Stripe metadata values are strings; anything but an explicit answer means "not asked".
+    if not isinstance(value, str):
+        return None
+    return {"true": True, "false": False}.get(value.strip().lower())
+
+
 def _refuse(field: str, message: str) -> PayloadInvalid:
     return PayloadInvalid(f"payment_intent.{field}: {message}", [{"loc": [field], "msg": message}])
 
@@ -306,11 +313,13 @@ def _payment_intent_event(
                 email=_str(intent.get("receipt_email")) or _str(billing.get("email")),
                 phone=_str(billing.get("phone")),
                 locale=_str(metadata.get("locale")),
+                marketing_consent=_consent(metadata.get("marketing_consent")),
             )
             if customer_ref
             else None,
             "failure": failure,
             "livemode": payload.get("livemode") is True,
+            "next_steps": _str(metadata.get("next_steps")),
         }
     )
 

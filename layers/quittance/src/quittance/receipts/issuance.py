@@ -9,8 +9,10 @@ from typing import Any, Protocol
 
 from quittance.archive.retention import Lock, RetentionPolicy, archive_key, lock_for
 from quittance.errors import AlreadyExists
+from quittance.ledger.invoices import InvoiceRegistration
 from quittance.models.messages import ReceiptJob
-from quittance.receipts.document import ReceiptDocument, Seller
+from quittance.models.money import Money
+from quittance.receipts.document import LineItem, ReceiptDocument, Seller
 from quittance.receipts.render import ReceiptRenderer
 
 
@@ -29,7 +31,13 @@ class Archive(Protocol):
 class ReceiptLedger(Protocol):
     def receipt_item(self, number: str) -> dict[str, Any]: ...
 
+    def registration(self, number: str) -> InvoiceRegistration | None: ...
+
     def record_archive(self, invoice_number: str, number: str, archive: dict[str, Any]) -> None: ...
+
+    def record_translation(
+        self, invoice_number: str, number: str, archive: dict[str, Any]
+    ) -> None: ...
 
 
 class Profiles(Protocol):
@@ -41,12 +49,23 @@ class IssuedReceipt:
     receipt_number: str
     archive: dict[str, Any]
     rendered_now: bool
+    translation: dict[str, Any] | None = None
 
 
 def _status(invoice_status: str) -> str:
     return {"partially_paid": "partial", "overpaid": "overpaid", "refunded": "refunded"}.get(
         invoice_status, "paid"
     )
+
+
+def copy_language(profile_locale: object) -> str | None:
+    """The language of the customer's copy beside the French original, if they need one.
+
+    French speakers read the original; every other locale gets the English translation
+    (English is the fallback for languages we do not render)."""
+    if not isinstance(profile_locale, str) or not profile_locale.strip():
+        return None
+    return None if profile_locale.strip().lower()[:2] == "fr" else "en"
 
 
 def issue_receipt(
@@ -61,13 +80,20 @@ def issue_receipt(
     link_for: Callable[[str, datetime], str],
     now: datetime,
 ) -> IssuedReceipt:
-    """``link_for(receipt_number, expires_at)`` builds the customer-page link of the QR code;
-    it stays valid as long as the receipt is kept."""
+    """Archive the French original once and, for a customer who reads another language, an
+    English copy marked as a translation, with the same number, beside it.
+
+    ``link_for(receipt_number, expires_at)`` builds the customer-page link of the QR code;
+    it stays valid as long as the receipt is kept. A job that comes back finds what an
+    earlier attempt archived and never renders over it."""
     item = ledger.receipt_item(job.receipt_number)
-    if item.get("archive"):
-        # Re-issue is the archived original, byte for byte: never a new rendering.
-        return IssuedReceipt(job.receipt_number, dict(item["archive"]), rendered_now=False)
     profile = profiles.profile(job.customer_id) or {}
+    language = copy_language(profile.get("locale"))
+    original = dict(item["archive"]) if item.get("archive") else None
+    translation = dict(item["translation"]) if item.get("translation") else None
+    if original and (language is None or translation):
+        # Re-issue is the archived original, byte for byte: never a new rendering.
+        return IssuedReceipt(job.receipt_number, original, False, translation)
     lock = lock_for(job.paid_at, policy, now)
     document = ReceiptDocument(
         receipt_number=job.receipt_number,
@@ -85,24 +111,72 @@ def issue_receipt(
         status=_status(job.invoice_status),
         balance_due=job.balance_due,
         method=job.method,
+        next_steps=job.next_steps,
+        line_items=_line_items(job, ledger.registration(job.invoice_number)),
         verify_url=link_for(job.receipt_number, lock.retain_until),
     )
+    if original is None:
+        original = _archive_once(document, "", archive=archive, renderer=renderer, lock=lock)
+        try:
+            ledger.record_archive(job.invoice_number, job.receipt_number, original)
+        except AlreadyExists:
+            original = dict(ledger.receipt_item(job.receipt_number)["archive"])
+    if language is not None and translation is None:
+        copy = ReceiptDocument.model_validate(
+            {**document.model_dump(), "locale": language, "is_translation": True}
+        )
+        translation = _archive_once(
+            copy,
+            f".{language}",
+            archive=archive,
+            renderer=renderer,
+            lock=lock,
+        )
+        try:
+            ledger.record_translation(job.invoice_number, job.receipt_number, translation)
+        except AlreadyExists:
+            translation = dict(ledger.receipt_item(job.receipt_number)["translation"])
+    return IssuedReceipt(job.receipt_number, original, True, translation)
+
+
+def _line_items(job: ReceiptJob, registration: InvoiceRegistration | None) -> tuple[LineItem, ...]:
+    """The registered invoice's lines, for the VAT breakdown of a receipt. A credit note, a
+    gateway-only invoice, or a payment in another currency than the invoice's has none."""
+    if (
+        job.kind != "receipt"
+        or registration is None
+        or registration.currency != job.amount.currency
+    ):
+        return ()
+    return tuple(
+        LineItem(
+            description=line.description,
+            quantity=line.quantity,
+            unit_price=Money(amount_minor=line.unit_price_minor, currency=registration.currency),
+            vat_rate=line.vat_rate,
+        )
+        for line in registration.lines
+    )
+
+
+def _archive_once(
+    document: ReceiptDocument,
+    suffix: str,
+    *,
+    archive: Archive,
+    renderer: ReceiptRenderer,
+    lock: Lock,
+) -> dict[str, Any]:
     rendered = renderer.render(document)
-    key = archive_key(job.receipt_number, document.issued_at)
+    key = archive_key(document.receipt_number, document.issued_at, suffix)
+    metadata = {"receipt-number": document.receipt_number, "sha256": rendered.sha256_hex}
+    if document.is_translation:
+        metadata["translation-of"] = archive_key(document.receipt_number, document.issued_at)
     try:
         archived = archive.put_once(
-            key,
-            rendered.pdf,
-            lock,
-            content_type="application/pdf",
-            metadata={"receipt-number": job.receipt_number, "sha256": rendered.sha256_hex},
+            key, rendered.pdf, lock, content_type="application/pdf", metadata=metadata
         )
     except AlreadyExists:
-        # An earlier attempt stored it and stopped before recording: keep that original.
+        # An earlier attempt stored it and stopped before recording: keep that copy.
         archived = archive.head(key)
-    record = archived.as_record()
-    try:
-        ledger.record_archive(job.invoice_number, job.receipt_number, record)
-    except AlreadyExists:
-        record = dict(ledger.receipt_item(job.receipt_number)["archive"])
-    return IssuedReceipt(job.receipt_number, record, rendered_now=True)
+    return archived.as_record()

@@ -1,0 +1,114 @@
+"""email events (SES → SNS → queue) → feedback: delivery status on the message log, suppressed
+addresses, and an SMS for a message that hard-bounced."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from quittance.aws.clients import make_client
+from quittance.aws.customers_table import CustomersTable
+from quittance.aws.ledger_table import LedgerTable
+from quittance.aws.queue import SqsQueue
+from quittance.aws.sms_fallback import SmsFallbackQueue, fallback_config
+from quittance.notifications.feedback import (
+    EmailEventInvalid,
+    apply_email_event,
+    parse_sns_delivery,
+)
+from quittance.observability import instruments
+from quittance.privacy.keyring import CustomerKeyring
+from quittance.settings import FeedbackSettings, load
+
+logger, metrics, tracer = instruments("feedback")
+
+
+class EmailEventRecord(SqsRecordModel):
+    body: str
+    """An SNS notification whose Message is the SES event; parsed by the domain, which can
+    report a malformed one without quoting it (it holds addresses)."""
+
+
+processor = BatchProcessor(event_type=EventType.SQS, model=EmailEventRecord)
+idempotency = fallback_config()
+
+
+@dataclass(frozen=True)
+class Deps:
+    ledger: LedgerTable
+    customers: CustomersTable
+    fallback: SmsFallbackQueue
+
+
+@cache
+def deps() -> Deps:
+    s = load(FeedbackSettings)
+    dynamodb = make_client("dynamodb", s.aws_region)
+    return Deps(
+        ledger=LedgerTable(s.ledger_table, dynamodb),
+        customers=CustomersTable(
+            s.customers_table,
+            dynamodb,
+            # Opens the address on file to compare it with the bounce; never mints a key.
+            CustomerKeyring(s.customers_table, dynamodb, make_client("kms", s.aws_region), None),
+        ),
+        fallback=SmsFallbackQueue(
+            SqsQueue(s.notifications_queue_url, make_client("sqs", s.aws_region)),
+            config=idempotency,
+            table=s.idempotency_table,
+            client=dynamodb,
+        ),
+    )
+
+
+def record_handler(record: EmailEventRecord) -> dict[str, Any]:
+    try:
+        envelope, event = parse_sns_delivery(record.body)
+    except EmailEventInvalid as exc:
+        # Reported, then left to the queue: retried, and kept in the DLQ (alarmed) after that.
+        logger.error(
+            "email event rejected",
+            extra={"sqs_message_id": record.messageId, "reason": exc.detail},
+        )
+        metrics.add_metric(name="email_events_rejected", unit=MetricUnit.Count, value=1)
+        raise
+    logger.set_correlation_id(envelope.MessageId)
+    d = deps()
+    outcome = apply_email_event(event, log=d.ledger, customers=d.customers, fallback=d.fallback)
+    metrics.add_metric(name=f"email_{outcome.status}", unit=MetricUnit.Count, value=1)
+    if outcome.suppressed:
+        metrics.add_metric(name="email_addresses_suppressed", unit=MetricUnit.Count, value=1)
+    if outcome.sms == "queued":
+        metrics.add_metric(name="sms_fallbacks_queued", unit=MetricUnit.Count, value=1)
+    logger.info(
+        "email event applied",
+        extra={
+            "event_type": outcome.event_type,
+            "status": outcome.status,
+            "log": outcome.log,
+            "suppressed": outcome.suppressed,
+            "sms": outcome.sms,
+        },
+    )
+    return {"status": outcome.status, "log": outcome.log, "sms": outcome.sms}
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    idempotency.register_lambda_context(context)
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

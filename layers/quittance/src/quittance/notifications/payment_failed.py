@@ -1,0 +1,196 @@
+"""The "your payment did not go through" email: kind, free of jargon, sure to say that no
+amount was charged, giving the reason in plain words and a direct link to fix the payment
+method. Transactional: it carries no unsubscribe (and, from dispatch, no marketing extras).
+
+It is built like the other notices (``notices.py``): same checks, same layout, same headers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from email.message import EmailMessage
+
+from quittance.models.events import FailureCategory
+from quittance.models.money import Money
+from quittance.notifications.confirmation import (
+    _BABEL_LOCALES,
+    _NBSP,
+    _NNBSP,
+    Language,
+    Sender,
+    Tone,
+    _paid_at_text,
+    _single_line,
+)
+from quittance.notifications.notices import _assemble, _base_context, _labels, _prepare
+
+_TEXTS: dict[Language, dict[str, str]] = {
+    "fr": {
+        "subject": f"Facture {{invoice}}{_NBSP}: votre paiement n’a pas abouti",
+        "headline": "Paiement non abouti",
+        "what": (
+            "Votre paiement de {amount} pour la facture {invoice} n’a pas abouti, car {reason}."
+        ),
+        "nothing_charged": f"Rassurez-vous{_NBSP}: aucun montant n’a été débité.",
+        "retry": (
+            "Pour régler la facture, il vous suffit de mettre à jour votre moyen de paiement "
+            "ou d’en choisir un autre, puis de réessayer."
+        ),
+        "retry_without_link": (
+            "Pour régler la facture, vous pouvez réessayer avec un autre moyen de paiement, "
+            "en indiquant la référence {invoice}."
+        ),
+        "amount": f"Montant{_NBSP}:",
+        "attempted_at": f"Tentative du{_NBSP}:",
+        "link_intro": f"Mettre à jour votre moyen de paiement{_NBSP}:",
+        "link_button": "Mettre à jour mon moyen de paiement",
+    },
+    "en": {
+        "subject": "Invoice {invoice}: your payment did not go through",
+        "headline": "Payment not completed",
+        "what": "Your payment of {amount} for invoice {invoice} did not go through, as {reason}.",
+        "nothing_charged": "Rest assured: no amount was charged.",
+        "retry": (
+            "To pay the invoice, simply update your payment method or choose another one, "
+            "then try again."
+        ),
+        "retry_without_link": (
+            "To pay the invoice, you can try again with another payment method, quoting "
+            "reference {invoice}."
+        ),
+        "amount": "Amount:",
+        "attempted_at": "Attempted on:",
+        "link_intro": "Update your payment method:",
+        "link_button": "Update my payment method",
+    },
+}
+
+_REASONS: dict[Language, dict[FailureCategory, str]] = {
+    "fr": {
+        FailureCategory.INSUFFICIENT_FUNDS: (
+            "votre banque l’a refusé, le solde disponible sur le compte étant insuffisant"
+        ),
+        FailureCategory.EXPIRED_CARD: "la carte utilisée a expiré",
+        FailureCategory.SUSPECTED_FRAUD: (
+            "votre banque l’a bloqué par précaution, le trouvant inhabituel"
+        ),
+        FailureCategory.AUTHENTICATION_REQUIRED: (
+            "la confirmation demandée par votre banque (code ou validation dans son "
+            "application) n’a pas été faite"
+        ),
+        FailureCategory.DECLINED: "votre banque l’a refusé sans nous en donner la raison",
+        FailureCategory.TECHNICAL: (
+            "un incident technique l’a interrompu (vous n’y êtes pour rien)"
+        ),
+    },
+    "en": {
+        FailureCategory.INSUFFICIENT_FUNDS: (
+            "your bank declined it because there were not enough funds available"
+        ),
+        FailureCategory.EXPIRED_CARD: "the card used has expired",
+        FailureCategory.SUSPECTED_FRAUD: (
+            "your bank blocked it as a precaution because it looked unusual"
+        ),
+        FailureCategory.AUTHENTICATION_REQUIRED: (
+            "the check your bank asked for (a code or a confirmation in its app) was not completed"
+        ),
+        FailureCategory.DECLINED: "your bank declined it without telling us why",
+        FailureCategory.TECHNICAL: "a technical problem interrupted it (nothing you did wrong)",
+    },
+}
+
+_OPENERS: dict[tuple[Language, Tone], str] = {
+    ("fr", "formal"): "Nous vous informons qu’un paiement n’a pas pu être effectué.",
+    ("fr", "warm"): f"Petit contretemps avec votre paiement{_NNBSP}: rien de grave.",
+    ("en", "formal"): "We are writing to let you know that a payment could not be completed.",
+    ("en", "warm"): "A small hiccup with your payment: nothing serious.",
+}
+
+
+def failure_reason(category: FailureCategory, lang: Language) -> str:
+    """The reason in plain words, as the email (and the SMS) say it."""
+    return _REASONS[lang][FailureCategory(category)]
+
+
+def compose_payment_failed(
+    *,
+    sender: Sender,
+    to_email: str,
+    to_name: str | None,
+    locale: str,
+    tone: Tone,
+    invoice_number: str,
+    amount: Money,
+    failed_at: datetime,
+    reason: FailureCategory,
+    timezone: str,
+    update_url: str | None,
+    seller_name: str,
+    seller_email: str,
+    seller_phone: str,
+    message_id_domain: str,
+    configuration_set_headers: Mapping[str, str] | None = None,
+) -> EmailMessage:
+    """The message for one failed attempt. ``update_url`` is where the customer updates
+    their payment method; without it the message says how to try again.
+
+    Raises ValueError (EmailNotValidError, UnsafeHeaderValue or a plain ValueError) before
+    anything is built.
+    """
+    envelope = _prepare(
+        sender=sender,
+        to_email=to_email,
+        to_name=to_name,
+        locale=locale,
+        tone=tone,
+        timezone=timezone,
+        seller_name=seller_name,
+        seller_email=seller_email,
+        seller_phone=seller_phone,
+        message_id_domain=message_id_domain,
+        configuration_set_headers=configuration_set_headers,
+        own_values=(),
+        moments=(("failed_at", failed_at),),
+        urls=(("update_url", update_url),),
+    )
+    if amount.amount_minor <= 0:
+        raise ValueError("amount must be a positive amount")
+    lang = envelope.lang
+    texts = _TEXTS[lang]
+    labels = _labels(lang)
+    invoice = _single_line(invoice_number)
+    shown = amount.format(_BABEL_LOCALES[lang])
+    paragraphs = [
+        texts["what"].format(amount=shown, invoice=invoice, reason=failure_reason(reason, lang)),
+        texts["nothing_charged"],
+        texts["retry"] if update_url else texts["retry_without_link"].format(invoice=invoice),
+    ]
+    context = _base_context(envelope, seller_name, seller_email, seller_phone) | {
+        "t": labels,
+        "opener": _OPENERS[(lang, envelope.tone)],
+        "headline": texts["headline"],
+        "badge": "info",
+        "invoice_number": invoice,
+        "paragraphs": paragraphs,
+        "details": [
+            (labels["invoice"], invoice),
+            (texts["amount"], shown),
+            (texts["attempted_at"], _paid_at_text(failed_at, envelope.zone, lang)),
+        ],
+        "links": (
+            [{"intro": texts["link_intro"], "url": update_url, "button": texts["link_button"]}]
+            if update_url
+            else []
+        ),
+    }
+    return _assemble(
+        envelope,
+        sender=sender,
+        seller_name=seller_name,
+        seller_email=seller_email,
+        message_id_domain=message_id_domain,
+        subject=texts["subject"].format(invoice=invoice),
+        template="payment_failed",
+        context=context,
+    )
