@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from quittance.aws.customers_table import CustomersTable
+from quittance.privacy.keyring import CustomerKeyring
 from quittance_ops.localstack.pumps import QueuePump
 
 from .conftest import REGION, MotoStack, answer, http_event
@@ -46,3 +48,13 @@ def post_webhook(stack: MotoStack, provider: str, body: bytes, headers: dict[str
         headers=headers,
     )
     return answer(stack.functions["IntakeFunction"].invoke(event))
+
+
+def sealed_customers(stack: MotoStack) -> CustomersTable:
+    """The customers table as intake writes it: contact fields sealed with the customer's key."""
+    dynamodb = stack.client("dynamodb")
+    table = stack.resource("CustomersTable")
+    keyring = CustomerKeyring(
+        table, dynamodb, stack.client("kms"), stack.resource("DataKey", "Arn")
+    )
+    return CustomersTable(table, dynamodb, keyring)

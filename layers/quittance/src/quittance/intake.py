@@ -93,10 +93,15 @@ def accept_delivery(
 
 
 def minimised(event: PaymentEvent) -> PaymentEvent:
-    """The event as queued: the customer's reference and locale, no contact data."""
+    """The event as queued: the customer's reference, locale and checkout consent; no
+    contact data."""
     if event.customer is None:
         return event
-    kept = CustomerDetails(reference=event.customer.reference, locale=event.customer.locale)
+    kept = CustomerDetails(
+        reference=event.customer.reference,
+        locale=event.customer.locale,
+        marketing_consent=event.customer.marketing_consent,  # a choice, not contact data
+    )
     return event.model_copy(update={"customer": kept})
 
 

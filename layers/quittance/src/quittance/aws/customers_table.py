@@ -48,8 +48,9 @@ class CustomersTable:
 
         Contact fields are sealed before they leave the process. A table without a keyring
         (the ledger's: it never holds contact data, intake has sealed them already) stores
-        none of them rather than store them in clear. Raises CustomerErased for an erased
-        customer (nothing written)."""
+        none of them rather than store them in clear, and silently writes nothing for an
+        erased customer. With a keyring, raises CustomerErased for an erased customer
+        (nothing written)."""
         given = {"name": details.name, "email": details.email, "phone": details.phone}
         contact = {k: v for k, v in given.items() if v}
         sealed: dict[str, bytes] = {}
@@ -66,17 +67,9 @@ class CustomersTable:
         }
         present = {k: v for k, v in values.items() if v is not None}
         update = self._update(customer_id, present)
-        if self._keyring is None:
-            # Only refreshes a profile intake created: never brings back an erased customer's.
-            try:
-                self._client.update_item(**update, ConditionExpression="attribute_exists(pk)")
-            except ClientError as exc:
-                if error_code(exc) != "ConditionalCheckFailedException":
-                    raise
-            return
         # Written only while the customer's key exists (or, with nothing to seal, while no
-        # erasure record does): a process still holding the key in its cache cannot bring a
-        # profile back after an erasure.
+        # erasure record does): a process still holding the key in its cache, or the ledger
+        # applying a late event, cannot bring a profile back after an erasure.
         guard = (
             {"pk": key_pk(customer_id), "if": "attribute_exists(pk)"}
             if sealed
@@ -98,9 +91,11 @@ class CustomersTable:
         except ClientError as exc:
             if error_code(exc) != "TransactionCanceledException":
                 raise
-            if cancellation_codes(exc)[:1] == ["ConditionalCheckFailed"]:
-                raise CustomerErased(f"customer {customer_id} was erased") from None
-            raise
+            if cancellation_codes(exc)[:1] != ["ConditionalCheckFailed"]:
+                raise
+            if self._keyring is None:
+                return  # the ledger: nothing to remember about an erased customer
+            raise CustomerErased(f"customer {customer_id} was erased") from None
 
     def _update(self, customer_id: str, present: dict[str, Any]) -> dict[str, Any]:
         sets = ", ".join(f"#{k} = :{k}" for k in present)
