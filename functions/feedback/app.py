@@ -28,6 +28,7 @@ from quittance.notifications.feedback import (
     parse_sns_delivery,
 )
 from quittance.observability import instruments
+from quittance.privacy.keyring import CustomerKeyring
 from quittance.settings import FeedbackSettings, load
 
 logger, metrics, tracer = instruments("feedback")
@@ -56,7 +57,12 @@ def deps() -> Deps:
     dynamodb = make_client("dynamodb", s.aws_region)
     return Deps(
         ledger=LedgerTable(s.ledger_table, dynamodb),
-        customers=CustomersTable(s.customers_table, dynamodb),
+        customers=CustomersTable(
+            s.customers_table,
+            dynamodb,
+            # Opens the address on file to compare it with the bounce; never mints a key.
+            CustomerKeyring(s.customers_table, dynamodb, make_client("kms", s.aws_region), None),
+        ),
         fallback=SmsFallbackQueue(
             SqsQueue(s.notifications_queue_url, make_client("sqs", s.aws_region)),
             config=idempotency,

@@ -32,6 +32,7 @@ from quittance.models.messages import NotificationJob
 from quittance.notifications.confirmation import Sender
 from quittance.notifications.dispatch import MessageOptions, SellerContact, notify_customer
 from quittance.observability import instruments
+from quittance.privacy.keyring import CustomerKeyring
 from quittance.settings import NotifySettings, load
 
 logger, metrics, tracer = instruments("notify")
@@ -67,7 +68,12 @@ def deps() -> Deps:
     return Deps(
         settings=s,
         ledger=LedgerTable(s.ledger_table, dynamodb),
-        customers=CustomersTable(s.customers_table, dynamodb),
+        customers=CustomersTable(
+            s.customers_table,
+            dynamodb,
+            # Opens sealed contact fields; never mints a key (no KMS key id given).
+            CustomerKeyring(s.customers_table, dynamodb, make_client("kms", s.aws_region), None),
+        ),
         mailer=SesMailer(make_client("sesv2", s.aws_region), s.ses_configuration_set),
         sms=SnsSms(make_client("sns", s.aws_region), s.sms_sender_id),
         archive=ArchiveBucket(s.archive_bucket, make_client("s3", s.aws_region))

@@ -39,6 +39,7 @@ from quittance_ops.demo_messages import (
 )
 from quittance_ops.email_events import report_bounce
 from quittance_ops.localstack.stack import LocalStack
+from quittance_ops.privacy_demo import erasure_scene
 from quittance_ops.reminders_cli import demo_reminder
 
 
@@ -210,18 +211,23 @@ def run_demo(root: Path, console: Console, out: Path | None = None) -> bool:
         bounce = report_bounce(stack, "F-2026-0142", f"{card.receipt_number}:payment_confirmed")
         invoices = sorted({s.invoice_number for s in scenes if s.invoice_number})
         written = write_messages(stack.endpoint, ledger, invoices, out / "emails")
+        _print(console, scenes, out, log_path)
+        console.print(f"reminder: {reminder.name}")
+        console.print(
+            "the card customer's confirmation hard-bounces → delivery"
+            f" {bounce['delivery_status']}, address suppressed:"
+            f" {bool(bounce.get('email_suppressed'))}"
+        )
+        sms = sorted(p.name for p in written if p.suffix == ".txt")
+        console.print(f"SMS written: {', '.join(sms) or 'none'}")
+        # Last: it erases the card customer, whose messages are counted above.
+        problems = erasure_scene(stack, console, out)
         dlq = {k: v for k, v in stack.queue_depths().items() if k.endswith("DLQ") and v}
-    _print(console, scenes, out, log_path)
-    console.print(f"reminder: {reminder.name}")
-    console.print(
-        f"the card customer's confirmation hard-bounces → delivery {bounce['delivery_status']},"
-        f" address suppressed: {bool(bounce.get('email_suppressed'))}"
-    )
-    sms = sorted(p.name for p in written if p.suffix == ".txt")
-    console.print(f"SMS written: {', '.join(sms) or 'none'}")
+    for problem in problems:
+        console.print(f"[red]{problem}[/]")
     if dlq:
         console.print(f"[red]messages in dead-letter queues: {dlq}[/]")
-    return not dlq and all(not scene.problems for scene in scenes)
+    return not dlq and not problems and all(not scene.problems for scene in scenes)
 
 
 def _inspect(scene: Scene, ledger: LedgerTable, s3: object, out: Path) -> None:

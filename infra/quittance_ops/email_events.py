@@ -13,6 +13,7 @@ from typing import Any, Literal, Protocol
 from quittance.aws.customers_table import CustomersTable
 from quittance.aws.ledger_table import LedgerTable
 from quittance.notifications.tags import email_tags
+from quittance.privacy.keyring import CustomerKeyring
 
 EventKind = Literal["bounce", "soft_bounce", "complaint", "delivery"]
 
@@ -88,7 +89,9 @@ def report_event(
     suppression as they are afterwards. Raises LookupError when no such email was sent."""
     dynamodb = stack.client("dynamodb")
     ledger = LedgerTable(stack.resource("LedgerTable"), dynamodb)
-    customers = CustomersTable(stack.resource("CustomersTable"), dynamodb)
+    table = stack.resource("CustomersTable")
+    keyring = CustomerKeyring(table, dynamodb, stack.client("kms"), None)
+    customers = CustomersTable(table, dynamodb, keyring)
     entry = ledger.message(invoice_number, change_id, "email")
     if not entry or entry.get("status") != "sent" or not entry.get("provider_message_id"):
         raise LookupError(f"no email was sent about {invoice_number} {change_id}")

@@ -10,6 +10,7 @@ import pytest
 
 from quittance.aws.customers_table import CustomersTable
 from quittance.ledger.model import ReceiptRecord
+from quittance.privacy.keyring import CustomerKeyring
 from quittance_ops.deliveries.stripe import stripe_payment_intent_succeeded
 from quittance_ops.email_events import report_bounce
 
@@ -68,7 +69,9 @@ def test_a_bounce_of_a_sent_confirmation_suppresses_the_address(stack: RunningSt
 
     assert after["delivery_status"] == "bounced"
     assert after["email_suppressed"]["reason"] == "hard_bounce"
-    customers = CustomersTable(stack.resources["CustomersTable"], stack.client("dynamodb"))
+    table, dynamodb = stack.resources["CustomersTable"], stack.client("dynamodb")
+    keyring = CustomerKeyring(table, dynamodb, stack.client("kms"), None)
+    customers = CustomersTable(table, dynamodb, keyring)
     profile = customers.profile(receipt.customer_id)
     assert profile is not None and profile["email"] == ADDRESS  # suppressed, not erased
     assert not any(v for k, v in stack.queue_depths().items() if k.endswith("DLQ"))

@@ -14,7 +14,6 @@ from typing import Any
 import boto3
 import pytest
 
-from quittance.aws.customers_table import CustomersTable
 from quittance.aws.ledger_table import LedgerTable
 from quittance.models.events import CustomerDetails
 from quittance.models.messages import NotificationJob
@@ -22,6 +21,7 @@ from quittance.models.money import Money
 from quittance.notifications.tags import email_tags
 from quittance_ops.localstack.pumps import QueuePump
 from tests.integration.conftest import REGION, MotoStack
+from tests.integration.pipeline import sealed_customers
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ses"
 CUSTOMER = "C-0123456789abcdef0123"
@@ -80,7 +80,7 @@ class Feedback:
         self.stack = stack
         dynamodb = boto3.client("dynamodb", region_name=REGION)
         self.ledger = LedgerTable(stack.resource("LedgerTable"), dynamodb)
-        self.customers = CustomersTable(stack.resource("CustomersTable"), dynamodb)
+        self.customers = sealed_customers(stack)
         self.sns = boto3.client("sns", region_name=REGION)
         self.sqs = boto3.client("sqs", region_name=REGION)
         self.pump = QueuePump(

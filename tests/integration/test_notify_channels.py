@@ -20,7 +20,6 @@ from moto.sns.models import sns_backends
 
 from quittance.archive.retention import Lock, archive_key
 from quittance.aws.archive_bucket import ArchiveBucket
-from quittance.aws.customers_table import CustomersTable
 from quittance.aws.items import to_item
 from quittance.aws.ledger_table import LedgerTable
 from quittance.ledger.service import apply_event
@@ -35,6 +34,7 @@ from quittance.models.money import Money
 from quittance.settings import RetentionMode
 
 from .conftest import REGION, MotoStack
+from .pipeline import sealed_customers
 
 PHONE = "06 12 34 56 78"
 E164 = "+33612345678"
@@ -189,7 +189,7 @@ def test_the_confirmation_attaches_the_archived_original_when_the_customer_asks(
     moto_stack: MotoStack,
 ) -> None:
     ledger = LedgerTable(moto_stack.resource("LedgerTable"), moto_stack.client("dynamodb"))
-    customers = CustomersTable(moto_stack.resource("CustomersTable"), moto_stack.client("dynamodb"))
+    customers = sealed_customers(moto_stack)
     paid_at = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
     outcome = apply_event(
         PaymentEvent(

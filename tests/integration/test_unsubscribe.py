@@ -16,6 +16,7 @@ from quittance.aws.customers_table import CustomersTable
 from quittance.links.tokens import LinkSigner
 
 from .conftest import MotoStack, http_event
+from .pipeline import sealed_customers
 from .test_notify_channels import emails_sent, job, notify, put_profile
 
 CUSTOMER = "C-mkt"
@@ -33,7 +34,7 @@ def stack(moto_stack: MotoStack, monkeypatch: pytest.MonkeyPatch) -> MotoStack:
 
 
 def customers(stack: MotoStack) -> CustomersTable:
-    return CustomersTable(stack.resource("CustomersTable"), stack.client("dynamodb"))
+    return sealed_customers(stack)
 
 
 def confirmation(change: str) -> dict[str, Any]:

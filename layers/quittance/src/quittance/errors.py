@@ -73,3 +73,15 @@ class BodyTooLarge(QuittanceError):
 
 class UnsupportedMediaType(QuittanceError):
     code = "unsupported_media_type"
+
+
+class CustomerErased(QuittanceError):
+    """The customer's data key was destroyed (or never existed): their sealed data is gone."""
+
+    code = "customer_erased"
+
+
+class SealInvalid(QuittanceError):
+    """A sealed value failed authentication: tampered, truncated, or sealed for another use."""
+
+    code = "seal_invalid"

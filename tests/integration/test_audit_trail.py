@@ -1,0 +1,113 @@
+"""The audit trail against the real Audit table (moto): appends chain, concurrent writers never
+fork the chain, and verify names the first altered or removed entry."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import boto3
+import pytest
+
+from quittance.audit.trail import AuditTrail, PersonalDataRefused
+from quittance.aws.items import to_item
+
+from .conftest import REGION, MotoStack
+
+ACTOR = "arn:aws:iam::123456789012:user/auditor"
+
+
+def _trail(moto_stack: MotoStack) -> AuditTrail:
+    return AuditTrail(
+        moto_stack.resource("AuditTable"), boto3.client("dynamodb", region_name=REGION)
+    )
+
+
+def test_entries_chain_and_verify_passes(moto_stack: MotoStack) -> None:
+    trail = _trail(moto_stack)
+    first = trail.record(ACTOR, "receipt.show", "R-2026-000001", "ok", "req-1")
+    second = trail.record(
+        ACTOR, "receipt.verify", "R-2026-000001", "failed", "req-2", {"checks": ["sha256"]}
+    )
+    assert (first.seq, second.seq) == (1, 2)
+    assert second.prev_hash == first.hash
+    report = trail.verify()
+    assert report.ok and report.checked == 2
+
+
+def test_concurrent_writers_never_fork_the_chain(moto_stack: MotoStack) -> None:
+    trail = _trail(moto_stack)
+    errors: list[BaseException] = []
+
+    def write(i: int) -> None:
+        try:
+            for j in range(5):
+                trail.record(ACTOR, "receipt.show", f"R-2026-{i:06d}", "ok", f"req-{i}-{j}")
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    entries = list(trail.entries())
+    assert [e.seq for e in entries] == list(range(1, 21))
+    assert trail.verify().ok
+
+
+def _alter(moto_stack: MotoStack, seq: int, **changes: Any) -> None:
+    client = boto3.client("dynamodb", region_name=REGION)
+    key = to_item({"pk": "CHAIN#admin", "sk": f"E#{seq:012d}"})
+    item = client.get_item(TableName=moto_stack.resource("AuditTable"), Key=key)["Item"]
+    item.update(to_item(changes))
+    client.put_item(TableName=moto_stack.resource("AuditTable"), Item=item)
+
+
+def test_verify_names_an_altered_entry(moto_stack: MotoStack) -> None:
+    trail = _trail(moto_stack)
+    for i in range(4):
+        trail.record(ACTOR, "receipt.show", "R-2026-000001", "ok", f"req-{i}")
+    _alter(moto_stack, 3, outcome="denied")
+    report = trail.verify()
+    assert not report.ok
+    assert report.first_bad_seq == 3
+    assert "altered" in report.problem
+
+
+def test_verify_names_a_removed_entry(moto_stack: MotoStack) -> None:
+    trail = _trail(moto_stack)
+    for i in range(4):
+        trail.record(ACTOR, "receipt.show", "R-2026-000001", "ok", f"req-{i}")
+    boto3.client("dynamodb", region_name=REGION).delete_item(
+        TableName=moto_stack.resource("AuditTable"),
+        Key=to_item({"pk": "CHAIN#admin", "sk": f"E#{2:012d}"}),
+    )
+    report = trail.verify()
+    assert (report.ok, report.first_bad_seq) == (False, 2)
+    assert "missing" in report.problem
+
+
+def test_personal_data_is_refused_and_nothing_written(moto_stack: MotoStack) -> None:
+    trail = _trail(moto_stack)
+    with pytest.raises(PersonalDataRefused):
+        trail.record(ACTOR, "receipt.resend", "R-2026-000001", "ok", "req", {"to": "a@b.fr"})
+    with pytest.raises(PersonalDataRefused):
+        trail.record(ACTOR, "receipt.resend", "R-2026-000001", "ok", "req", {"x": "jane@ex.com"})
+    assert list(trail.entries()) == []
+
+
+def test_search_by_target_actor_and_action(moto_stack: MotoStack) -> None:
+    trail = _trail(moto_stack)
+    trail.record(ACTOR, "receipt.show", "R-2026-000001", "ok", "a")
+    trail.record(
+        "arn:aws:iam::123456789012:user/other", "receipt.verify", "R-2026-000001", "ok", "b"
+    )
+    trail.record(ACTOR, "receipt.verify", "R-2026-000002", "ok", "c")
+    by_target, _ = trail.search(target="R-2026-000001")
+    assert {e.request_id for e in by_target} == {"a", "b"}
+    by_actor, _ = trail.search(actor=ACTOR, action="receipt.verify")
+    assert [e.request_id for e in by_actor] == ["c"]
+    everything, _ = trail.search(action="receipt.verify")
+    assert {e.request_id for e in everything} == {"b", "c"}
