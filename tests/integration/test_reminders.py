@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from quittance.aws.customers_table import CustomersTable
 from quittance.aws.ledger_table import LedgerTable
 from quittance.aws.mailer import SesMailer
 from quittance.aws.queue import SqsQueue
@@ -36,6 +35,7 @@ from quittance.notifications.dispatch import SellerContact, notify_customer
 from quittance.reminders import Cadence, run_reminders
 
 from .conftest import MotoStack
+from .pipeline import sealed_customers
 
 DUE = date(2026, 12, 10)
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
@@ -54,7 +54,8 @@ class World:
         dynamodb = stack.client("dynamodb")
         dynamodb.meta.events.register("before-call.dynamodb.Scan", _no_scan)
         self.ledger = LedgerTable(stack.resource("LedgerTable"), dynamodb)
-        self.customers = CustomersTable(stack.resource("CustomersTable"), dynamodb)
+        # Contact data is sealed with the customer's key, as intake writes it.
+        self.customers = sealed_customers(stack)
         self.queue = SqsQueue(stack.resource("NotificationsQueue"), stack.client("sqs"))
         self._events = 0
 
