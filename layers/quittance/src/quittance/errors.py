@@ -73,3 +73,9 @@ class BodyTooLarge(QuittanceError):
 
 class UnsupportedMediaType(QuittanceError):
     code = "unsupported_media_type"
+
+
+class CustomerErased(QuittanceError):
+    """The customer's data key was destroyed (or never existed): their sealed data is gone."""
+
+    code = "customer_erased"
