@@ -116,3 +116,18 @@ def _route(method: str, path: str) -> tuple[str, dict[str, str]]:
         tail = "/".join(parts[3:])
         return "/admin/receipts/{number}" + (f"/{tail}" if tail else ""), {"number": parts[2]}
     return path, {}
+
+
+class InProcessApi:
+    """The CLI's view of the staff API (``Caller``), answered by archive_api in process."""
+
+    def __init__(self, moto_stack: MotoStack, actor: str = STAFF) -> None:
+        self.moto_stack = moto_stack
+        self.actor = actor
+
+    def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        from urllib.parse import parse_qsl, urlsplit
+
+        split = urlsplit(path)
+        query = dict(parse_qsl(split.query)) or None
+        return admin(self.moto_stack, method, split.path, query=query, body=body, actor=self.actor)
