@@ -16,17 +16,22 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from quittance import errors
+from quittance.archive.retention import RetentionPolicy
+from quittance.aws.archive_bucket import ArchiveBucket
 from quittance.aws.clients import make_client
+from quittance.aws.customers_table import CustomersTable
+from quittance.aws.evidence_store import EvidenceStore
 from quittance.aws.idempotency import persistence_layer
 from quittance.aws.publisher import DedupedPublisher
 from quittance.aws.queue import SqsQueue
 from quittance.aws.secrets import JsonSecret
 from quittance.aws.webhook_secrets import WebhookSecrets
-from quittance.intake import accept_delivery
+from quittance.intake import CustomerRecords, accept_delivery
 from quittance.observability import instruments
+from quittance.privacy.keyring import CustomerKeyring
 from quittance.providers import provider_names
 from quittance.providers.base import WebhookRequest
-from quittance.settings import IntakeSettings, load
+from quittance.settings import IntakeRecordsSettings, IntakeSettings, load
 
 logger, metrics, tracer = instruments("intake")
 KNOWN = frozenset(provider_names())
@@ -50,12 +55,19 @@ class Deps:
     settings: IntakeSettings
     secrets: WebhookSecrets
     publisher: DedupedPublisher
+    records: CustomerRecords
 
 
 @cache
 def deps() -> Deps:
     settings = load(IntakeSettings)
     region = settings.aws_region
+    kept = load(IntakeRecordsSettings)
+    dynamodb = make_client("dynamodb", region)
+    s3 = make_client("s3", region)
+    keyring = CustomerKeyring(
+        kept.customers_table, dynamodb, make_client("kms", region), kept.customer_keys_kms_key_id
+    )
     return Deps(
         settings=settings,
         secrets=WebhookSecrets(
@@ -69,6 +81,19 @@ def deps() -> Deps:
             SqsQueue(settings.payment_events_queue_url, make_client("sqs", region)),
             persistence_layer(settings.idempotency_table, make_client("dynamodb", region)),
             window_seconds=settings.dedupe_days * 86400,
+        ),
+        records=CustomerRecords(
+            profiles=CustomersTable(kept.customers_table, dynamodb, keyring),
+            evidence=EvidenceStore(
+                ArchiveBucket(kept.archive_bucket, s3, kept.archive_kms_key_id), s3, keyring
+            ),
+            retention=RetentionPolicy(
+                mode=kept.retention_mode,
+                minimum_days=kept.retention_days,
+                legal_years=kept.legal_retention_years,
+                fiscal_year_end_month=kept.fiscal_year_end_month,
+                fiscal_timezone=kept.fiscal_timezone,
+            ),
         ),
     )
 
@@ -108,6 +133,7 @@ def receive(provider: str) -> Response[str]:
         secrets=d.secrets,
         publisher=d.publisher,
         correlation_id=event.request_context.request_id,
+        records=d.records,
     )
     for outcome, ids in (("accepted", result.accepted), ("duplicate", result.duplicates)):
         if ids:

@@ -30,6 +30,7 @@ from quittance.models.messages import NotificationJob
 from quittance.notifications.confirmation import Sender
 from quittance.notifications.dispatch import SellerContact, notify_customer
 from quittance.observability import instruments
+from quittance.privacy.keyring import CustomerKeyring
 from quittance.settings import NotifySettings, load
 
 logger, metrics, tracer = instruments("notify")
@@ -61,7 +62,12 @@ def deps() -> Deps:
     return Deps(
         settings=s,
         ledger=LedgerTable(s.ledger_table, dynamodb),
-        customers=CustomersTable(s.customers_table, dynamodb),
+        customers=CustomersTable(
+            s.customers_table,
+            dynamodb,
+            # Opens sealed contact fields; never mints a key (no KMS key id given).
+            CustomerKeyring(s.customers_table, dynamodb, make_client("kms", s.aws_region), None),
+        ),
         mailer=SesMailer(make_client("sesv2", s.aws_region), s.ses_configuration_set),
         link_keys=JsonSecret(s.link_keys_secret_name, make_client("secretsmanager", s.aws_region)),
         dynamodb=dynamodb,

@@ -31,6 +31,7 @@ from quittance.links.tokens import LinkSigner
 from quittance.links.urls import receipt_link
 from quittance.models.messages import NotificationJob, ReceiptJob
 from quittance.observability import instruments
+from quittance.privacy.keyring import CustomerKeyring
 from quittance.receipts.document import Seller
 from quittance.receipts.issuance import issue_receipt
 from quittance.receipts.render import ReceiptRenderer
@@ -68,7 +69,12 @@ def deps() -> Deps:
     return Deps(
         settings=s,
         ledger=LedgerTable(s.ledger_table, dynamodb),
-        customers=CustomersTable(s.customers_table, dynamodb),
+        customers=CustomersTable(
+            s.customers_table,
+            dynamodb,
+            # Opens sealed contact fields; never mints a key (no KMS key id given).
+            CustomerKeyring(s.customers_table, dynamodb, make_client("kms", s.aws_region), None),
+        ),
         archive=ArchiveBucket(
             s.archive_bucket, make_client("s3", s.aws_region), s.archive_kms_key_id
         ),

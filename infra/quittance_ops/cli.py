@@ -24,6 +24,9 @@ from quittance_ops.archive_cli import archive_app, audit_app  # noqa: E402 - sub
 
 app.add_typer(archive_app, name="archive")
 app.add_typer(audit_app, name="audit")
+from quittance_ops.privacy_cli import privacy_app  # noqa: E402 - sub-app registration
+
+app.add_typer(privacy_app, name="privacy")
 
 
 def project_root() -> Path:

@@ -632,7 +632,17 @@ def iam_violations(stack: Stack) -> list[str]:
                     f"{label}: KMS actions {kms_actions}, only kms:Decrypt/GenerateDataKey allowed"
                 )
             conditions = statement.get("Condition") or {}
-            if not any(key.lower() == "kms:viaservice" for op in conditions.values() for key in op):
+            # Direct KMS use is allowed for one thing only: customer data keys (their
+            # encryption context names the purpose; see quittance.privacy.keyring).
+            customer_keys = any(
+                key.lower() == "kms:encryptioncontext:purpose" and value == "customer-data-key"
+                for op in conditions.values()
+                for key, value in op.items()
+            )
+            via_service = any(
+                key.lower() == "kms:viaservice" for op in conditions.values() for key in op
+            )
+            if not (via_service or customer_keys):
                 violations.append(f"{label}: KMS use without a kms:ViaService condition")
     for name, role in stack.of_type("AWS::IAM::Role").items():
         for arn in as_list(props(role).get("ManagedPolicyArns")):

@@ -79,3 +79,9 @@ class CustomerErased(QuittanceError):
     """The customer's data key was destroyed (or never existed): their sealed data is gone."""
 
     code = "customer_erased"
+
+
+class SealInvalid(QuittanceError):
+    """A sealed value failed authentication: tampered, truncated, or sealed for another use."""
+
+    code = "seal_invalid"

@@ -1,12 +1,23 @@
-"""Intake: verify a gateway delivery, map it to canonical events, queue each one once."""
+"""Intake: verify a gateway delivery, map it to canonical events, queue each one once.
+
+Privacy by design starts here: for each event with a customer reference, the contact details
+the gateway sent are sealed into the customer's profile and the raw delivery is kept sealed as
+evidence, both with the customer's own key; what goes on the queue carries the customer's
+reference and locale only (later stages read contact data from the profile, if at all)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from datetime import datetime
+from typing import Any, Protocol
 
+from quittance.archive.retention import Lock, RetentionPolicy, lock_for
+from quittance.errors import AlreadyExists, CustomerErased
+from quittance.ledger.service import pseudonymous_customer_id
+from quittance.models.events import CustomerDetails, PaymentEvent
 from quittance.models.messages import PaymentEventMessage
+from quittance.privacy.evidence import RawDelivery, signature_headers
 from quittance.providers import adapter_for
 from quittance.providers.base import WebhookRequest
 
@@ -18,6 +29,25 @@ class SigningSecrets(Protocol):
 class EventPublisher(Protocol):
     def publish_once(self, message: PaymentEventMessage) -> bool:
         """Queue the message unless its event was queued before; True when queued now."""
+
+
+class ContactProfiles(Protocol):
+    def remember(self, customer_id: str, details: CustomerDetails, now: datetime) -> None:
+        """Seal and store the contact fields; CustomerErased for an erased customer."""
+
+
+class Evidence(Protocol):
+    def keep(self, delivery: RawDelivery, customer_id: str, lock: Lock) -> dict[str, Any]:
+        """Seal and archive once; AlreadyExists on a redelivery, CustomerErased if erased."""
+
+
+@dataclass(frozen=True)
+class CustomerRecords:
+    """Where intake puts what it must keep about the payer (absent: nothing is kept)."""
+
+    profiles: ContactProfiles
+    evidence: Evidence
+    retention: RetentionPolicy
 
 
 @dataclass(frozen=True)
@@ -36,6 +66,7 @@ def accept_delivery(
     secrets: SigningSecrets,
     publisher: EventPublisher,
     correlation_id: str,
+    records: CustomerRecords | None = None,
 ) -> IntakeResult:
     """Raises the typed errors of :mod:`quittance.errors`; queues nothing unless verified."""
     adapter = adapter_for(provider)
@@ -43,7 +74,11 @@ def accept_delivery(
     parsed = adapter.parse(request)
     accepted: list[str] = []
     duplicates: list[str] = []
-    for event in parsed.events:
+    for parsed_event in parsed.events:
+        event = parsed_event
+        if records is not None and parsed_event.customer is not None:
+            _keep_customer_records(provider, request, parsed_event, records)
+            event = minimised(parsed_event)
         message = PaymentEventMessage(
             correlation_id=correlation_id, received_at=request.received_at, event=event
         )
@@ -55,3 +90,36 @@ def accept_delivery(
         duplicates=tuple(duplicates),
         ignored=parsed.ignored,
     )
+
+
+def minimised(event: PaymentEvent) -> PaymentEvent:
+    """The event as queued: the customer's reference and locale, no contact data."""
+    if event.customer is None:
+        return event
+    kept = CustomerDetails(reference=event.customer.reference, locale=event.customer.locale)
+    return event.model_copy(update={"customer": kept})
+
+
+def _keep_customer_records(
+    provider: str, request: WebhookRequest, event: PaymentEvent, records: CustomerRecords
+) -> None:
+    assert event.customer is not None
+    customer_id = pseudonymous_customer_id(event.provider, event.customer.reference)
+    try:
+        records.profiles.remember(customer_id, event.customer, request.received_at)
+        records.evidence.keep(
+            RawDelivery(
+                provider=provider,
+                event_id=event.event_id,
+                received_at=request.received_at,
+                headers=signature_headers(request.headers),
+                body=request.body,
+                verification=f"{provider} signature verified by quittance intake",
+            ),
+            customer_id,
+            lock_for(event.occurred_at, records.retention, request.received_at),
+        )
+    except AlreadyExists:
+        pass  # a redelivery: the first copy received is the evidence
+    except CustomerErased:
+        pass  # erased on request: nothing personal is kept again; the payment still counts

@@ -91,6 +91,23 @@ class LinksSettings(SellerSettings):
     presigned_url_seconds: int = Field(default=300, alias="PRESIGNED_URL_SECONDS", le=3600)
 
 
+class CustomerKeysSettings(_Base):
+    """Per-customer keys (quittance.privacy.keyring): readers need only the table; a function
+    that seals new customers' data also names the KMS key that generates their data keys."""
+
+    customers_table: str = Field(alias="CUSTOMERS_TABLE")
+    customer_keys_kms_key_id: str | None = Field(default=None, alias="CUSTOMER_KEYS_KMS_KEY_ID")
+
+
+class IntakeRecordsSettings(ArchivePolicy, CustomerKeysSettings):
+    """What intake keeps about the payer: sealed profile and raw delivery as evidence."""
+
+
+class PrivacyApiSettings(ArchivePolicy, CustomerKeysSettings):
+    ledger_table: str = Field(alias="LEDGER_TABLE")
+    audit_table: str | None = Field(default=None, alias="AUDIT_TABLE")
+
+
 class ArchiveApiSettings(_Base):
     ledger_table: str = Field(alias="LEDGER_TABLE")
 

@@ -1,59 +1,182 @@
-"""Customer profiles (``pk = CUST#<pseudonymous id>``): contact data, locale, preferences."""
+"""Customer profiles (``pk = CUST#<pseudonymous id>``): contact data, locale, preferences.
+
+Contact fields (name, email, phone, address) are stored sealed with the customer's own data
+key (:mod:`quittance.privacy.keyring`), as binary attributes; everything else (locale,
+segment, channel, consent, suppression) stays plain. :meth:`CustomersTable.profile` returns
+the decrypted plain dict, or None for an unknown or erased customer."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
+from boto3.dynamodb.types import Binary
+from botocore.exceptions import ClientError
+
+from quittance.aws.errors import cancellation_codes, error_code
 from quittance.aws.items import from_item, to_item
+from quittance.errors import CustomerErased
 from quittance.models.events import CustomerDetails
+from quittance.privacy.keyring import key_pk, tombstone_pk
 
 INACTIVE_PROFILE_RETENTION = timedelta(days=3 * 365)
+CONTACT_FIELDS = ("name", "email", "phone", "address")
+
+
+class Sealer(Protocol):
+    def seal(self, customer_id: str, plaintext: bytes, context: str) -> bytes: ...
+
+    def open(self, customer_id: str, sealed: bytes, context: str) -> bytes: ...
+
+
+def profile_pk(customer_id: str) -> str:
+    return f"CUST#{customer_id}"
+
+
+def field_context(field: str) -> str:
+    return f"profile.{field}"
 
 
 class CustomersTable:
-    def __init__(self, name: str, client: Any) -> None:
+    def __init__(self, name: str, client: Any, keyring: Sealer | None = None) -> None:
         self.name = name
         self._client = client
+        self._keyring = keyring
 
     def remember(self, customer_id: str, details: CustomerDetails, now: datetime) -> None:
-        """Upsert what the gateway told about the customer; restart the inactivity clock."""
+        """Upsert what the gateway told about the customer; restart the inactivity clock.
+
+        Contact fields are sealed before they leave the process. A table without a keyring
+        (the ledger's: it never holds contact data, intake has sealed them already) stores
+        none of them rather than store them in clear. Raises CustomerErased for an erased
+        customer (nothing written)."""
+        given = {"name": details.name, "email": details.email, "phone": details.phone}
+        contact = {k: v for k, v in given.items() if v}
+        sealed: dict[str, bytes] = {}
+        if self._keyring is not None:
+            sealed = {
+                k: self._keyring.seal(customer_id, v.encode(), field_context(k))
+                for k, v in contact.items()
+            }
         values: dict[str, Any] = {
-            "name": details.name,
-            "email": details.email,
-            "phone": details.phone,
+            **sealed,
             "locale": details.locale,
             "updated_at": now.isoformat(),
             "expires_at": int((now + INACTIVE_PROFILE_RETENTION).timestamp()),
         }
         present = {k: v for k, v in values.items() if v is not None}
+        update = self._update(customer_id, present)
+        if self._keyring is None:
+            # Only refreshes a profile intake created: never brings back an erased customer's.
+            try:
+                self._client.update_item(**update, ConditionExpression="attribute_exists(pk)")
+            except ClientError as exc:
+                if error_code(exc) != "ConditionalCheckFailedException":
+                    raise
+            return
+        # Written only while the customer's key exists (or, with nothing to seal, while no
+        # erasure record does): a process still holding the key in its cache cannot bring a
+        # profile back after an erasure.
+        guard = (
+            {"pk": key_pk(customer_id), "if": "attribute_exists(pk)"}
+            if sealed
+            else {"pk": tombstone_pk(customer_id), "if": "attribute_not_exists(pk)"}
+        )
+        try:
+            self._client.transact_write_items(
+                TransactItems=[
+                    {
+                        "ConditionCheck": {
+                            "TableName": self.name,
+                            "Key": to_item({"pk": guard["pk"]}),
+                            "ConditionExpression": guard["if"],
+                        }
+                    },
+                    {"Update": update},
+                ]
+            )
+        except ClientError as exc:
+            if error_code(exc) != "TransactionCanceledException":
+                raise
+            if cancellation_codes(exc)[:1] == ["ConditionalCheckFailed"]:
+                raise CustomerErased(f"customer {customer_id} was erased") from None
+            raise
+
+    def _update(self, customer_id: str, present: dict[str, Any]) -> dict[str, Any]:
         sets = ", ".join(f"#{k} = :{k}" for k in present)
-        self._client.update_item(
-            TableName=self.name,
-            Key=to_item({"pk": f"CUST#{customer_id}"}),
-            UpdateExpression=(
+        return {
+            "TableName": self.name,
+            "Key": to_item({"pk": profile_pk(customer_id)}),
+            "UpdateExpression": (
                 f"SET {sets}, #created_at = if_not_exists(#created_at, :updated_at),"
                 " #segment = if_not_exists(#segment, :segment),"
                 " #channel = if_not_exists(#channel, :channel)"
             ),
-            ExpressionAttributeNames={
+            "ExpressionAttributeNames": {
                 **{f"#{k}": k for k in present},
                 "#created_at": "created_at",
                 "#segment": "segment",
                 "#channel": "channel",
             },
-            ExpressionAttributeValues=to_item(
+            "ExpressionAttributeValues": to_item(
                 {
                     **{f":{k}": v for k, v in present.items()},
                     ":segment": "b2c",
                     ":channel": "email",
                 }
             ),
-        )
+        }
 
     def profile(self, customer_id: str) -> dict[str, Any] | None:
+        """The profile with contact fields decrypted; None if unknown or erased."""
+        stored = self.stored_profile(customer_id)
+        if stored is None:
+            return None
+        try:
+            return self._opened(customer_id, stored)
+        except CustomerErased:
+            return None
+
+    def stored_profile(self, customer_id: str) -> dict[str, Any] | None:
+        """The item as stored (contact fields still sealed bytes)."""
         response = self._client.get_item(
-            TableName=self.name, Key=to_item({"pk": f"CUST#{customer_id}"}), ConsistentRead=True
+            TableName=self.name, Key=to_item({"pk": profile_pk(customer_id)}), ConsistentRead=True
         )
         item = response.get("Item")
         return from_item(item) if item else None
+
+    def _opened(self, customer_id: str, stored: dict[str, Any]) -> dict[str, Any]:
+        profile = dict(stored)
+        for name in CONTACT_FIELDS:
+            value = profile.get(name)
+            if isinstance(value, Binary):
+                value = value.value  # type: ignore[attr-defined]  # boto3's stubs omit it
+            if isinstance(value, bytes | bytearray):
+                if self._keyring is None:
+                    raise ValueError("sealed contact data needs a keyring to open")
+                opened = self._keyring.open(customer_id, bytes(value), field_context(name))
+                profile[name] = opened.decode()
+        return profile
+
+    def record_marketing_consent(
+        self, customer_id: str, granted: bool, at: datetime, source: str
+    ) -> None:
+        """Stores ``marketing_consent`` = {"granted", "at", "source"} (not contact data)."""
+        self._client.update_item(
+            TableName=self.name,
+            Key=to_item({"pk": profile_pk(customer_id)}),
+            UpdateExpression="SET #c = :c",
+            ExpressionAttributeNames={"#c": "marketing_consent"},
+            ExpressionAttributeValues=to_item(
+                {":c": {"granted": granted, "at": at.isoformat(), "source": source}}
+            ),
+        )
+
+    def forget(self, customer_id: str) -> bool:
+        """Delete the profile (contact data, preferences, consents); True if there was one."""
+        response = self._client.delete_item(
+            TableName=self.name,
+            Key=to_item({"pk": profile_pk(customer_id)}),
+            ReturnValues="ALL_OLD",
+        )
+        return "Attributes" in response

@@ -1,0 +1,1 @@
+"""Personal data protection: per-customer keys, evidence, erasure, export, retention."""

@@ -1,0 +1,147 @@
+"""Right of access and portability (GDPR art. 15 and 20): everything held about a customer,
+machine-readable, with their receipts as issued.
+
+Found by keys only: the profile by its key, invoices through the ledger's customer index
+(gsi3), each invoice's collection by its key, receipts' archive copies by key and version,
+raw deliveries by their evidence key. Never a Scan."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from quittance.errors import CustomerErased, NotFound, SealInvalid
+from quittance.ledger.model import InvoiceRecord, InvoiceSummary
+from quittance.privacy.evidence import RawDelivery
+
+EXPORT_FORMAT = "quittance.customer-export/1"
+# Attributes of the stored profile that are bookkeeping, not data about the person.
+_PROFILE_INTERNAL = frozenset({"pk"})
+
+
+class Profiles(Protocol):
+    def profile(self, customer_id: str) -> dict[str, Any] | None: ...
+
+
+class Ledger(Protocol):
+    def invoices_of_customer(self, customer_id: str) -> list[InvoiceSummary]: ...
+
+    def load(self, number: str) -> InvoiceRecord | None: ...
+
+    def messages(self, number: str) -> list[dict[str, Any]]: ...
+
+    def receipt_item(self, number: str) -> dict[str, Any]: ...
+
+
+class Archive(Protocol):
+    def read(self, key: str, version_id: str) -> bytes: ...
+
+
+class Evidence(Protocol):
+    def fetch(
+        self,
+        provider: str,
+        event_id: str,
+        customer_id: str,
+        *,
+        received_at: datetime | None = None,
+    ) -> RawDelivery: ...
+
+
+@dataclass(frozen=True)
+class CustomerExport:
+    document: dict[str, Any]
+    files: dict[str, bytes]
+    """Path in the export → bytes (receipt PDFs as archived)."""
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "document": self.document,
+            "files": {name: base64.b64encode(data).decode() for name, data in self.files.items()},
+        }
+
+
+def _plain(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str))
+
+
+def export_customer(
+    customer_id: str,
+    *,
+    profiles: Profiles,
+    ledger: Ledger,
+    archive: Archive,
+    evidence: Evidence,
+    now: datetime,
+) -> CustomerExport:
+    """Raises NotFound when nothing at all is held about the id."""
+    profile = profiles.profile(customer_id)
+    invoices = ledger.invoices_of_customer(customer_id)
+    if profile is None and not invoices:
+        raise NotFound(f"nothing is held about customer {customer_id}")
+    files: dict[str, bytes] = {}
+    invoice_docs: list[dict[str, Any]] = []
+    deliveries: list[dict[str, Any]] = []
+    for summary in invoices:
+        record = ledger.load(summary.number)
+        if record is None:
+            continue
+        receipts = []
+        for issued in record.documents:
+            item = ledger.receipt_item(issued.receipt_number)
+            archived = item.get("archive") or None
+            entry = {**issued.model_dump(mode="json"), "archive": _plain(archived)}
+            if archived:
+                name = f"receipts/{issued.receipt_number}.pdf"
+                files[name] = archive.read(str(archived["key"]), str(archived["version_id"]))
+                entry["file"] = name
+            receipts.append(entry)
+        for event in record.events:
+            deliveries.append(
+                _delivery(evidence, customer_id, event.provider, event.event_id, event.occurred_at)
+            )
+        invoice_docs.append(
+            {
+                "summary": summary.model_dump(mode="json"),
+                "payments": [e.model_dump(mode="json") for e in record.events],
+                "documents": receipts,
+                "messages": [
+                    {k: _plain(v) for k, v in message.items() if k not in {"pk", "type"}}
+                    for message in ledger.messages(summary.number)
+                ],
+            }
+        )
+    consent = (profile or {}).get("marketing_consent")
+    document = {
+        "format": EXPORT_FORMAT,
+        "customer_id": customer_id,
+        "generated_at": now.isoformat(),
+        "profile": None
+        if profile is None
+        else {k: _plain(v) for k, v in profile.items() if k not in _PROFILE_INTERNAL},
+        "consents": {"marketing": _plain(consent)} if consent else {},
+        "invoices": invoice_docs,
+        "gateway_deliveries": [d for d in deliveries if d],
+    }
+    return CustomerExport(document=document, files=files)
+
+
+def _delivery(
+    evidence: Evidence, customer_id: str, provider: str, event_id: str, around: datetime
+) -> dict[str, Any]:
+    try:
+        raw = evidence.fetch(provider, event_id, customer_id, received_at=around)
+    except NotFound:
+        return {}
+    except (CustomerErased, SealInvalid) as exc:
+        return {"provider": provider, "event_id": event_id, "unreadable": exc.code}
+    return {
+        "provider": raw.provider,
+        "event_id": raw.event_id,
+        "received_at": raw.received_at.isoformat(),
+        "verification": raw.verification,
+        "body": raw.body.decode("utf-8", errors="replace"),
+    }

@@ -1,0 +1,328 @@
+"""Data subjects' rights against the moto stack provisioned from template.yaml: the export
+holds every record about the customer (checked against a full read of every table and of the
+archive, done here only), and an erasure crypto-shreds the customer while the books, receipt
+numbers and archived proofs stay correct and verifiable."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import io
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+import pytest
+
+from quittance.aws.archive_bucket import ArchiveBucket
+from quittance.aws.customers_table import CustomersTable
+from quittance.aws.evidence_store import EvidenceStore
+from quittance.aws.items import from_item
+from quittance.errors import CustomerErased
+from quittance.ledger.service import pseudonymous_customer_id
+from quittance.privacy.keyring import CustomerKeyring
+from quittance.privacy.retention import RECORDS, RecordType, record_type
+from quittance_ops.deliveries.stripe import stripe_payment_intent_succeeded
+
+from .conftest import REGION, MotoStack, answer, http_event
+from .pipeline import drain, post_webhook
+
+ADA = {"customer": "cus_AdaLovelace01", "email": "ada.lovelace@example.net", "name": "Ada Lovelace"}
+BOB = {"customer": "cus_BobMartin0002", "email": "bob.martin@example.net", "name": "Bob Martin"}
+ADA_ID = pseudonymous_customer_id("stripe", ADA["customer"])
+BOB_ID = pseudonymous_customer_id("stripe", BOB["customer"])
+
+
+def pay(stack: MotoStack, who: dict[str, str], invoice: str, amount: int) -> str:
+    delivery = stripe_payment_intent_succeeded(
+        secret=stack.provisioned.webhook_secrets["stripe"],
+        invoice_number=invoice,
+        amount_minor=amount,
+        **who,
+    )
+    assert post_webhook(stack, "stripe", delivery.body, delivery.headers)[0] == 202
+    return delivery.event_id
+
+
+def admin(stack: MotoStack, method: str, path: str, route: str, **params: str) -> Any:
+    event = http_event(method, path, route, params)
+    event["requestContext"]["authorizer"] = {
+        "iam": {"userArn": "arn:aws:iam::123456789012:user/dpo"}
+    }
+    function = "ArchiveApiFunction" if path.startswith("/admin/exports") else "PrivacyApiFunction"
+    if "?" in path:
+        event["rawPath"], event["rawQueryString"] = path.split("?", 1)
+        event["requestContext"]["http"]["path"] = event["rawPath"]
+        event["queryStringParameters"] = dict(
+            pair.split("=", 1) for pair in event["rawQueryString"].split("&")
+        )
+    result = stack.functions[function].invoke(event)
+    if function == "ArchiveApiFunction":
+        return int(result["statusCode"]), result["body"]
+    return answer(result)
+
+
+def erase(stack: MotoStack, customer_id: str) -> tuple[int, dict[str, Any]]:
+    return admin(  # type: ignore[no-any-return]
+        stack,
+        "DELETE",
+        f"/admin/customers/{customer_id}",
+        "/admin/customers/{customer_id}",
+        customer_id=customer_id,
+    )
+
+
+def export(stack: MotoStack, customer_id: str) -> tuple[int, dict[str, Any]]:
+    return admin(  # type: ignore[no-any-return]
+        stack,
+        "GET",
+        f"/admin/customers/{customer_id}/export",
+        "/admin/customers/{customer_id}/export",
+        customer_id=customer_id,
+    )
+
+
+def scan(stack: MotoStack, logical: str) -> list[dict[str, Any]]:
+    client = stack.client("dynamodb")
+    items: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"TableName": stack.resource(logical)}
+    while True:
+        page = client.scan(**kwargs)
+        items.extend(from_item(i) for i in page["Items"])
+        if "LastEvaluatedKey" not in page:
+            return items
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def objects(stack: MotoStack) -> dict[str, bytes]:
+    s3 = stack.client("s3")
+    bucket = stack.resource("ArchiveBucket")
+    listed = s3.list_object_versions(Bucket=bucket).get("Versions", [])
+    return {
+        f"{o['Key']}@{o['VersionId']}": s3.get_object(
+            Bucket=bucket, Key=o["Key"], VersionId=o["VersionId"]
+        )["Body"].read()
+        for o in listed
+    }
+
+
+def readers(stack: MotoStack) -> tuple[CustomersTable, EvidenceStore, CustomerKeyring]:
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    s3 = boto3.client("s3", region_name=REGION)
+    table = stack.resource("CustomersTable")
+    keyring = CustomerKeyring(table, dynamodb, boto3.client("kms", region_name=REGION), None)
+    bucket = ArchiveBucket(stack.resource("ArchiveBucket"), s3)
+    return CustomersTable(table, dynamodb, keyring), EvidenceStore(bucket, s3, keyring), keyring
+
+
+@pytest.fixture
+def traffic(moto_stack: MotoStack) -> MotoStack:
+    pay(moto_stack, ADA, "F-ADA-1", 4200)
+    pay(moto_stack, ADA, "F-ADA-2", 1500)
+    pay(moto_stack, BOB, "F-BOB-1", 9900)
+    drain(moto_stack)
+    return moto_stack
+
+
+def test_export_holds_every_record_about_the_customer(traffic: MotoStack) -> None:
+    status, body = export(traffic, ADA_ID)
+    assert status == 200
+    document, files = body["document"], body["files"]
+    assert document["profile"]["email"] == ADA["email"]
+    assert document["profile"]["name"] == ADA["name"]
+
+    # The truth, read in full here (a test may Scan; the export never does).
+    ledger = scan(traffic, "LedgerTable")
+    invoices = {
+        i["pk"] for i in ledger if i.get("sk") == "#INVOICE" and i.get("customer_id") == ADA_ID
+    }
+    assert invoices == {"INV#F-ADA-1", "INV#F-ADA-2"}
+    held = [i for i in ledger if i["pk"] in invoices]
+    receipts = {i["sk"].removeprefix("RCPT#") for i in held if i["sk"].startswith("RCPT#")}
+    events = {i["event_id"] for i in held if i["sk"].startswith("EVT#")}
+    messages = {i["sk"] for i in held if i["sk"].startswith("MSG#")}
+    assert receipts and events and messages
+
+    exported = document["invoices"]
+    assert {f"INV#{i['summary']['number']}" for i in exported} == invoices
+    assert {d["receipt_number"] for i in exported for d in i["documents"]} == receipts
+    assert {p["event_id"] for i in exported for p in i["payments"]} == events
+    assert {f"MSG#{m['sk'].removeprefix('MSG#')}" for i in exported for m in i["messages"]} == (
+        messages
+    )
+    for message in (m for i in exported for m in i["messages"]):
+        assert {"kind", "status", "at"} <= message.keys()
+
+    # Archive: every receipt PDF of the customer, byte for byte, and nobody else's.
+    archived = objects(traffic)
+    ada_pdfs = {
+        key.split("@")[0].rsplit("/", 1)[1].removesuffix(".pdf"): data
+        for key, data in archived.items()
+        if key.startswith("receipts/") and key.split("@")[0].rsplit("/", 1)[1][:-4] in receipts
+    }
+    assert {name.removeprefix("receipts/").removesuffix(".pdf") for name in files} == set(ada_pdfs)
+    for number, data in ada_pdfs.items():
+        assert base64.b64decode(files[f"receipts/{number}.pdf"]) == data
+
+    # Evidence: every kept delivery that opens with Ada's key is in the export.
+    _, evidence, _ = readers(traffic)
+    kept = {
+        key.split("@")[0].rsplit("/", 1)[1].removesuffix(".bin")
+        for key in archived
+        if key.startswith("evidence/")
+    }
+    ada_deliveries = set()
+    for event_id in kept:
+        try:
+            evidence.fetch("stripe", event_id, ADA_ID)
+            ada_deliveries.add(event_id)
+        except Exception:  # another customer's envelope does not open with Ada's key
+            continue
+    assert {d["event_id"] for d in document["gateway_deliveries"]} == ada_deliveries == events
+    # Nothing about Bob.
+    assert BOB["email"] not in json.dumps(document) and BOB["name"] not in json.dumps(document)
+
+
+def test_erasure_shreds_the_customer_and_keeps_the_books(traffic: MotoStack) -> None:
+    customers, evidence, keyring = readers(traffic)
+    ada_events = {i["event_id"] for i in scan(traffic, "LedgerTable") if i["sk"].startswith("EVT#")}
+    status, report = erase(traffic, ADA_ID)
+    assert status == 200
+    assert report["already_erased"] is False
+    assert {e["record"] for e in report["erased"]} == {
+        "data_key",
+        "customer_profile",
+        "pending_messages",
+    }
+    assert {k["record"] for k in report["kept"]} >= {"ledger", "archived_receipts"}
+    assert all(k["basis"] for k in report["kept"])
+
+    # The application's own code can no longer read anything about Ada: a typed error.
+    assert customers.profile(ADA_ID) is None
+    assert customers.stored_profile(ADA_ID) is None
+    for event_id in ada_events:
+        try:
+            evidence.fetch("stripe", event_id, ADA_ID)
+        except CustomerErased:
+            continue
+        except Exception as exc:  # Bob's deliveries are not Ada's: not found or not opening
+            assert exc.__class__.__name__ in {"SealInvalid", "NotFound"}
+    with pytest.raises(CustomerErased):
+        keyring.open(ADA_ID, b"\x01" + b"\x00" * 40, "profile.email")
+    # Bob is untouched.
+    assert (customers.profile(BOB_ID) or {}).get("email") == BOB["email"]
+
+    # Ada pays again: a correct ledger entry and receipt number, but no message, no profile.
+    pay(traffic, ADA, "F-ADA-3", 700)
+    drain(traffic)
+    assert customers.stored_profile(ADA_ID) is None
+    ledger = scan(traffic, "LedgerTable")
+    third = [i for i in ledger if i["pk"] == "INV#F-ADA-3"]
+    [receipt] = [i for i in third if i["sk"].startswith("RCPT#")]
+    assert json.loads(receipt["data"])["amount"] == {"amount_minor": 700, "currency": "EUR"}
+    assert [m["status"] for m in third if m["sk"].startswith("MSG#")] in ([], ["skipped"])
+    assert not any(m.get("status") == "sent" for m in third if m["sk"].startswith("MSG#"))
+
+    # Every archived receipt still verifies against the ledger's SHA-256.
+    archived = objects(traffic)
+    receipts = [i for i in ledger if i["sk"].startswith("RCPT#")]
+    assert len(receipts) == 4
+    for item in receipts:
+        archive = item["archive"]
+        data = archived[f"{archive['key']}@{archive['version_id']}"]
+        assert hashlib.sha256(data).hexdigest() == archive["sha256_hex"]
+
+    # The accounting export still lists every payment, and its total is the ledger's.
+    today = datetime.now(UTC).date().isoformat()
+    status, csv_text = admin(
+        traffic, "GET", f"/admin/exports?from={today}&to={today}", "/admin/exports"
+    )
+    assert status == 200
+    rows = list(csv.DictReader(io.StringIO(csv_text)))
+    assert {r["document"] for r in rows} == {i["sk"].removeprefix("RCPT#") for i in receipts}
+    total = sum(int(json.loads(i["data"])["amount"]["amount_minor"]) for i in receipts)
+    assert sum(round(float(r["amount"]) * 100) for r in rows) == total == 4200 + 1500 + 9900 + 700
+
+    # A second erasure changes nothing (the audit trail records the call, nothing else moves).
+    before = {t: scan(traffic, t) for t in ("LedgerTable", "CustomersTable")}
+    status, again = erase(traffic, ADA_ID)
+    assert status == 200 and again["already_erased"] is True and again["erased"] == []
+    assert {t: scan(traffic, t) for t in ("LedgerTable", "CustomersTable")} == before
+    assert objects(traffic) == archived
+
+    # Export after erasure: the books, no profile, the deliveries marked unreadable.
+    status, body = export(traffic, ADA_ID)
+    assert status == 200
+    assert body["document"]["profile"] is None
+    assert {d.get("unreadable") for d in body["document"]["gateway_deliveries"]} == {
+        "customer_erased"
+    }
+
+
+def test_every_admin_call_is_audited_without_personal_data(traffic: MotoStack) -> None:
+    export(traffic, ADA_ID)
+    erase(traffic, ADA_ID)
+    entries = scan(traffic, "AuditTable")
+    assert sorted(e["action"] for e in entries) == ["customer.erase", "customer.export"]
+    assert all(e["actor"] == "arn:aws:iam::123456789012:user/dpo" for e in entries)
+    text = json.dumps(entries, default=str)
+    assert ADA["email"] not in text and ADA["name"] not in text
+
+
+def test_marketing_consent_by_admin_and_never_for_an_erased_customer(traffic: MotoStack) -> None:
+    path = f"/admin/customers/{BOB_ID}/consents/marketing"
+    route = "/admin/customers/{customer_id}/consents/marketing"
+    event = http_event("PUT", path, route, {"customer_id": BOB_ID}, body=b'{"granted": false}')
+    status, body = answer(traffic.functions["PrivacyApiFunction"].invoke(event))
+    assert status == 200 and body["marketing_consent"]["source"] == "admin"
+    customers, _, _ = readers(traffic)
+    assert (customers.profile(BOB_ID) or {})["marketing_consent"]["granted"] is False
+    erase(traffic, ADA_ID)
+    path = f"/admin/customers/{ADA_ID}/consents/marketing"
+    event = http_event("PUT", path, route, {"customer_id": ADA_ID}, body=b'{"granted": true}')
+    assert answer(traffic.functions["PrivacyApiFunction"].invoke(event))[0] == 404
+    assert customers.stored_profile(ADA_ID) is None
+
+
+def test_every_item_has_its_stated_ttl_or_is_legal_archive(traffic: MotoStack) -> None:
+    erase(traffic, ADA_ID)
+    pay(traffic, ADA, "F-ADA-4", 300)
+    drain(traffic)
+    now = datetime.now(UTC).timestamp()
+    tables = [
+        logical
+        for logical, spec in traffic.provisioned.attributes.items()
+        if logical.endswith("Table")
+    ]
+    assert {"LedgerTable", "CustomersTable", "IdempotencyTable", "AuditTable"} <= set(tables)
+    checked = 0
+    for table in tables:
+        for item in scan(traffic, table):
+            pk = str(item.get("pk") or item.get("id"))
+            candidates = [
+                r
+                for r in RECORDS
+                if r.store == table
+                and pk.startswith(r.prefix)
+                and str(item.get("sk", "")).startswith(r.sk_prefix)
+            ]
+            assert candidates, f"{table}: no retention rule for {pk} / {item.get('sk')}"
+            assert any(_obeys(r, item, now) for r in candidates), (table, pk, item.get("sk"))
+            checked += 1
+    assert checked > 20
+    for key in objects(traffic):
+        assert record_type("ArchiveBucket", key).legal_archive
+
+
+def _obeys(record: RecordType, item: dict[str, Any], now: float) -> bool:
+    if record.legal_archive:
+        return record.ttl_attribute is None or record.ttl_attribute not in item
+    if record.ttl_attribute is None or record.ttl is None or record.ttl_attribute not in item:
+        return False
+    written = int(item[record.ttl_attribute])
+    if record.ttl_from is None:  # relative to when it was written: during this test
+        return abs(written - (now + record.ttl.total_seconds())) < 600
+    start = datetime.fromisoformat(str(item[record.ttl_from])).timestamp()
+    return abs(written - (start + record.ttl.total_seconds())) <= 1
