@@ -32,8 +32,10 @@ from quittance.archive.desk import (
 )
 from quittance.archive.retention import RetentionPolicy
 from quittance.audit.trail import AuditTrail
+from quittance.aws.archive_bucket import ArchiveBucket
 from quittance.aws.clients import make_client
 from quittance.aws.customers_table import CustomersTable
+from quittance.aws.evidence_store import EvidenceStore
 from quittance.aws.idempotency import once_per_key
 from quittance.aws.ledger_table import LedgerTable
 from quittance.aws.mailer import SesMailer
@@ -43,6 +45,7 @@ from quittance.errors import NotFound, PayloadInvalid, QuittanceError
 from quittance.ledger.export import days, export_rows, to_csv
 from quittance.ledger.invoices import INVOICE_NUMBER, InvoiceRegistration, register_invoice
 from quittance.observability import instruments
+from quittance.privacy.keyring import CustomerKeyring
 from quittance.settings import ArchiveApiSettings, ComplianceSettings, load
 
 logger, metrics, tracer = instruments("archive_api")
@@ -75,6 +78,7 @@ def deps() -> Deps:
 def desk() -> Desk:
     s = load(ComplianceSettings)
     dynamodb = make_client("dynamodb", s.aws_region)
+    s3 = make_client("s3", s.aws_region)
     return Desk(
         ledger=deps().ledger,
         index=ReceiptIndex(s.ledger_table, dynamodb),
@@ -89,10 +93,20 @@ def desk() -> Desk:
             s.fiscal_year_end_month,
             s.fiscal_timezone,
         ),
-        # The raw gateway deliveries (quittance.aws.evidence_store, contracts.md item 5) are
-        # wired in when that adapter is merged; until then bundles say "not available".
-        deliveries=None,
+        deliveries=EvidenceStore(
+            ArchiveBucket(s.archive_bucket, s3, s.archive_kms_key_id), s3, keyring()
+        ),
     )
+
+
+@cache
+def keyring() -> CustomerKeyring:
+    """Opens customers' data keys (raw deliveries, the address on file); never mints one.
+    Nothing is cached: a bundle made just after an erasure must already say "erased"."""
+    s = load(ComplianceSettings)
+    dynamodb = make_client("dynamodb", s.aws_region)
+    kms = make_client("kms", s.aws_region)
+    return CustomerKeyring(s.customers_table, dynamodb, kms, None, cache_seconds=0)
 
 
 @cache
@@ -100,7 +114,7 @@ def resend_once() -> Callable[..., dict[str, Any]]:
     """The resend, once per (receipt, request id): a repeat returns the first answer."""
     s = load(ComplianceSettings)
     mailer = SesMailer(make_client("sesv2", s.aws_region), s.ses_configuration_set)
-    profiles = CustomersTable(s.customers_table, make_client("dynamodb", s.aws_region))
+    profiles = CustomersTable(s.customers_table, make_client("dynamodb", s.aws_region), keyring())
 
     def send(payload: dict[str, Any]) -> dict[str, Any]:
         request = ResendRequest.model_validate(payload["request"])

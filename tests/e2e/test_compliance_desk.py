@@ -16,6 +16,7 @@ import urllib.error
 import urllib.request
 import zipfile
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,9 @@ import pytest
 
 from quittance.aws.items import to_item
 from quittance.aws.ledger_table import LedgerTable
+from quittance.errors import SignatureInvalid
+from quittance.providers.base import WebhookRequest
+from quittance.providers.stripe import StripeAdapter
 from quittance_ops.deliveries.stripe import stripe_payment_intent_succeeded
 from quittance_ops.localstack import sigv4
 
@@ -105,10 +109,24 @@ def test_cli_finds_verifies_and_bundles_a_receipt(
     assert "embedded_receipt_json" in run.stdout and "GOVERNANCE" in run.stdout
     run = cli(dev_stack, tmp_path, "archive", "evidence", number, "--out", str(tmp_path), "--json")
     assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["delivery"] == "kept"
     with zipfile.ZipFile(tmp_path / f"{number}-evidence.zip") as bundle:
         manifest = json.loads(bundle.read("manifest.json"))
+        assert set(bundle.namelist()) - {"manifest.json"} == set(manifest["files"])
         for name, digest in manifest["files"].items():
             assert hashlib.sha256(bundle.read(name)).hexdigest() == digest
+        body = bundle.read("delivery/body.bin")
+        headers = json.loads(bundle.read("delivery/headers.json"))
+        kept = json.loads(bundle.read("delivery/delivery.json"))
+        embedded = json.loads(bundle.read("receipt.json"))
+    # A third party with the gateway's secret re-verifies the delivery from the bundle alone.
+    request = WebhookRequest(headers, body, datetime.fromisoformat(kept["received_at"]))
+    StripeAdapter().verify(request, [dev_stack.info["webhook_secrets"]["stripe"]])
+    with pytest.raises(SignatureInvalid):
+        StripeAdapter().verify(request, ["whsec_someone_else"])
+    ledger = LedgerTable(dev_stack.resources["LedgerTable"], dev_stack.client("dynamodb"))
+    record = ledger.receipt_item(number)["data"]
+    assert (embedded["receipt_number"], embedded["amount"]) == (number, record["amount"])
 
 
 def _signed(stack: RunningStack, method: str, path: str, secret: str) -> int:

@@ -11,6 +11,7 @@ import json
 import sys
 import zipfile
 from collections import Counter
+from datetime import datetime
 from typing import Any
 
 import boto3
@@ -18,9 +19,14 @@ import pytest
 from moto.ses.models import ses_backends
 
 from quittance.aws.items import to_item
+from quittance.ledger.service import pseudonymous_customer_id
+from quittance.providers.base import WebhookRequest
+from quittance.providers.stripe import StripeAdapter
+from quittance_ops.deliveries.stripe import stripe_payment_intent_succeeded
 
 from .compliance_world import STAFF, admin, pay
-from .conftest import ACCOUNT, REGION, MotoStack
+from .conftest import ACCOUNT, REGION, MotoStack, answer, http_event
+from .pipeline import drain, post_webhook
 
 
 @pytest.fixture
@@ -211,7 +217,7 @@ def test_evidence_bundle_opens_and_every_hash_matches(world: MotoStack) -> None:
         pdf = bundle.read(f"documents/{number}.pdf")
         audit = json.loads(bundle.read("audit.json"))
         readme = bundle.read("README.txt").decode()
-        assert "delivery/NOT-AVAILABLE.txt" in names
+        assert "delivery/NOT-KEPT.txt" in names  # this event did not come through intake
     assert hashlib.sha256(pdf).hexdigest() == ledger["archive"]["sha256_hex"]
     for field in ("receipt_number", "invoice_number", "amount", "balance_due"):
         assert embedded[field] == ledger["data"][field]
@@ -275,3 +281,54 @@ def test_resend_is_byte_identical_and_once_per_request_id(world: MotoStack) -> N
         world, "GET", "/admin/audit", query={"receipt": number, "action": "receipt.resend"}
     )
     assert all("example" not in json.dumps(e["details"]) for e in log["items"])
+
+
+def _bundle(moto_stack: MotoStack, result: dict[str, Any]) -> zipfile.ZipFile:
+    raw = (
+        boto3.client("s3", region_name=REGION)
+        .get_object(
+            Bucket=moto_stack.resource("ArchiveBucket"),
+            Key=result["key"],
+            VersionId=result["version_id"],
+        )["Body"]
+        .read()
+    )
+    return zipfile.ZipFile(io.BytesIO(raw))
+
+
+def test_bundle_carries_the_raw_delivery_until_the_customer_is_erased(
+    moto_stack: MotoStack,
+) -> None:
+    secret = moto_stack.provisioned.webhook_secrets["stripe"]
+    delivery = stripe_payment_intent_succeeded(
+        secret=secret, invoice_number="F-2026-0200", amount_minor=4200, customer="cus_Erasable01"
+    )
+    assert post_webhook(moto_stack, "stripe", delivery.body, delivery.headers)[0] == 202
+    drain(moto_stack)
+    number = _number(moto_stack, "F-2026-0200")
+    status, kept = admin(moto_stack, "POST", f"/admin/receipts/{number}/evidence")
+    assert (status, kept["delivery"]) == (200, "kept"), kept
+    with _bundle(moto_stack, kept) as bundle:
+        body = bundle.read("delivery/body.bin")
+        headers = json.loads(bundle.read("delivery/headers.json"))
+        received = json.loads(bundle.read("delivery/delivery.json"))["received_at"]
+    assert body == delivery.body
+    StripeAdapter().verify(
+        WebhookRequest(headers, body, datetime.fromisoformat(received)), [secret]
+    )
+
+    customer = pseudonymous_customer_id("stripe", "cus_Erasable01")
+    event = http_event(
+        "DELETE", f"/admin/customers/{customer}", "/admin/customers/{customer_id}",
+        {"customer_id": customer},
+    )  # fmt: skip
+    event["requestContext"]["authorizer"] = {"iam": {"userArn": STAFF}}
+    assert answer(moto_stack.functions["PrivacyApiFunction"].invoke(event))[0] == 200
+    status, erased = admin(moto_stack, "POST", f"/admin/receipts/{number}/evidence")
+    assert (status, erased["delivery"]) == (200, "erased"), erased
+    with _bundle(moto_stack, erased) as bundle:
+        names = set(bundle.namelist())
+        assert "delivery/body.bin" not in names and "delivery/ERASED.txt" in names
+        assert "erased" in bundle.read("README.txt").decode()
+        # The proof itself stays: it is the legal record.
+        assert f"documents/{number}.pdf" in names

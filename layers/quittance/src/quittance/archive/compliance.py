@@ -24,6 +24,7 @@ from quittance.aws.staff_archive import ProofVersion, StaffArchive, sha256_file
 from quittance.errors import CustomerErased, NotFound, QuittanceError
 from quittance.ledger.model import ReceiptRecord
 from quittance.ledger.service import pseudonymous_customer_id
+from quittance.privacy.evidence import RawDelivery
 
 MAX_PAGE = 200
 DEFAULT_PAGE = 50
@@ -322,19 +323,18 @@ def verify_proof(
 
 
 # ---------------------------------------------------------------------------- evidence
-class RawDeliveryLike(Protocol):
-    provider: str
-    event_id: str
-    received_at: datetime
-    headers: dict[str, str]
-    body: bytes
-    verification: str
-
-
 class DeliverySource(Protocol):
-    """``quittance.aws.evidence_store.EvidenceStore`` (contracts.md item 5)."""
+    """``quittance.aws.evidence_store.EvidenceStore`` (contracts.md item 5); ``received_at``
+    (the event's time) only tells it which month to look in first."""
 
-    def fetch(self, provider: str, event_id: str, customer_id: str) -> RawDeliveryLike: ...
+    def fetch(
+        self,
+        provider: str,
+        event_id: str,
+        customer_id: str,
+        *,
+        received_at: datetime | None = None,
+    ) -> RawDelivery: ...
 
 
 @dataclass
@@ -380,7 +380,7 @@ def write_bundle(  # noqa: PLR0917 - one call site; every part is named
     history: dict[str, Any],
     messages: list[dict[str, Any]],
     audit: list[dict[str, Any]],
-    delivery: tuple[str, RawDeliveryLike | None],
+    delivery: tuple[str, RawDelivery | None],
     actor: str,
     now: datetime,
 ) -> Bundle:
@@ -480,13 +480,18 @@ def source_event(
 
 def delivery_for(
     source: DeliverySource | None, event: dict[str, Any] | None, customer_id: str
-) -> tuple[str, RawDeliveryLike | None]:
+) -> tuple[str, RawDelivery | None]:
     if source is None:
         return "not_available", None
     if event is None:
         return "not_kept", None
     try:
-        return "kept", source.fetch(str(event["provider"]), str(event["event_id"]), customer_id)
+        occurred = event.get("occurred_at")
+        hint = datetime.fromisoformat(occurred) if isinstance(occurred, str) else None
+        delivery = source.fetch(
+            str(event["provider"]), str(event["event_id"]), customer_id, received_at=hint
+        )
+        return "kept", delivery
     except CustomerErased:
         return "erased", None
     except NotFound:
