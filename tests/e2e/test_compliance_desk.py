@@ -236,3 +236,22 @@ def test_audit_verify_passes_then_names_the_altered_entry(
         assert "entry 2" in run.stdout
     finally:
         dynamodb.put_item(TableName=table, Item=original)
+
+
+def test_demo_compliance_scene(
+    dev_stack: RunningStack, receipts: list[str], tmp_path: Path
+) -> None:
+    from rich.console import Console
+
+    from quittance_ops.archive_cli import compliance_scene
+
+    stack_json = tmp_path / "stack.json"
+    stack_json.write_text(json.dumps(dev_stack.info))
+    shown = io.StringIO()
+    result = compliance_scene(stack_json, tmp_path / "demo", Console(file=shown, width=120))
+    assert result["receipt_number"] in receipts
+    assert result["verify_ok"] and result["audit_ok"], shown.getvalue()
+    with zipfile.ZipFile(result["bundle"]) as bundle:
+        assert "manifest.json" in bundle.namelist()
+    text = shown.getvalue()
+    assert "legal hold: ON" in text and "receipt.hold" in text and "receipt.evidence" in text

@@ -293,7 +293,8 @@ def verify_proof(
     checks.append(
         Check(
             "retain_until",
-            retain is not None and retain >= required,
+            # S3 keeps retain-until to the second; the floor is computed to the microsecond.
+            retain is not None and retain >= required - timedelta(seconds=1),
             f"object until {head.retain_until or 'none'}, policy requires {required.isoformat()}",
         )
     )
