@@ -1,9 +1,12 @@
-"""/admin/* — the staff API, IAM-authorised by API Gateway (SigV4). For now: register invoices."""
+"""/admin/* — the staff API, IAM-authorised by API Gateway (SigV4): register invoices, export
+the books, and the compliance desk (find, verify, hold, hand over, resend a proof; read and
+verify the audit trail). Every call leaves exactly one audit entry, reads included."""
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cache
@@ -12,29 +15,120 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
+from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyValidationError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
+from quittance.archive.compliance import ReceiptQuery, encode_cursor
+from quittance.archive.desk import (
+    Desk,
+    DisposalReport,
+    HoldRequest,
+    ResendRequest,
+    audit_query,
+    expiring_query,
+    export_query,
+)
+from quittance.archive.retention import RetentionPolicy
+from quittance.audit.trail import AuditTrail
+from quittance.aws.archive_bucket import ArchiveBucket
 from quittance.aws.clients import make_client
+from quittance.aws.customers_table import CustomersTable
+from quittance.aws.evidence_store import EvidenceStore
+from quittance.aws.idempotency import once_per_key
 from quittance.aws.ledger_table import LedgerTable
+from quittance.aws.mailer import SesMailer
+from quittance.aws.receipt_search import ReceiptIndex
+from quittance.aws.staff_archive import StaffArchive
+from quittance.errors import NotFound, PayloadInvalid, QuittanceError
 from quittance.ledger.export import days, export_rows, to_csv
 from quittance.ledger.invoices import INVOICE_NUMBER, InvoiceRegistration, register_invoice
 from quittance.observability import instruments
-from quittance.settings import ArchiveApiSettings, load
+from quittance.privacy.keyring import CustomerKeyring
+from quittance.settings import ArchiveApiSettings, ComplianceSettings, load
 
 logger, metrics, tracer = instruments("archive_api")
+# A staff member's retry of the same resend within a week gets the first answer.
+RESEND_IDEMPOTENCY = IdempotencyConfig(
+    event_key_jmespath="[number, request.request_id]",
+    payload_validation_jmespath="request.email",
+    expires_after_seconds=7 * 24 * 3600,
+)
 app = APIGatewayHttpResolver()
 
 
 @dataclass(frozen=True)
 class Deps:
     ledger: LedgerTable
+    trail: AuditTrail
 
 
 @cache
 def deps() -> Deps:
     s = load(ArchiveApiSettings)
-    return Deps(ledger=LedgerTable(s.ledger_table, make_client("dynamodb", s.aws_region)))
+    dynamodb = make_client("dynamodb", s.aws_region)
+    return Deps(
+        ledger=LedgerTable(s.ledger_table, dynamodb),
+        trail=AuditTrail(load(ComplianceSettings).audit_table, dynamodb),
+    )
+
+
+@cache
+def desk() -> Desk:
+    s = load(ComplianceSettings)
+    dynamodb = make_client("dynamodb", s.aws_region)
+    s3 = make_client("s3", s.aws_region)
+    return Desk(
+        ledger=deps().ledger,
+        index=ReceiptIndex(s.ledger_table, dynamodb),
+        archive=StaffArchive(
+            s.archive_bucket, make_client("s3", s.aws_region), s.archive_kms_key_id
+        ),
+        trail=deps().trail,
+        policy=RetentionPolicy(
+            s.retention_mode,
+            s.retention_days,
+            s.legal_retention_years,
+            s.fiscal_year_end_month,
+            s.fiscal_timezone,
+        ),
+        deliveries=EvidenceStore(
+            ArchiveBucket(s.archive_bucket, s3, s.archive_kms_key_id), s3, keyring()
+        ),
+    )
+
+
+@cache
+def keyring() -> CustomerKeyring:
+    """Opens customers' data keys (raw deliveries, the address on file); never mints one.
+    Nothing is cached: a bundle made just after an erasure must already say "erased"."""
+    s = load(ComplianceSettings)
+    dynamodb = make_client("dynamodb", s.aws_region)
+    kms = make_client("kms", s.aws_region)
+    return CustomerKeyring(s.customers_table, dynamodb, kms, None, cache_seconds=0)
+
+
+@cache
+def resend_once() -> Callable[..., dict[str, Any]]:
+    """The resend, once per (receipt, request id): a repeat returns the first answer."""
+    s = load(ComplianceSettings)
+    mailer = SesMailer(make_client("sesv2", s.aws_region), s.ses_configuration_set)
+    profiles = CustomersTable(s.customers_table, make_client("dynamodb", s.aws_region), keyring())
+
+    def send(payload: dict[str, Any]) -> dict[str, Any]:
+        request = ResendRequest.model_validate(payload["request"])
+        return desk().resend(
+            payload["number"], request, profiles=profiles, mailer=mailer, sender=s.sender_email
+        )
+
+    return once_per_key(
+        send,
+        data_keyword="payload",
+        config=RESEND_IDEMPOTENCY,
+        table=s.idempotency_table,
+        client=make_client("dynamodb", s.aws_region),
+    )
 
 
 def _json(status: int, body: dict[str, Any]) -> Response[str]:
@@ -48,10 +142,193 @@ def _actor() -> str:
     return str(iam.get("userArn") or "unknown")
 
 
+Outcome = tuple[int, dict[str, Any], dict[str, Any]]
+"""HTTP status, body, and the audit entry's details (never personal data)."""
+
+
+def _request_id() -> str:
+    return str(app.current_event.request_context.request_id or "")
+
+
+def audited(action: str, target: str, work: Callable[[], Outcome]) -> Response[str]:
+    """Run one admin call and leave exactly one audit entry for it, whatever its outcome."""
+    trail = deps().trail
+    try:
+        status, body, details = work()
+    except NotFound as exc:
+        status, body, details = 404, {"error": exc.code, "detail": exc.detail}, {}
+    except QuittanceError as exc:
+        status, body, details = 422, {"error": exc.code, "detail": exc.detail}, {}
+    except ValidationError as exc:
+        fields = [
+            {"loc": list(e["loc"]), "msg": e["msg"]}
+            for e in exc.errors(include_url=False, include_input=False)
+        ]
+        status, body, details = (
+            422,
+            {"error": "invalid", "detail": "see fields", "fields": fields},
+            {},
+        )
+    except Exception:
+        trail.record(_actor(), action, target, "error", _request_id(), {})
+        raise
+    outcome = "ok" if status < 400 else f"refused_{status}"
+    entry = trail.record(_actor(), action, target, outcome, _request_id(), details)
+    return _json(status, {**body, "audit_seq": entry.seq})
+
+
+def _body() -> dict[str, Any]:
+    raw = app.current_event.body or ""
+    try:
+        value = json.loads(raw) if raw.strip() else {}
+    except json.JSONDecodeError:
+        raise PayloadInvalid("the body is not JSON") from None
+    if not isinstance(value, dict):
+        raise PayloadInvalid("the body must be a JSON object")
+    return value
+
+
+@app.get("/admin/receipts")
+def search_receipts() -> Response[str]:
+    params = dict(app.current_event.query_string_parameters or {})
+
+    def work() -> Outcome:
+        query = ReceiptQuery.model_validate(params)
+        found = desk().search(query)
+        filters = {k: v for k, v in params.items() if k not in {"reference", "cursor"}}
+        return 200, found, {"filters": filters, "hits": len(found["items"])}
+
+    return audited("receipt.search", "receipts", work)
+
+
+@app.get("/admin/receipts/<number>")
+def show_receipt(number: str) -> Response[str]:
+    return audited("receipt.show", number, lambda: (200, desk().show(number), {}))
+
+
+@app.post("/admin/receipts/<number>/verify")
+def verify_receipt(number: str) -> Response[str]:
+    def work() -> Outcome:
+        report = desk().verify(number)
+        return 200, report, {"ok": report["ok"], "failed": report["failed"]}
+
+    return audited("receipt.verify", number, work)
+
+
+@app.put("/admin/receipts/<number>/legal-hold")
+def hold_receipt(number: str) -> Response[str]:
+    return _hold(number, on=True)
+
+
+@app.delete("/admin/receipts/<number>/legal-hold")
+def release_receipt(number: str) -> Response[str]:
+    return _hold(number, on=False)
+
+
+def _hold(number: str, *, on: bool) -> Response[str]:
+    def work() -> Outcome:
+        request = HoldRequest.model_validate(_body())
+        result = desk().hold(number, on)
+        details = {"reason": request.reason, "case": request.case, "versions": result["versions"]}
+        return 200, result, details
+
+    return audited("receipt.hold" if on else "receipt.release", number, work)
+
+
+@app.post("/admin/receipts/<number>/evidence")
+def evidence_bundle(number: str) -> Response[str]:
+    def work() -> Outcome:
+        seconds = load(ComplianceSettings).evidence_url_seconds
+        result = desk().evidence(number, _actor(), seconds)
+        details = {k: result[k] for k in ("key", "version_id", "sha256_hex", "delivery")}
+        return 200, result, details
+
+    return audited("receipt.evidence", number, work)
+
+
+@app.post("/admin/receipts/<number>/resend")
+def resend_receipt(number: str) -> Response[str]:
+    def work() -> Outcome:
+        request = ResendRequest.model_validate(_body())
+        try:
+            result = resend_once()(payload={"number": number, "request": request.model_dump()})
+        except IdempotencyValidationError:
+            raise PayloadInvalid("this request id was used with another address") from None
+        details = {
+            "request_id": request.request_id,
+            "corrected_address": result["corrected_address"],
+            "message_id": result["message_id"],
+        }
+        return 200, result, details
+
+    return audited("receipt.resend", number, work)
+
+
+@app.get("/admin/audit")
+def audit_log() -> Response[str]:
+    params = dict(app.current_event.query_string_parameters or {})
+
+    def work() -> Outcome:
+        entries, cursor = deps().trail.search(**audit_query(params))
+        found = {
+            "items": [e.as_json() for e in entries],
+            "next_cursor": encode_cursor(cursor) if cursor else None,
+        }
+        return 200, found, {"filters": {k: v for k, v in params.items() if k != "cursor"}}
+
+    return audited("audit.log", params.get("receipt") or "audit", work)
+
+
+@app.get("/admin/audit/verify")
+def audit_verify() -> Response[str]:
+    def work() -> Outcome:
+        report = deps().trail.verify().as_json()
+        return 200, report, report
+
+    return audited("audit.verify", "audit", work)
+
+
+@app.get("/admin/archive/expiring")
+def archive_expiring() -> Response[str]:
+    params = dict(app.current_event.query_string_parameters or {})
+
+    def work() -> Outcome:
+        found = desk().expiring(**expiring_query(params))
+        return 200, found, {"before": found["before"], "candidates": len(found["items"])}
+
+    return audited("archive.expiring", "archive", work)
+
+
+@app.post("/admin/archive/disposals")
+def archive_disposal() -> Response[str]:
+    def work() -> Outcome:
+        report = DisposalReport.model_validate(_body())
+        result = desk().record_disposal(report)
+        return 200, result, result
+
+    return audited("archive.dispose", "archive", work)
+
+
+@app.get("/admin/archive/export")
+def archive_export() -> Response[str]:
+    params = dict(app.current_event.query_string_parameters or {})
+
+    def work() -> Outcome:
+        page = desk().export_page(**export_query(params), url_seconds=300)
+        numbers = [i["receipt_number"] for i in page["items"]]
+        return 200, page, {"year": page["year"], "receipts": numbers}
+
+    return audited("archive.export", f"year:{params.get('year', '')}", work)
+
+
 @app.put("/admin/invoices/<number>")
 def put_invoice(number: str) -> Response[str]:
+    return audited("invoice.register", number, lambda: _put_invoice(number))
+
+
+def _put_invoice(number: str) -> Outcome:
     if not re.fullmatch(INVOICE_NUMBER, number):
-        return _json(422, {"error": "invalid_invoice_number", "detail": INVOICE_NUMBER})
+        return 422, {"error": "invalid_invoice_number", "detail": INVOICE_NUMBER}, {}
     try:
         registration = InvoiceRegistration.model_validate_json(app.current_event.body or "")
     except ValidationError as exc:
@@ -59,15 +336,30 @@ def put_invoice(number: str) -> Response[str]:
             {"loc": list(e["loc"]), "msg": e["msg"]}
             for e in exc.errors(include_url=False, include_input=False)
         ]
-        return _json(422, {"error": "payload_invalid", "detail": "see fields", "fields": fields})
+        return 422, {"error": "payload_invalid", "detail": "see fields", "fields": fields}, {}
     summary = register_invoice(number, registration, book=deps().ledger, now=datetime.now(UTC))
     logger.info("invoice registered", extra={"invoice_number": number, "actor": _actor()})
     metrics.add_metric(name="invoices_registered", unit=MetricUnit.Count, value=1)
-    return _json(200, summary.model_dump(mode="json"))
+    return 200, summary.model_dump(mode="json"), {}
 
 
 @app.get("/admin/exports")
 def accounting_export() -> Response[str]:
+    query = app.current_event.query_string_parameters or {}
+    period = {"from": query.get("from", ""), "to": query.get("to", "")}
+    trail = deps().trail
+    try:
+        response = _accounting_export()
+    except Exception:
+        trail.record(_actor(), "books.export", "books", "error", _request_id(), period)
+        raise
+    status = response.status_code
+    outcome = "ok" if status < 400 else f"refused_{status}"
+    trail.record(_actor(), "books.export", "books", outcome, _request_id(), period)
+    return response
+
+
+def _accounting_export() -> Response[str]:
     query = app.current_event.query_string_parameters or {}
     try:
         start = date.fromisoformat(query.get("from", ""))
@@ -110,4 +402,5 @@ def accounting_export() -> Response[str]:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    RESEND_IDEMPOTENCY.register_lambda_context(context)
     return app.resolve(event, context)

@@ -26,6 +26,10 @@ ledger_app = typer.Typer(no_args_is_help=True, help="The books: exports for acco
 app.add_typer(ledger_app, name="ledger")
 invoices_app = typer.Typer(no_args_is_help=True, help="Invoices the business registers.")
 app.add_typer(invoices_app, name="invoices")
+from quittance_ops.archive_cli import archive_app, audit_app  # noqa: E402 - sub-apps
+
+app.add_typer(archive_app, name="archive")
+app.add_typer(audit_app, name="audit")
 from quittance_ops.privacy_cli import privacy_app  # noqa: E402 - sub-app registration
 
 app.add_typer(privacy_app, name="privacy")

@@ -92,7 +92,7 @@ def test_verify_names_a_removed_entry(moto_stack: MotoStack) -> None:
 def test_personal_data_is_refused_and_nothing_written(moto_stack: MotoStack) -> None:
     trail = _trail(moto_stack)
     with pytest.raises(PersonalDataRefused):
-        trail.record(ACTOR, "receipt.resend", "R-2026-000001", "ok", "req", {"to": "a@b.fr"})
+        trail.record(ACTOR, "receipt.resend", "R-2026-000001", "ok", "req", {"email": "a@b.fr"})
     with pytest.raises(PersonalDataRefused):
         trail.record(ACTOR, "receipt.resend", "R-2026-000001", "ok", "req", {"x": "jane@ex.com"})
     assert list(trail.entries()) == []

@@ -165,6 +165,18 @@ class ArchiveApiSettings(_Base):
     ledger_table: str = Field(alias="LEDGER_TABLE")
 
 
+class ComplianceSettings(ArchivePolicy):
+    """The staff API's compliance routes (/admin/receipts*, /admin/audit*)."""
+
+    ledger_table: str = Field(alias="LEDGER_TABLE")
+    audit_table: str = Field(alias="AUDIT_TABLE")
+    customers_table: str = Field(alias="CUSTOMERS_TABLE")
+    idempotency_table: str = Field(alias="IDEMPOTENCY_TABLE")
+    sender_email: str = Field(alias="SENDER_EMAIL")
+    ses_configuration_set: str = Field(alias="SES_CONFIGURATION_SET")
+    evidence_url_seconds: int = Field(default=300, alias="EVIDENCE_URL_SECONDS", ge=1, le=3600)
+
+
 S = TypeVar("S", bound=_Base)
 
 

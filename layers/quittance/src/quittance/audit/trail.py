@@ -29,10 +29,11 @@ GENESIS = "0" * 64
 DEFAULT_CHAIN = "admin"
 MAX_ATTEMPTS = 20
 _PERSONAL_KEYS = frozenset(
-    {"email", "phone", "name", "address", "iban", "customer_name", "recipient", "to"}
+    {"email", "phone", "name", "address", "iban", "customer_name", "recipient"}
 )
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
-_PHONE = re.compile(r"^\+?[0-9 ().-]{8,}$")
+# International numbers, and French national ones (dates and amounts must not match).
+_PHONE = re.compile(r"^(\+[1-9][0-9 ().-]{7,}|0[1-9]([ .-]?[0-9]{2}){4})$")
 _IBAN = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{10,30}$")
 
 

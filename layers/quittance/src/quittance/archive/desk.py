@@ -1,0 +1,368 @@
+"""The compliance desk: one method per staff act on a proof. The archive_api handler parses
+the request, calls one of these, and leaves one audit entry for the call."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from typing import Any, Protocol
+
+from email_validator import EmailNotValidError, validate_email
+from pydantic import BaseModel, ConfigDict, Field
+
+from quittance.archive.compliance import (
+    Check,
+    DeliverySource,
+    ReceiptQuery,
+    SearchRefused,
+    decode_cursor,
+    delivery_for,
+    search,
+    source_event,
+    spooled,
+    verify_proof,
+    write_bundle,
+)
+from quittance.archive.retention import RetentionPolicy
+from quittance.audit.trail import AuditTrail
+from quittance.aws.ledger_table import LedgerTable
+from quittance.aws.receipt_search import ReceiptIndex
+from quittance.aws.staff_archive import StaffArchive, sha256_file
+from quittance.errors import NotFound, QuittanceError
+
+RESEND_LOG_DAYS = 396
+
+
+class HoldRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    reason: str = Field(min_length=3, max_length=500)
+    case: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:/#-]+$")
+
+
+class ResendRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    request_id: str = Field(min_length=8, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$")
+    email: str | None = Field(default=None, max_length=254)
+
+
+class DisposalRecord(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    key: str = Field(pattern=r"^receipts/\d{4}/\d{2}/[A-Za-z0-9-]+(\.[a-z]{2})?\.pdf$")
+    version_id: str = Field(min_length=1, max_length=1024)
+    sha256_hex: str = Field(pattern=r"^[0-9a-f]{64}$")
+    retain_until: str
+
+
+class DisposalReport(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    reason: str = Field(min_length=3, max_length=500)
+    items: tuple[DisposalRecord, ...] = Field(min_length=1, max_length=100)
+
+
+class NoAddress(QuittanceError):
+    code = "no_address"
+
+
+class StillArchived(QuittanceError):
+    code = "still_archived"
+
+
+class Mailer(Protocol):
+    def send(self, message: EmailMessage) -> str: ...
+
+
+class Profiles(Protocol):
+    def profile(self, customer_id: str) -> dict[str, Any] | None: ...
+
+
+@dataclass
+class Desk:
+    ledger: LedgerTable
+    index: ReceiptIndex
+    archive: StaffArchive
+    trail: AuditTrail
+    policy: RetentionPolicy
+    deliveries: DeliverySource | None
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+    # ---------------------------------------------------------------- reads
+    def search(self, query: ReceiptQuery) -> dict[str, Any]:
+        hits, cursor = search(self.index, query)
+        return {"items": hits, "next_cursor": cursor, "served_by": query.served_by()}
+
+    def item(self, number: str) -> dict[str, Any]:
+        item = self.ledger.receipt_item(number)
+        return {k: v for k, v in item.items() if not k.startswith("gsi")}
+
+    def show(self, number: str) -> dict[str, Any]:
+        item = self.item(number)
+        invoice = str(item["data"]["invoice_number"])
+        record = self.ledger.load(invoice)
+        archive = item.get("archive") or {}
+        versions = self.archive.versions(archive["key"]) if archive else []
+        return {
+            "receipt": item["data"],
+            "archive": archive,
+            "versions": [v.as_json() for v in versions],
+            "legal_hold": any(v.legal_hold for v in versions),
+            "invoice": self._history(invoice, record),
+            "messages": self._messages(invoice, number),
+        }
+
+    def _history(self, invoice: str, record: Any) -> dict[str, Any]:
+        summary = self.ledger.get_invoice(invoice)
+        if record is None:
+            return {"number": invoice}
+        return {
+            "number": invoice,
+            "summary": summary.model_dump(mode="json") if summary else None,
+            "events": [e.model_dump(mode="json") for e in record.events],
+            "documents": [d.model_dump(mode="json") for d in record.documents],
+            "outcomes": record.outcomes,
+            "anomalies": sorted(record.reported_anomalies),
+        }
+
+    def _messages(self, invoice: str, number: str) -> list[dict[str, Any]]:
+        return [
+            {k: v for k, v in m.items() if k not in {"pk", "type"}}
+            for m in self.ledger.messages(invoice)
+            if m.get("receipt_number") in {number, None} or str(m["sk"]).startswith(f"MSG#{number}")
+        ]
+
+    def verify(self, number: str) -> dict[str, Any]:
+        checks: list[Check] = verify_proof(
+            self.ledger.receipt_item(number), self.archive, self.policy
+        )
+        failed = [c.name for c in checks if not c.ok]
+        return {
+            "receipt_number": number,
+            "ok": not failed,
+            "failed": failed,
+            "checks": [c.as_json() for c in checks],
+        }
+
+    # ---------------------------------------------------------------- legal hold
+    def hold(self, number: str, on: bool) -> dict[str, Any]:
+        archive = self.item(number).get("archive") or {}
+        if not archive:
+            raise NotFound(f"receipt {number} is not archived yet")
+        versions = self.archive.versions(archive["key"])
+        for version in versions:
+            self.archive.set_legal_hold(version.key, version.version_id, on)
+        return {
+            "receipt_number": number,
+            "legal_hold": on,
+            "versions": [{"key": v.key, "version_id": v.version_id} for v in versions],
+        }
+
+    # ---------------------------------------------------------------- evidence
+    def evidence(self, number: str, actor: str, url_seconds: int) -> dict[str, Any]:
+        now = self.clock()
+        item = self.item(number)
+        archive = item.get("archive") or {}
+        if not archive:
+            raise NotFound(f"receipt {number} is not archived yet")
+        invoice = str(item["data"]["invoice_number"])
+        record = self.ledger.load(invoice)
+        history = self._history(invoice, record)
+        versions = self.archive.versions(archive["key"])
+        pdfs = [(v, self.archive.read(v.key, v.version_id)) for v in versions]
+        audit, _ = self.trail.search(target=number, limit=1000)
+        event = source_event(history.get("events", []), history.get("outcomes", {}), number)
+        delivery = delivery_for(self.deliveries, event, str(item["data"]["customer_id"]))
+        with spooled() as out:
+            bundle = write_bundle(
+                out,
+                item,
+                pdfs,
+                history,
+                self._messages(invoice, number),
+                [e.as_json() for e in reversed(audit)],
+                delivery,
+                actor,
+                now,
+            )
+            digest = sha256_file(out)
+            name = f"{number}/{now:%Y%m%dT%H%M%SZ}-evidence.zip"
+            key, version_id = self.archive.put_bundle(name, out, digest)
+        return {
+            "receipt_number": number,
+            "url": self.archive.presign(key, version_id, f"{number}-evidence.zip", url_seconds),
+            "expires_in": url_seconds,
+            "key": key,
+            "version_id": version_id,
+            "sha256_hex": digest.hex(),
+            "files": bundle.files,
+            "delivery": delivery[0],
+        }
+
+    # ---------------------------------------------------------------- resend
+    def resend(
+        self,
+        number: str,
+        request: ResendRequest,
+        *,
+        profiles: Profiles,
+        mailer: Mailer,
+        sender: str,
+    ) -> dict[str, Any]:
+        item = self.item(number)
+        archive = item.get("archive") or {}
+        if not archive:
+            raise NotFound(f"receipt {number} is not archived yet")
+        data = item["data"]
+        if request.email:
+            try:
+                address = validate_email(request.email, check_deliverability=False).normalized
+            except EmailNotValidError as exc:
+                raise NoAddress(f"corrected address refused: {exc}") from None
+        else:
+            address = str((profiles.profile(str(data["customer_id"])) or {}).get("email") or "")
+            if not address:
+                raise NoAddress("no address on file: give a corrected one")
+        pdf = self.archive.read(archive["key"], archive["version_id"])
+        message = EmailMessage()
+        message["From"] = sender
+        message["To"] = address
+        message["Subject"] = f"Reçu {number} / Receipt {number}"
+        message.set_content(
+            f"Bonjour,\n\nVeuillez trouver ci-joint le reçu {number} (facture "
+            f"{data['invoice_number']}), tel qu'il est archivé.\n\n"
+            f"Hello,\n\nPlease find attached receipt {number} (invoice "
+            f"{data['invoice_number']}), exactly as archived.\n"
+        )
+        message.add_attachment(pdf, maintype="application", subtype="pdf", filename=f"{number}.pdf")
+        message_id = mailer.send(message)
+        now = self.clock()
+        self.ledger.record_message(
+            str(data["invoice_number"]),
+            f"{number}:resend:{request.request_id}",
+            "email",
+            {
+                "kind": "receipt_resend",
+                "receipt_number": number,
+                "at": now.isoformat(),
+                "status": "sent",
+                "provider_message_id": message_id,
+            },
+            now + timedelta(days=RESEND_LOG_DAYS),
+        )
+        return {
+            "receipt_number": number,
+            "sent": True,
+            "message_id": message_id,
+            "corrected_address": request.email is not None,
+            "sha256_hex": archive["sha256_hex"],
+        }
+
+    # ---------------------------------------------------------------- end of retention
+    def expiring(
+        self, before: datetime, prefix: str = "receipts/", limit: int = 200
+    ) -> dict[str, Any]:
+        """Versions whose retain-until is before ``before`` and that carry no legal hold."""
+        found = []
+        listed = 0
+        for key, version_id, latest in self.archive.listed(prefix):
+            listed += 1
+            version = self.archive.head(key, version_id, is_latest=latest)
+            retain = datetime.fromisoformat(version.retain_until) if version.retain_until else None
+            if version.legal_hold or retain is None or retain >= before:
+                continue
+            found.append(version.as_json())
+            if len(found) >= limit:
+                break
+        return {"before": before.isoformat(), "listed": listed, "items": found}
+
+    def record_disposal(self, report: DisposalReport) -> dict[str, Any]:
+        """Staff removed these versions with their own credentials; the API checks that each
+        is really gone before the disposal record is kept."""
+        for item in report.items:
+            try:
+                self.archive.head(item.key, item.version_id)
+            except NotFound:
+                continue
+            raise StillArchived(f"{item.key} version {item.version_id} is still archived")
+        return {"disposed": [i.model_dump() for i in report.items], "reason": report.reason}
+
+    def export_page(
+        self, year: int, cursor: str | None, url_seconds: int, limit: int = 100
+    ) -> dict[str, Any]:
+        query = ReceiptQuery.model_validate(
+            {"from": f"{year}-01-01", "to": f"{year}-12-31", "limit": limit, "cursor": cursor}
+        )
+        hits, next_cursor = search(self.index, query)
+        items = []
+        for hit in hits:
+            if not hit["archived"]:
+                items.append({**hit, "archive": None, "url": None})
+                continue
+            archive = hit["archive"]
+            url = self.archive.presign(
+                archive["key"],
+                archive["version_id"],
+                archive["key"].rsplit("/", 1)[-1],
+                url_seconds,
+            )
+            items.append({**hit, "archive": archive, "url": url})
+        return {"year": year, "items": items, "next_cursor": next_cursor}
+
+
+# -------------------------------------------------------------------- query strings
+def _when(value: str, name: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise SearchRefused(f"{name}: not an ISO date or date-time") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _int(value: str, name: str, low: int, high: int) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise SearchRefused(f"{name}: not a whole number") from None
+    if not low <= number <= high:
+        raise SearchRefused(f"{name}: between {low} and {high}")
+    return number
+
+
+def audit_query(params: dict[str, str]) -> dict[str, Any]:
+    """``actor``, ``receipt`` (any target), ``action``, ``since``, ``until``, ``limit``,
+    ``cursor`` → keyword arguments of ``AuditTrail.search``."""
+    unknown = set(params) - {"actor", "receipt", "action", "since", "until", "limit", "cursor"}
+    if unknown:
+        raise SearchRefused(f"unknown filters: {', '.join(sorted(unknown))}")
+    return {
+        "actor": params.get("actor"),
+        "target": params.get("receipt"),
+        "action": params.get("action"),
+        "since": _when(params["since"], "since") if params.get("since") else None,
+        "until": _when(params["until"], "until") if params.get("until") else None,
+        "limit": _int(params.get("limit", "100"), "limit", 1, 1000),
+        "cursor": decode_cursor(params.get("cursor")) or None,
+    }
+
+
+def expiring_query(params: dict[str, str]) -> dict[str, Any]:
+    if not params.get("before"):
+        raise SearchRefused("before: required (YYYY-MM-DD)")
+    year = params.get("year")
+    return {
+        "before": _when(params["before"], "before"),
+        "prefix": f"receipts/{_int(year, 'year', 2000, 2200)}/" if year else "receipts/",
+        "limit": _int(params.get("limit", "200"), "limit", 1, 1000),
+    }
+
+
+def export_query(params: dict[str, str]) -> dict[str, Any]:
+    return {
+        "year": _int(params.get("year", ""), "year", 2000, 2200),
+        "cursor": params.get("cursor") or None,
+        "limit": _int(params.get("limit", "100"), "limit", 1, 200),
+    }

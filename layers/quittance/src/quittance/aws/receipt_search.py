@@ -1,0 +1,120 @@
+"""Finding receipts and credit notes for staff: every question is a key or an index of the
+ledger table, never a Scan (see docs/compliance.md for which serves which filter)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import date, timedelta
+from typing import Any
+
+from quittance.aws.items import from_item, to_item
+
+
+class ReceiptIndex:
+    def __init__(self, table: str, client: Any) -> None:
+        self.table = table
+        self._client = client
+
+    def _pages(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        kwargs["TableName"] = self.table
+        while True:
+            page = self._client.query(**kwargs)
+            yield from (from_item(item) for item in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def by_number(self, number: str) -> list[dict[str, Any]]:
+        """gsi1 ``RCPT#<number>``, then the item itself for a consistent read."""
+        keys = list(
+            self._pages(
+                IndexName="gsi1",
+                KeyConditionExpression="gsi1pk = :pk",
+                ExpressionAttributeValues=to_item({":pk": f"RCPT#{number}"}),
+            )
+        )
+        found = []
+        for key in keys:
+            item = self._client.get_item(
+                TableName=self.table,
+                Key=to_item({"pk": key["pk"], "sk": key["sk"]}),
+                ConsistentRead=True,
+            ).get("Item")
+            if item:
+                found.append(_document(from_item(item)))
+        return found
+
+    def by_invoice(self, invoice_number: str) -> list[dict[str, Any]]:
+        """Table key: ``pk = INV#<n>``, ``sk`` begins with ``RCPT#``."""
+        return [
+            _document(item)
+            for item in self._pages(
+                KeyConditionExpression="pk = :pk AND begins_with(sk, :r)",
+                ExpressionAttributeValues=to_item({":pk": f"INV#{invoice_number}", ":r": "RCPT#"}),
+                ConsistentRead=True,
+            )
+        ]
+
+    def by_payment(self, payment_id: str) -> list[dict[str, Any]]:
+        """gsi1 ``PAY#<id>`` gives the invoice, whose documents are then read by key."""
+        invoices = {
+            str(item["gsi1sk"]).removeprefix("INV#")
+            for item in self._pages(
+                IndexName="gsi1",
+                KeyConditionExpression="gsi1pk = :pk",
+                ExpressionAttributeValues=to_item({":pk": f"PAY#{payment_id}"}),
+            )
+        }
+        return [
+            doc
+            for invoice in sorted(invoices)
+            for doc in self.by_invoice(invoice)
+            if doc["data"]["payment_id"] == payment_id
+        ]
+
+    def by_customer(self, customer_id: str) -> list[dict[str, Any]]:
+        """gsi3 ``CUST#<id>`` gives the customer's invoices, whose documents are read by key."""
+        invoices = [
+            str(item["gsi3sk"])
+            for item in self._pages(
+                IndexName="gsi3",
+                KeyConditionExpression="gsi3pk = :pk",
+                ExpressionAttributeValues=to_item({":pk": f"CUST#{customer_id}"}),
+            )
+        ]
+        return [doc for invoice in invoices for doc in self.by_invoice(invoice)]
+
+    def day_page(
+        self, day: date, limit: int, start: dict[str, Any] | None = None
+    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        """One page of gsi2 ``DAY#<date>`` (documents collected that UTC day, in time order)."""
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": "gsi2",
+            "KeyConditionExpression": "gsi2pk = :day",
+            "ExpressionAttributeValues": to_item({":day": f"DAY#{day.isoformat()}"}),
+            "Limit": limit,
+        }
+        if start:
+            kwargs["ExclusiveStartKey"] = start
+        page = self._client.query(**kwargs)
+        return [_document(from_item(i)) for i in page.get("Items", [])], page.get(
+            "LastEvaluatedKey"
+        )
+
+    def by_days(self, first: date, last: date) -> Iterator[dict[str, Any]]:
+        day = first
+        while day <= last:
+            start: dict[str, Any] | None = None
+            while True:
+                docs, start = self.day_page(day, 500, start)
+                yield from docs
+                if not start:
+                    break
+            day += timedelta(days=1)
+
+
+def _document(item: dict[str, Any]) -> dict[str, Any]:
+    data = item["data"]
+    return {**item, "data": json.loads(data) if isinstance(data, str) else data}
