@@ -23,6 +23,7 @@ from quittance.aws.customers_table import CustomersTable
 from quittance.aws.ledger_table import LedgerTable
 from quittance.errors import NotFound
 from quittance.ledger.invoices import InvoiceRegistration, register_invoice
+from quittance_ops.archive_cli import compliance_scene
 from quittance_ops.deliveries import Delivery, gocardless
 from quittance_ops.deliveries.standard_webhooks import CUSTOMER as TRANSFER_CUSTOMER
 from quittance_ops.deliveries.standard_webhooks import standard_sepa_transfer
@@ -220,8 +221,15 @@ def run_demo(root: Path, console: Console, out: Path | None = None) -> bool:
         )
         sms = sorted(p.name for p in written if p.suffix == ".txt")
         console.print(f"SMS written: {', '.join(sms) or 'none'}")
+        # The card receipt goes to the compliance desk: found, verified, held, bundled.
+        desk = compliance_scene(
+            stack.out_dir / "stack.json", out, console, receipt_number=card.receipt_number
+        )
+        problems = [
+            f"compliance: {name} not ok" for name in ("verify_ok", "audit_ok") if not desk[name]
+        ]
         # Last: it erases the card customer, whose messages are counted above.
-        problems = erasure_scene(stack, console, out)
+        problems += erasure_scene(stack, console, out)
         dlq = {k: v for k, v in stack.queue_depths().items() if k.endswith("DLQ") and v}
     for problem in problems:
         console.print(f"[red]{problem}[/]")

@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -80,3 +81,14 @@ def test_the_demo_exits_0_and_leaves_receipts_and_emails(tmp_path: Path) -> None
     copy = " ".join(PdfReader(io.BytesIO(translation.read_bytes())).pages[0].extract_text().split())
     assert "Translation — the French original is the legal document." in copy
     assert "hard-bounces → delivery bounced, address suppressed: True" in run.stdout
+    # The compliance scene leaves the card receipt's evidence bundle, and the erasure its report.
+    (bundle,) = tmp_path.glob("R-*-evidence.zip")
+    with zipfile.ZipFile(bundle) as opened:
+        names = set(opened.namelist())
+        manifest = json.loads(opened.read("manifest.json"))
+    assert {"receipt.json", "manifest.json", "delivery/body.bin"} <= names
+    assert manifest
+    erasure = json.loads((tmp_path / "privacy-erasure.json").read_text())
+    assert erasure
+    assert "verify: ok" in run.stdout and "audit trail: intact" in run.stdout
+    assert "payment after erasure" in run.stdout and "messages sent: 0" in run.stdout
