@@ -92,3 +92,15 @@ def test_the_demo_exits_0_and_leaves_receipts_and_emails(tmp_path: Path) -> None
     assert erasure
     assert "verify: ok" in run.stdout and "audit trail: intact" in run.stdout
     assert "payment after erasure" in run.stdout and "messages sent: 0" in run.stdout
+    # No personal data of the demo's customers in any function log line or metric of the run
+    # (failures, a bounce and an erasure included).
+    logs = (tmp_path / "function-logs.jsonl").read_text(encoding="utf-8")
+    for personal in (
+        "Camille Durand",
+        "camille.durand@example.com",
+        "+33612345678",
+        "612345678",
+        "Oliver Bennett",
+        "oliver.bennett@example.co.uk",
+    ):
+        assert personal not in logs, f"{personal!r} appears in the function logs"
