@@ -96,7 +96,7 @@ def receipt_links(raw_email: bytes, api_url: str) -> list[str]:
     message = email.message_from_bytes(raw_email, policy=email.policy.default)
     body = message.get_body(("plain",))
     text = body.get_content() if body is not None else ""
-    return re.findall(re.escape(api_url) + r"/r/[A-Za-z0-9_.\-]+", text)
+    return re.findall(re.escape(api_url) + r"/r/[A-Za-z0-9_.\-]+(?:\?lang=[a-z]{2})?", text)
 
 
 def _post(url: str, body: bytes, headers: dict[str, str]) -> int:
@@ -153,7 +153,7 @@ def take_screenshots(root: Path, out: Path) -> list[Path]:
         for language in ("fr", "en"):
             target = out / f"{language}.png"
             with chromium(language=language) as driver:
-                driver.get(f"{links[0]}?lang={language}")
+                driver.get(f"{links[0].split('?', 1)[0]}?lang={language}")
                 # The whole page, without a scrollbar: size the viewport to the document.
                 height = driver.execute_script("return document.documentElement.scrollHeight")
                 driver.execute_cdp_cmd(

@@ -165,7 +165,13 @@ def notify_customer(
         "job": job.model_dump_json(),
     }
     link = (
-        receipt_link(public_base_url, signer, job.receipt_number, now + link_ttl)
+        receipt_link(
+            public_base_url,
+            signer,
+            job.receipt_number,
+            now + link_ttl,
+            locale=str(profile["locale"]) if profile.get("locale") else None,
+        )
         if job.receipt_number
         else None
     )
