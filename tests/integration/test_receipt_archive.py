@@ -318,3 +318,44 @@ def test_next_steps_from_the_gateway_s_metadata_are_printed_on_the_receipt(
     text = " ".join("\n".join(p.extract_text() for p in PdfReader(io.BytesIO(body)).pages).split())
     assert "ET MAINTENANT" in text.upper()
     assert "Votre colis part demain par Colissimo." in text
+
+
+def test_the_billing_address_the_gateway_gives_is_printed_on_the_receipt(
+    moto_stack: MotoStack,
+) -> None:
+    delivery = stripe_payment_intent_succeeded(
+        secret=moto_stack.provisioned.webhook_secrets["stripe"],
+        invoice_number="F-ARCH-10",
+        amount_minor=3_000,
+        address={
+            "line1": "8 rue des Lilas",
+            "line2": None,
+            "postal_code": "69003",
+            "city": "Lyon",
+            "country": "FR",
+        },
+    )
+    event = http_event(
+        "POST",
+        "/webhooks/stripe",
+        "/webhooks/{provider}",
+        {"provider": "stripe"},
+        body=delivery.body,
+        headers=delivery.headers,
+    )
+    assert answer(moto_stack.functions["IntakeFunction"].invoke(event))[0] == 202
+    deliver(moto_stack, "PaymentEventsQueue", "LedgerFunction")
+    deliver(moto_stack, "ReceiptJobsQueue", "ReceiptsFunction")
+    archive = receipt_item(moto_stack, "F-ARCH-10")["archive"]
+    body = (
+        moto_stack.client("s3")
+        .get_object(Bucket=bucket(moto_stack), Key=archive["key"], VersionId=archive["version_id"])[
+            "Body"
+        ]
+        .read()
+    )
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(body)).pages)
+    assert "8 rue des Lilas" in text and "69003 Lyon" in text
+    # In the customers table the address is sealed, never in clear.
+    items = moto_stack.client("dynamodb").scan(TableName=moto_stack.resource("CustomersTable"))
+    assert "rue des Lilas" not in json.dumps(items, default=str)

@@ -28,6 +28,7 @@ def stripe_payment_intent_succeeded(
     event_id: str | None = None,
     payment_id: str | None = None,
     next_steps: str | None = None,
+    address: dict[str, str | None] | None = None,
 ) -> Delivery:
     """A ``payment_intent.succeeded`` event as Stripe sends it (API version with
     ``latest_charge`` expanded through the webhook endpoint's configuration)."""
@@ -71,7 +72,12 @@ def stripe_payment_intent_succeeded(
                     "currency": currency,
                     "paid": True,
                     "status": "succeeded",
-                    "billing_details": {"email": email, "name": name, "phone": None},
+                    "billing_details": {
+                        "email": email,
+                        "name": name,
+                        "phone": None,
+                        "address": address,
+                    },
                     "payment_method_details": {
                         "type": "card",
                         "card": {

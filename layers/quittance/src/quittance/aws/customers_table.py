@@ -51,7 +51,12 @@ class CustomersTable:
         none of them rather than store them in clear, and silently writes nothing for an
         erased customer. With a keyring, raises CustomerErased for an erased customer
         (nothing written)."""
-        given = {"name": details.name, "email": details.email, "phone": details.phone}
+        given = {
+            "name": details.name,
+            "email": details.email,
+            "phone": details.phone,
+            "address": details.address,
+        }
         contact = {k: v for k, v in given.items() if v}
         sealed: dict[str, bytes] = {}
         if self._keyring is not None:

@@ -113,6 +113,8 @@ class CustomerDetails(BaseModel):
     email: str | None = Field(default=None, max_length=254)
     phone: str | None = Field(default=None, max_length=32)
     locale: str | None = Field(default=None, max_length=16)
+    address: str | None = Field(default=None, max_length=500)
+    """Postal address on one or more lines, as printed on the receipt."""
     marketing_consent: bool | None = None
     """What the payer chose at checkout, when the gateway passes it on (None: not asked)."""
 

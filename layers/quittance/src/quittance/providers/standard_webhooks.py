@@ -335,6 +335,7 @@ class _CustomerIn(_In):
     email: Annotated[Annotated[str, Field(max_length=254)] | None, _Blank] = None
     phone: Text32 = None
     locale: Annotated[Annotated[str, Field(max_length=16)] | None, _Blank] = None
+    address: Text500 = None
 
 
 class _FailureIn(_In):
@@ -441,6 +442,7 @@ def _customer(customer: _CustomerIn | None) -> CustomerDetails | None:
         email=customer.email,
         phone=customer.phone,
         locale=customer.locale,
+        address=customer.address,
     )
 
 

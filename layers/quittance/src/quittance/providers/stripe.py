@@ -251,6 +251,17 @@ def _method(intent: dict[str, Any], charge: dict[str, Any]) -> PaymentMethod:
     )
 
 
+def _postal_address(value: Any) -> str | None:
+    """Stripe's ``billing_details.address`` as lines: street, then postcode and city, then
+    country; None when the payer gave none."""
+    if not isinstance(value, dict):
+        return None
+    parts = {k: _str(value.get(k)) for k in ("line1", "line2", "postal_code", "city", "country")}
+    town = " ".join(p for p in (parts["postal_code"], parts["city"]) if p)
+    lines = [p for p in (parts["line1"], parts["line2"], town, parts["country"]) if p]
+    return "\n".join(lines)[:500] or None
+
+
 def _latest_charge(intent: dict[str, Any]) -> dict[str, Any]:
     latest = intent.get("latest_charge")
     if isinstance(latest, dict):
@@ -313,6 +324,7 @@ def _payment_intent_event(
                 email=_str(intent.get("receipt_email")) or _str(billing.get("email")),
                 phone=_str(billing.get("phone")),
                 locale=_str(metadata.get("locale")),
+                address=_postal_address(billing.get("address")),
                 marketing_consent=_consent(metadata.get("marketing_consent")),
             )
             if customer_ref
