@@ -6,6 +6,7 @@ not."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import shutil
@@ -230,12 +231,43 @@ def run_demo(root: Path, console: Console, out: Path | None = None) -> bool:
         ]
         # Last: it erases the card customer, whose messages are counted above.
         problems += erasure_scene(stack, console, out)
+        stack.wait_until_drained(timeout=60)
+        snapshot(stack, out / "state")
         dlq = {k: v for k, v in stack.queue_depths().items() if k.endswith("DLQ") and v}
     for problem in problems:
         console.print(f"[red]{problem}[/]")
     if dlq:
         console.print(f"[red]messages in dead-letter queues: {dlq}[/]")
     return not dlq and not problems and all(not scene.problems for scene in scenes)
+
+
+def snapshot(stack: LocalStack, out: Path) -> None:
+    """What the stack holds at the end: every table item (DynamoDB JSON, binary values in
+    base64) and the current version of every archived object, for a person or a test to check
+    retention and personal data against docs/privacy.md."""
+    dynamodb, s3 = stack.client("dynamodb"), stack.client("s3")
+    tables = out / "tables"
+    tables.mkdir(parents=True, exist_ok=True)
+    assert stack.info is not None
+    for logical, name in sorted(stack.info.resources.items()):
+        if not logical.endswith("Table"):
+            continue
+        with (tables / f"{logical}.jsonl").open("w") as lines:
+            for page in dynamodb.get_paginator("scan").paginate(TableName=name):
+                for item in page["Items"]:
+                    lines.write(json.dumps(item, default=_base64) + "\n")
+    bucket = stack.resource("ArchiveBucket")
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        for listed in page.get("Contents", []):
+            target = out / "archive" / listed["Key"]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(s3.get_object(Bucket=bucket, Key=listed["Key"])["Body"].read())
+
+
+def _base64(value: object) -> str:
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    raise TypeError(f"cannot write {type(value).__name__}")
 
 
 def _inspect(scene: Scene, ledger: LedgerTable, s3: object, out: Path) -> None:

@@ -8,13 +8,16 @@ TTL stated here or is of a type marked legal archive."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from quittance.aws.customers_table import INACTIVE_PROFILE_RETENTION
 from quittance.aws.idempotency import REDELIVERY_WINDOW
 from quittance.notifications.dispatch import NOTIFICATION_LOG_RETENTION
 from quittance.privacy.keyring import DATA_KEY_RETENTION, ERASURE_RECORD_RETENTION
+from quittance.reminders import REMINDER_LOG_RETENTION
 
 LEGAL_OBLIGATION = (
     "GDPR art. 6(1)(c); Code de commerce L123-22 (accounting records and supporting "
@@ -146,6 +149,21 @@ RECORDS: tuple[RecordType, ...] = (
         ttl_from="at",
     ),
     RecordType(
+        name="Reminder step",
+        location="LedgerTable `INV#<number>` / `REM#<step>`",
+        store="LedgerTable",
+        prefix="INV#",
+        sk_prefix="REM#",
+        purpose="Send each invoice reminder once, and never after the invoice is settled",
+        legal_basis=CONTRACT,
+        retention=f"{REMINDER_LOG_RETENTION.days} days (about 13 months), DynamoDB TTL",
+        personal_data="none (step, state, invoice version and times)",
+        readers=("reminders",),
+        ttl_attribute="expires_at",
+        ttl=REMINDER_LOG_RETENTION,
+        ttl_from="claimed_at",
+    ),
+    RecordType(
         name="Customer profile",
         location="CustomersTable `CUST#<customer id>`",
         store="CustomersTable",
@@ -271,15 +289,19 @@ RECORDS: tuple[RecordType, ...] = (
     ),
     RecordType(
         name="Evidence bundle",
-        location="produced by archive_api for a receipt, handed over by a 5-minute presigned "
-        "URL (compliance)",
-        store="",
-        prefix="",
-        purpose="Self-contained proof for an auditor or a dispute",
+        location="ArchiveBucket `evidence-bundles/<number>/<time>-evidence.zip`, handed over "
+        "by a 5-minute presigned URL (compliance)",
+        store="ArchiveBucket",
+        prefix="evidence-bundles/",
+        purpose="Self-contained proof for an auditor or a dispute, and the record of what was "
+        "handed over",
         legal_basis=LEGAL_OBLIGATION + "; art. 17(3)(e)",
-        retention="as set by the compliance procedure (docs/compliance.md)",
-        personal_data="the receipt and the raw delivery if the customer was not erased",
+        retention="the bucket's default Object Lock retention (10 years in prod); a later "
+        "erasure does not reach it",
+        personal_data="the receipt and, if the customer was not erased when it was made, the "
+        "raw delivery in clear (name, email) as handed over",
         readers=("archive_api",),
+        legal_archive=True,
     ),
     RecordType(
         name="Queued messages",
@@ -305,6 +327,21 @@ RECORDS: tuple[RecordType, ...] = (
         readers=("operators",),
     ),
 )
+
+
+def keeps_its_rule(record: RecordType, item: Mapping[str, Any], now: float) -> bool:
+    """Whether a stored ``item`` of this type carries the TTL stated for it (or, for a legal
+    archive type, none). A TTL counted from when the item was written is checked against
+    ``now`` (a Unix time shortly after the write) within ten minutes."""
+    if record.legal_archive:
+        return record.ttl_attribute is None or record.ttl_attribute not in item
+    if record.ttl_attribute is None or record.ttl is None or record.ttl_attribute not in item:
+        return False
+    written = int(item[record.ttl_attribute])
+    if record.ttl_from is None:
+        return abs(written - (now + record.ttl.total_seconds())) < 600
+    start = datetime.fromisoformat(str(item[record.ttl_from])).timestamp()
+    return abs(written - (start + record.ttl.total_seconds())) <= 1
 
 
 def record_type(store: str, pk: str, sk: str = "") -> RecordType:
