@@ -344,12 +344,28 @@ def keeps_its_rule(record: RecordType, item: Mapping[str, Any], now: float) -> b
     return abs(written - (start + record.ttl.total_seconds())) <= 1
 
 
+def record_types(store: str, pk: str, sk: str = "") -> tuple[RecordType, ...]:
+    """Every record type an item may be (tables: by pk and sk prefix; bucket: by key prefix).
+    Some stores hold several types under one key shape (idempotency records of different
+    windows); raises LookupError when no type matches."""
+    found = tuple(
+        record
+        for record in RECORDS
+        if record.store == store
+        and pk.startswith(record.prefix)
+        and sk.startswith(record.sk_prefix)
+    )
+    if not found:
+        raise LookupError(f"{store}: no retention rule for {pk!r} / {sk!r}")
+    return found
+
+
 def record_type(store: str, pk: str, sk: str = "") -> RecordType:
-    """The record type of an item (tables: by pk and sk prefix; bucket: by key prefix)."""
-    for record in RECORDS:
-        if record.store != store or not pk.startswith(record.prefix):
-            continue
-        if record.sk_prefix and not sk.startswith(record.sk_prefix):
-            continue
-        return record
-    raise LookupError(f"{store}: no retention rule for {pk!r} / {sk!r}")
+    """The first record type an item may be (see :func:`record_types`)."""
+    return record_types(store, pk, sk)[0]
+
+
+def stored_as_stated(store: str, item: Mapping[str, Any], now: float) -> bool:
+    """Whether a table item keeps the rule of one of the types its key says it may be."""
+    pk, sk = str(item.get("pk") or item.get("id")), str(item.get("sk", ""))
+    return any(keeps_its_rule(record, item, now) for record in record_types(store, pk, sk))
