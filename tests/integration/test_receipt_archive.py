@@ -37,13 +37,14 @@ def deliver(stack: MotoStack, queue: str, function: str) -> int:
     return delivered
 
 
-def pay(stack: MotoStack, invoice: str, *, locale: str = "fr", amount: int = 12_345) -> str:
-    """Pay ``invoice`` through the whole chain; answer the receipt job the ledger queued."""
+def pay(stack: MotoStack, invoice: str, *, amount: int = 12_345, **payment: Any) -> str:
+    """Pay ``invoice`` through the whole chain (``payment``: more of the Stripe event, such as
+    ``locale``, ``next_steps`` or ``address``); answer the receipt job the ledger queued."""
     delivery = stripe_payment_intent_succeeded(
         secret=stack.provisioned.webhook_secrets["stripe"],
         invoice_number=invoice,
         amount_minor=amount,
-        locale=locale,
+        **payment,
     )
     event = http_event(
         "POST",
@@ -69,6 +70,18 @@ def receipt_item(stack: MotoStack, invoice: str) -> dict[str, Any]:
     assert record is not None
     (document,) = record.documents
     return ledger.receipt_item(document.receipt_number)
+
+
+def archived(stack: MotoStack, record: dict[str, Any]) -> bytes:
+    """The bytes of the archived version a ledger record names."""
+    got = stack.client("s3").get_object(
+        Bucket=bucket(stack), Key=record["key"], VersionId=record["version_id"]
+    )
+    return bytes(got["Body"].read())
+
+
+def pdf_text(body: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(body)).pages)
 
 
 def bucket(stack: MotoStack) -> str:
@@ -123,8 +136,7 @@ def test_an_archived_receipt_cannot_be_deleted_or_overwritten(
     assert overwriting.value.response["Error"]["Code"] == "PreconditionFailed"
 
     assert [v["VersionId"] for v in versions(moto_stack, key)] == [version]
-    body = s3.get_object(Bucket=name, Key=key, VersionId=version)["Body"].read()
-    assert hashlib.sha256(body).hexdigest() == archive["sha256_hex"]
+    assert hashlib.sha256(archived(moto_stack, archive)).hexdigest() == archive["sha256_hex"]
 
 
 @pytest.mark.xfail(
@@ -193,9 +205,7 @@ def test_an_english_speaking_customer_gets_a_translation_archived_beside_the_ori
         assert hashlib.sha256(body).hexdigest() == record["sha256_hex"]
         assert got["ObjectLockMode"] == "COMPLIANCE"
         assert got["ObjectLockRetainUntilDate"].isoformat() == record["retain_until"]
-        texts[record["key"]] = "\n".join(
-            p.extract_text() for p in PdfReader(io.BytesIO(body)).pages
-        )
+        texts[record["key"]] = pdf_text(body)
     french, english = texts[original["key"]], texts[translation["key"]]
     number = item["data"]["receipt_number"]
     assert number in french and number in english
@@ -217,13 +227,7 @@ def test_the_archived_receipt_json_agrees_with_the_ledger(moto_stack: MotoStack)
     pay(moto_stack, "F-ARCH-7", amount=4_200)
     item = receipt_item(moto_stack, "F-ARCH-7")
     archive = item["archive"]
-    body = (
-        moto_stack.client("s3")
-        .get_object(Bucket=bucket(moto_stack), Key=archive["key"], VersionId=archive["version_id"])[
-            "Body"
-        ]
-        .read()
-    )
+    body = archived(moto_stack, archive)
     (attached,) = PdfReader(io.BytesIO(body)).attachments["receipt.json"]
     embedded, ledger = json.loads(attached), item["data"]
     shared = (
@@ -269,13 +273,7 @@ def test_a_registered_invoice_s_lines_and_vat_breakdown_are_on_its_receipt(
     assert due == 2 * 4_000 * 120 // 100 + 1_055
     pay(moto_stack, "F-ARCH-8", amount=due)
     archive = receipt_item(moto_stack, "F-ARCH-8")["archive"]
-    body = (
-        moto_stack.client("s3")
-        .get_object(Bucket=bucket(moto_stack), Key=archive["key"], VersionId=archive["version_id"])[
-            "Body"
-        ]
-        .read()
-    )
+    body = archived(moto_stack, archive)
     reader = PdfReader(io.BytesIO(body))
     text = "\n".join(page.extract_text() for page in reader.pages)
     assert "Reliure cuir" in text and "Livre ancien" in text
@@ -290,32 +288,15 @@ def test_a_registered_invoice_s_lines_and_vat_breakdown_are_on_its_receipt(
 def test_next_steps_from_the_gateway_s_metadata_are_printed_on_the_receipt(
     moto_stack: MotoStack,
 ) -> None:
-    delivery = stripe_payment_intent_succeeded(
-        secret=moto_stack.provisioned.webhook_secrets["stripe"],
-        invoice_number="F-ARCH-9",
-        amount_minor=2_500,
+    pay(
+        moto_stack,
+        "F-ARCH-9",
+        amount=2_500,
         next_steps="Votre colis part demain par Colissimo.",
     )
-    event = http_event(
-        "POST",
-        "/webhooks/stripe",
-        "/webhooks/{provider}",
-        {"provider": "stripe"},
-        body=delivery.body,
-        headers=delivery.headers,
-    )
-    assert answer(moto_stack.functions["IntakeFunction"].invoke(event))[0] == 202
-    deliver(moto_stack, "PaymentEventsQueue", "LedgerFunction")
-    deliver(moto_stack, "ReceiptJobsQueue", "ReceiptsFunction")
     archive = receipt_item(moto_stack, "F-ARCH-9")["archive"]
-    body = (
-        moto_stack.client("s3")
-        .get_object(Bucket=bucket(moto_stack), Key=archive["key"], VersionId=archive["version_id"])[
-            "Body"
-        ]
-        .read()
-    )
-    text = " ".join("\n".join(p.extract_text() for p in PdfReader(io.BytesIO(body)).pages).split())
+    body = archived(moto_stack, archive)
+    text = " ".join(pdf_text(body).split())
     assert "ET MAINTENANT" in text.upper()
     assert "Votre colis part demain par Colissimo." in text
 
@@ -323,10 +304,10 @@ def test_next_steps_from_the_gateway_s_metadata_are_printed_on_the_receipt(
 def test_the_billing_address_the_gateway_gives_is_printed_on_the_receipt(
     moto_stack: MotoStack,
 ) -> None:
-    delivery = stripe_payment_intent_succeeded(
-        secret=moto_stack.provisioned.webhook_secrets["stripe"],
-        invoice_number="F-ARCH-10",
-        amount_minor=3_000,
+    pay(
+        moto_stack,
+        "F-ARCH-10",
+        amount=3_000,
         address={
             "line1": "8 rue des Lilas",
             "line2": None,
@@ -335,26 +316,9 @@ def test_the_billing_address_the_gateway_gives_is_printed_on_the_receipt(
             "country": "FR",
         },
     )
-    event = http_event(
-        "POST",
-        "/webhooks/stripe",
-        "/webhooks/{provider}",
-        {"provider": "stripe"},
-        body=delivery.body,
-        headers=delivery.headers,
-    )
-    assert answer(moto_stack.functions["IntakeFunction"].invoke(event))[0] == 202
-    deliver(moto_stack, "PaymentEventsQueue", "LedgerFunction")
-    deliver(moto_stack, "ReceiptJobsQueue", "ReceiptsFunction")
     archive = receipt_item(moto_stack, "F-ARCH-10")["archive"]
-    body = (
-        moto_stack.client("s3")
-        .get_object(Bucket=bucket(moto_stack), Key=archive["key"], VersionId=archive["version_id"])[
-            "Body"
-        ]
-        .read()
-    )
-    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(body)).pages)
+    body = archived(moto_stack, archive)
+    text = pdf_text(body)
     assert "8 rue des Lilas" in text and "69003 Lyon" in text
     # In the customers table the address is sealed, never in clear.
     items = moto_stack.client("dynamodb").scan(TableName=moto_stack.resource("CustomersTable"))
