@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import email
 from datetime import UTC, datetime
-from email import policy
 from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
-from html.parser import HTMLParser
 from typing import Any
 
 import pytest
@@ -19,6 +16,7 @@ from quittance.notifications.confirmation import (
     UnsafeHeaderValue,
     compose_payment_confirmation,
 )
+from tests.unit.mail import HtmlText, parts, plain, wire
 
 RECEIPT_URL = "https://api.quittance.example/r/AQJrMQ1SLTIwMjYtMDAwMDAx.1ZOwAOjHMq5TCIcnwwC7T4nur8F"
 INJECTION = "Eve\r\nBcc: attacker@example.com"
@@ -44,46 +42,6 @@ def _compose(**overrides: Any) -> EmailMessage:
     }
     fields.update(overrides)
     return compose_payment_confirmation(**fields)
-
-
-def _wire(msg: EmailMessage) -> tuple[bytes, EmailMessage]:
-    """Serialized as SES would receive it, and parsed back as a mail client would."""
-    raw = msg.as_bytes()
-    parsed = email.message_from_bytes(raw, policy=policy.default)
-    assert isinstance(parsed, EmailMessage)
-    return raw, parsed
-
-
-def _parts(parsed: EmailMessage) -> tuple[str, str]:
-    text = parsed.get_body(("plain",))
-    html = parsed.get_body(("html",))
-    assert text is not None
-    assert html is not None
-    return str(text.get_content()), str(html.get_content())
-
-
-def _plain(text: str) -> str:
-    return text.replace("\u202f", " ").replace("\u00a0", " ")
-
-
-class _Links(HTMLParser):
-    def __init__(self, html: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.hrefs: list[str] = []
-        self.text = ""
-        self.feed(html)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        href = dict(attrs).get("href")
-        if tag == "a" and href:
-            self.hrefs.append(href)
-
-    def handle_data(self, data: str) -> None:
-        # Table cells sit side by side without whitespace; a space keeps their words apart.
-        self.text += data + " "
-
-    def words(self) -> str:
-        return " ".join(_plain(self.text).split())
 
 
 # --- wording per locale and tone ------------------------------------------------------
@@ -132,12 +90,12 @@ def test_wording_follows_locale_and_tone(
 ) -> None:
     # Given a settled invoice and a customer's language and segment
     # When the confirmation is composed and goes over the wire
-    _, parsed = _wire(_compose(locale=locale, tone=tone))
-    text, html = _parts(parsed)
+    _, parsed = wire(_compose(locale=locale, tone=tone))
+    text, html = parts(parsed)
     # Then subject and text speak that language in that tone, in both parts
     assert parsed["Subject"] == subject
-    plain_text = _plain(text)
-    html_text = _Links(html).words()
+    plain_text = plain(text)
+    html_text = HtmlText(html).words()
     for expected in (greeting, thanks, closing):
         assert expected in plain_text
         assert expected in html_text
@@ -179,16 +137,16 @@ def test_wording_follows_locale_and_tone(
 def test_body_states_invoice_date_amount_and_seller_contacts(locale: str, facts: list[str]) -> None:
     # Given a payment of 1 234,56 € at 13:30 UTC for a customer in Paris
     # When composed
-    text, html = _parts(_wire(_compose(locale=locale))[1])
+    text, html = parts(wire(_compose(locale=locale))[1])
     # Then both parts state the facts, with Babel amounts and local time
     for fact in facts:
-        assert fact in _plain(text)
-        assert fact in _Links(html).words()
+        assert fact in plain(text)
+        assert fact in HtmlText(html).words()
 
 
 def test_anonymous_customer_gets_a_generic_greeting() -> None:
-    text_fr, _ = _parts(_wire(_compose(to_name=None))[1])
-    text_en, _ = _parts(_wire(_compose(to_name="  ", locale="en", tone="warm"))[1])
+    text_fr, _ = parts(wire(_compose(to_name=None))[1])
+    text_en, _ = parts(wire(_compose(to_name="  ", locale="en", tone="warm"))[1])
     assert text_fr.startswith("Madame, Monsieur,")
     assert text_en.startswith("Hello,")
 
@@ -198,7 +156,7 @@ def test_anonymous_customer_gets_a_generic_greeting() -> None:
 
 def test_message_is_multipart_alternative_text_then_html() -> None:
     # Given a composed confirmation
-    _, parsed = _wire(_compose())
+    _, parsed = wire(_compose())
     # Then it is text and HTML alternatives of the same content, text first
     assert parsed.get_content_type() == "multipart/alternative"
     types = [part.get_content_type() for part in parsed.iter_parts()]
@@ -210,10 +168,10 @@ def test_receipt_link_is_printed_in_text_and_clickable_in_html() -> None:
     # Given a receipt URL with a query string that HTML must escape
     url = RECEIPT_URL + "?lang=fr&src=email"
     # When composed
-    text, html = _parts(_wire(_compose(receipt_url=url))[1])
+    text, html = parts(wire(_compose(receipt_url=url))[1])
     # Then the text part prints it whole on its own line and the HTML part links to it
     assert url in text.splitlines()
-    assert url in _Links(html).hrefs
+    assert url in HtmlText(html).hrefs
     assert "&amp;src=email" in html
 
 
@@ -221,7 +179,7 @@ def test_headers_identify_sender_recipient_and_message() -> None:
     # Given a composed confirmation with SES configuration-set headers
     before = datetime.now(UTC).replace(microsecond=0)
     msg = _compose(configuration_set_headers={"X-SES-CONFIGURATION-SET": "quittance-dev"})
-    _, parsed = _wire(msg)
+    _, parsed = wire(msg)
     # Then every header a transactional message needs is there and well-formed
     sender = parsed["From"].addresses[0]
     assert (sender.display_name, sender.addr_spec) == ("Atelier Dupont", "recus@quittance.example")
@@ -244,7 +202,7 @@ def test_each_message_gets_its_own_message_id() -> None:
 
 def test_wire_format_is_ascii_with_crlf_lines_and_encoded_non_ascii_headers() -> None:
     # Given a French message with accented names and subject
-    raw, _ = _wire(_compose(to_name="Élodie Müller"))
+    raw, _ = wire(_compose(to_name="Élodie Müller"))
     # Then the bytes are 7-bit clean with SMTP line endings, non-ASCII being encoded words
     assert raw.isascii()
     assert b"\r\n" in raw
@@ -253,7 +211,7 @@ def test_wire_format_is_ascii_with_crlf_lines_and_encoded_non_ascii_headers() ->
 
 
 def test_internationalised_domain_is_sent_as_punycode() -> None:
-    _, parsed = _wire(_compose(to_email="lea@bücher.example"))
+    _, parsed = wire(_compose(to_email="lea@bücher.example"))
     assert parsed["To"].addresses[0].addr_spec == "lea@xn--bcher-kva.example"
 
 
@@ -264,7 +222,7 @@ def test_html_in_customer_fields_is_escaped_in_the_html_part() -> None:
     # Given a name and an invoice number carrying markup
     msg = _compose(to_name="<b>x</b>", invoice_number="<script>alert(1)</script>")
     # When composed
-    text, html = _parts(_wire(msg)[1])
+    text, html = parts(wire(msg)[1])
     # Then the HTML part shows them as text, and the plain-text part as they are
     assert "<script>" not in html
     assert "<b>x</b>" not in html
@@ -275,7 +233,7 @@ def test_html_in_customer_fields_is_escaped_in_the_html_part() -> None:
 
 
 def test_plain_text_keeps_ampersands_as_typed() -> None:
-    text, html = _parts(_wire(_compose(seller_name="Dupont & Fils"))[1])
+    text, html = parts(wire(_compose(seller_name="Dupont & Fils"))[1])
     assert "Dupont & Fils" in text
     assert "Dupont &amp; Fils" in html
 
@@ -299,19 +257,19 @@ def test_plain_text_keeps_ampersands_as_typed() -> None:
 def test_header_injection_through_customer_fields_is_inert(field: str, attack: str) -> None:
     # Given a customer-supplied field carrying a line break and a header
     # When composed (neutralised rather than refused, so the customer still gets the mail)
-    raw, parsed = _wire(_compose(**{field: attack}))
+    raw, parsed = wire(_compose(**{field: attack}))
     # Then the wire carries no header line of the attacker's, and the mail has one recipient
     assert parsed["Bcc"] is None
     assert not any(line.lower().startswith(b"bcc:") for line in raw.split(b"\r\n"))
     assert [a.addr_spec for a in parsed["To"].addresses] == ["lea.martin@example.com"]
     assert len(list(parsed.iter_parts())) == 2
     # And the text stays on one line, so it cannot forge lines in the body either
-    text, _ = _parts(parsed)
+    text, _ = parts(parsed)
     assert not any(line.startswith(("Bcc:", "<html>")) for line in text.splitlines())
 
 
 def test_injected_name_is_kept_as_a_harmless_display_name() -> None:
-    _, parsed = _wire(_compose(to_name=INJECTION))
+    _, parsed = wire(_compose(to_name=INJECTION))
     assert parsed["To"].addresses[0].display_name == "Eve Bcc: attacker@example.com"
 
 

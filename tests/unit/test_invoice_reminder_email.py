@@ -7,13 +7,13 @@ import email
 from datetime import UTC, date, datetime
 from email import policy
 from email.message import EmailMessage
-from html.parser import HTMLParser
 from typing import Any
 
 import pytest
 
 from quittance.models.money import Money
 from quittance.notifications.reminder import Sender, compose_invoice_reminder
+from tests.unit.mail import HtmlText, plain
 
 DUE = date(2026, 12, 10)
 BEFORE = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
@@ -43,32 +43,16 @@ def _reminder(**overrides: Any) -> EmailMessage:
 
 
 def _plain(text: str) -> str:
-    return " ".join(text.replace("\u202f", " ").replace("\u00a0", " ").split())
+    return " ".join(plain(text).split())
 
 
-class _Html(HTMLParser):
-    def __init__(self, html: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.hrefs: list[str] = []
-        self.text = ""
-        self.feed(html)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        href = dict(attrs).get("href")
-        if tag == "a" and href:
-            self.hrefs.append(href)
-
-    def handle_data(self, data: str) -> None:
-        self.text += data + " "
-
-
-def _read(msg: EmailMessage) -> tuple[str, str, str, EmailMessage, _Html]:
+def _read(msg: EmailMessage) -> tuple[str, str, str, EmailMessage, HtmlText]:
     raw = msg.as_bytes()
     parsed = email.message_from_bytes(raw, policy=policy.default)
     assert isinstance(parsed, EmailMessage)
     text_part, html_part = parsed.get_body(("plain",)), parsed.get_body(("html",))
     assert text_part is not None and html_part is not None
-    page = _Html(str(html_part.get_content()))
+    page = HtmlText(str(html_part.get_content()))
     return (
         _plain(str(parsed["Subject"])),
         _plain(str(text_part.get_content())),

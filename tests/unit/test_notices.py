@@ -3,11 +3,8 @@ customer data can't do."""
 
 from __future__ import annotations
 
-import email
 from datetime import UTC, datetime
-from email import policy
 from email.message import EmailMessage
-from html.parser import HTMLParser
 from typing import Any
 
 import pytest
@@ -21,6 +18,7 @@ from quittance.notifications.notices import (
     compose_anomaly_notice,
     compose_refund_issued,
 )
+from tests.unit.mail import HtmlText, parts, plain, wire
 
 CREDIT_NOTE_URL = "https://api.quittance.example/r/AQJBLTIwMjYtMDAwMDAz.sig?lang=fr&src=email"
 SURVEY_URL = "https://survey.quittance.example/q/42?score=&src=refund"
@@ -83,51 +81,12 @@ def _anomaly(kind: AnomalyKind, /, **overrides: Any) -> EmailMessage:
     return compose_anomaly_notice(**fields)
 
 
-def _wire(msg: EmailMessage) -> tuple[bytes, EmailMessage]:
-    """Serialized as SES would receive it, and parsed back as a mail client would."""
-    raw = msg.as_bytes()
-    parsed = email.message_from_bytes(raw, policy=policy.default)
-    assert isinstance(parsed, EmailMessage)
-    return raw, parsed
-
-
-def _parts(parsed: EmailMessage) -> tuple[str, str]:
-    text = parsed.get_body(("plain",))
-    html = parsed.get_body(("html",))
-    assert text is not None
-    assert html is not None
-    return str(text.get_content()), str(html.get_content())
-
-
-def _plain(text: str) -> str:
-    return text.replace("\u202f", " ").replace("\u00a0", " ")
-
-
-class _Html(HTMLParser):
-    def __init__(self, html: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.hrefs: list[str] = []
-        self.text = ""
-        self.feed(html)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        href = dict(attrs).get("href")
-        if tag == "a" and href:
-            self.hrefs.append(href)
-
-    def handle_data(self, data: str) -> None:
-        self.text += data + " "
-
-    def words(self) -> str:
-        return " ".join(_plain(self.text).split())
-
-
-def _read(msg: EmailMessage) -> tuple[str, str, str, _Html]:
+def _read(msg: EmailMessage) -> tuple[str, str, str, HtmlText]:
     """Subject, plain text (one line per line, spaces normalised), HTML words, HTML parse."""
-    _, parsed = _wire(msg)
-    text, html = _parts(parsed)
-    page = _Html(html)
-    return _plain(str(parsed["Subject"])), _plain(text), page.words(), page
+    _, parsed = wire(msg)
+    text, html = parts(parsed)
+    page = HtmlText(html)
+    return plain(str(parsed["Subject"])), plain(text), page.words(), page
 
 
 def _in_both(expected: str, text: str, html_words: str) -> None:
@@ -219,14 +178,14 @@ def test_refund_states_credit_note_amount_method_and_date(lang: str, facts: list
 
 def test_refund_links_credit_note_and_survey_in_both_parts() -> None:
     # Given credit-note and survey URLs with query strings HTML must escape
-    _, parsed = _wire(_refund())
-    text, html = _parts(parsed)
+    _, parsed = wire(_refund())
+    text, html = parts(parsed)
     # Then the text part prints each on its own line and the HTML part links to each
     for url in (CREDIT_NOTE_URL, SURVEY_URL):
         assert url in text.splitlines()
-        assert url in _Html(html).hrefs
+        assert url in HtmlText(html).hrefs
     assert "&amp;src=email" in html
-    words = _Html(html).words()
+    words = HtmlText(html).words()
     assert "Donner mon avis" in words
     assert "Une seule question, quelques secondes :" in words
 
@@ -263,7 +222,7 @@ def test_refund_delay_is_the_given_range(
 
 def test_refund_is_transactional_multipart_with_confirmation_headers() -> None:
     msg = _refund(configuration_set_headers={"X-SES-CONFIGURATION-SET": "quittance-dev"})
-    raw, parsed = _wire(msg)
+    raw, parsed = wire(msg)
     assert parsed.get_content_type() == "multipart/alternative"
     assert [p.get_content_type() for p in parsed.iter_parts()] == ["text/plain", "text/html"]
     assert parsed["List-Unsubscribe"] is None
@@ -417,13 +376,13 @@ def test_yen_has_no_minor_digits() -> None:
 def test_partial_payment_links_to_where_the_rest_is_paid() -> None:
     # Given a payment page for the rest
     msg = _anomaly(AnomalyKind.PARTIAL_PAYMENT, locale="en", payment_url=PAYMENT_URL)
-    _, parsed = _wire(msg)
-    text, html = _parts(parsed)
+    _, parsed = wire(msg)
+    text, html = parts(parsed)
     # Then both parts carry the link instead of the "pay the same way" advice
     assert PAYMENT_URL in text.splitlines()
-    assert PAYMENT_URL in _Html(html).hrefs
+    assert PAYMENT_URL in HtmlText(html).hrefs
     assert "&amp;currency=EUR" in html
-    assert "Pay the remaining balance" in _Html(html).words()
+    assert "Pay the remaining balance" in HtmlText(html).words()
     assert "the same way as last time" not in text
 
 
@@ -438,17 +397,17 @@ def test_partial_payment_links_to_where_the_rest_is_paid() -> None:
 )
 @pytest.mark.parametrize("lang", ["fr", "en"])
 def test_receipt_link_is_in_both_parts_when_given(kind: AnomalyKind, lang: str) -> None:
-    _, parsed = _wire(_anomaly(kind, locale=lang, receipt_url=RECEIPT_URL))
-    text, html = _parts(parsed)
+    _, parsed = wire(_anomaly(kind, locale=lang, receipt_url=RECEIPT_URL))
+    text, html = parts(parsed)
     assert RECEIPT_URL in text.splitlines()
-    assert RECEIPT_URL in _Html(html).hrefs
+    assert RECEIPT_URL in HtmlText(html).hrefs
 
 
 def test_no_receipt_link_without_receipt_url() -> None:
-    _, parsed = _wire(_anomaly(AnomalyKind.OVERPAYMENT))
-    text, html = _parts(parsed)
+    _, parsed = wire(_anomaly(AnomalyKind.OVERPAYMENT))
+    text, html = parts(parsed)
     assert "reçu de ce paiement" not in text
-    assert not [href for href in _Html(html).hrefs if href.startswith("https://")]
+    assert not [href for href in HtmlText(html).hrefs if href.startswith("https://")]
 
 
 def test_kind_may_be_given_as_its_value() -> None:
@@ -457,7 +416,7 @@ def test_kind_may_be_given_as_its_value() -> None:
 
 
 def test_anomaly_is_transactional() -> None:
-    _, parsed = _wire(_anomaly(AnomalyKind.OVERPAYMENT))
+    _, parsed = wire(_anomaly(AnomalyKind.OVERPAYMENT))
     assert parsed.get_content_type() == "multipart/alternative"
     assert parsed["List-Unsubscribe"] is None
     assert parsed["Auto-Submitted"] == "auto-generated"
@@ -495,8 +454,8 @@ def _composers() -> list[Any]:
 def test_html_in_customer_fields_is_escaped_in_the_html_part(compose: Any) -> None:
     # Given a name and an invoice number carrying markup
     msg = compose(to_name="<b>x</b>", invoice_number="<script>alert(1)</script>")
-    _, parsed = _wire(msg)
-    text, html = _parts(parsed)
+    _, parsed = wire(msg)
+    text, html = parts(parsed)
     # Then the HTML part shows them as text, and the plain-text part as they are
     assert "<script>" not in html
     assert "<b>x</b>" not in html
@@ -507,16 +466,16 @@ def test_html_in_customer_fields_is_escaped_in_the_html_part(compose: Any) -> No
 
 
 def test_method_label_markup_is_escaped() -> None:
-    _, parsed = _wire(_refund(method_label='<img src=x onerror="alert(1)"> & co'))
-    text, html = _parts(parsed)
+    _, parsed = wire(_refund(method_label='<img src=x onerror="alert(1)"> & co'))
+    text, html = parts(parsed)
     assert "<img" not in html
     assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt; &amp; co" in html
     assert '<img src=x onerror="alert(1)"> & co' in text
 
 
 def test_seller_ampersand_is_escaped_in_html_only() -> None:
-    _, parsed = _wire(_anomaly(AnomalyKind.OVERPAYMENT, seller_name="Dupont & Fils"))
-    text, html = _parts(parsed)
+    _, parsed = wire(_anomaly(AnomalyKind.OVERPAYMENT, seller_name="Dupont & Fils"))
+    text, html = parts(parsed)
     assert "Dupont & Fils" in text
     assert "Dupont &amp; Fils" in html
 
@@ -533,7 +492,7 @@ INJECTION_IDS = ["crlf", "lf", "cr", "line-separator", "nel", "body"]
 
 
 def _assert_inert(msg: EmailMessage) -> None:
-    raw, parsed = _wire(msg)
+    raw, parsed = wire(msg)
     # No header of the attacker's, at the top or in a part (a quoted-printable body line may
     # well start with "Bcc:" after a soft break: that is body text, not a header).
     top_headers = raw.split(b"\r\n\r\n", 1)[0]
@@ -542,7 +501,7 @@ def _assert_inert(msg: EmailMessage) -> None:
     assert [a.addr_spec for a in parsed["To"].addresses] == ["lea.martin@example.com"]
     assert len(list(parsed.iter_parts())) == 2
     assert "\n" not in str(parsed["Subject"])
-    text, _ = _parts(parsed)
+    text, _ = parts(parsed)
     assert not any(line.startswith(("Bcc:", "<html>")) for line in text.splitlines())
 
 
@@ -562,11 +521,11 @@ def test_header_injection_through_anomaly_customer_fields_is_inert(
 
 
 def test_injected_invoice_number_is_one_line_in_the_subject() -> None:
-    _, parsed = _wire(_anomaly(AnomalyKind.PARTIAL_PAYMENT, invoice_number="F-1" + INJECTION))
-    assert _plain(str(parsed["Subject"])) == (
+    _, parsed = wire(_anomaly(AnomalyKind.PARTIAL_PAYMENT, invoice_number="F-1" + INJECTION))
+    assert plain(str(parsed["Subject"])) == (
         "Facture F-1Eve Bcc: attacker@example.com : paiement partiel reçu"
     )
-    _, parsed = _wire(_refund(to_name=INJECTION))
+    _, parsed = wire(_refund(to_name=INJECTION))
     assert parsed["To"].addresses[0].display_name == "Eve Bcc: attacker@example.com"
 
 
