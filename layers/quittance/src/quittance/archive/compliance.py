@@ -14,7 +14,7 @@ import zipfile
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from tempfile import SpooledTemporaryFile
-from typing import IO, Any, Protocol
+from typing import IO, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -24,7 +24,7 @@ from quittance.aws.staff_archive import ProofVersion, StaffArchive, sha256_file
 from quittance.errors import CustomerErased, NotFound, QuittanceError
 from quittance.ledger.model import ReceiptRecord
 from quittance.ledger.service import pseudonymous_customer_id
-from quittance.privacy.evidence import RawDelivery
+from quittance.privacy.evidence import DeliverySource, RawDelivery
 
 MAX_PAGE = 200
 DEFAULT_PAGE = 50
@@ -324,18 +324,6 @@ def verify_proof(
 
 
 # ---------------------------------------------------------------------------- evidence
-class DeliverySource(Protocol):
-    """``quittance.aws.evidence_store.EvidenceStore`` (contracts.md item 5); ``received_at``
-    (the event's time) only tells it which month to look in first."""
-
-    def fetch(
-        self,
-        provider: str,
-        event_id: str,
-        customer_id: str,
-        *,
-        received_at: datetime | None = None,
-    ) -> RawDelivery: ...
 
 
 @dataclass
@@ -507,7 +495,6 @@ def spooled() -> SpooledTemporaryFile[bytes]:
 __all__ = [
     "EVIDENCE_URL_SECONDS",
     "Check",
-    "DeliverySource",
     "ReceiptQuery",
     "SearchRefused",
     "delivery_for",

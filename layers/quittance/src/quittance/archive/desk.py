@@ -14,7 +14,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from quittance.archive.compliance import (
     Check,
-    DeliverySource,
     ReceiptQuery,
     SearchRefused,
     decode_cursor,
@@ -31,6 +30,7 @@ from quittance.aws.ledger_table import LedgerTable
 from quittance.aws.receipt_search import ReceiptIndex
 from quittance.aws.staff_archive import StaffArchive, sha256_file
 from quittance.errors import NotFound, QuittanceError
+from quittance.privacy.evidence import DeliverySource
 
 RESEND_LOG_DAYS = 396
 

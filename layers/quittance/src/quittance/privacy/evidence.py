@@ -11,6 +11,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 # Only what re-verifying a signature needs; cookies, source addresses, tracing headers are not
 # evidence and are not kept.
@@ -36,6 +37,21 @@ class RawDelivery:
     headers: dict[str, str]
     body: bytes
     verification: str
+
+
+class DeliverySource(Protocol):
+    """Reads a kept delivery back (``quittance.aws.evidence_store.EvidenceStore``): raises
+    CustomerErased once the customer's key is destroyed, NotFound when nothing was kept.
+    ``received_at`` (the event's time) only tells it which month to look in first."""
+
+    def fetch(
+        self,
+        provider: str,
+        event_id: str,
+        customer_id: str,
+        *,
+        received_at: datetime | None = None,
+    ) -> RawDelivery: ...
 
 
 def signature_headers(headers: Mapping[str, str]) -> dict[str, str]:

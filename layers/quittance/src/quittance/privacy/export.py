@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from quittance.errors import CustomerErased, NotFound, SealInvalid
 from quittance.ledger.model import InvoiceRecord, InvoiceSummary
-from quittance.privacy.evidence import RawDelivery
+from quittance.privacy.evidence import DeliverySource
 
 EXPORT_FORMAT = "quittance.customer-export/1"
 # Attributes of the stored profile that are bookkeeping, not data about the person.
@@ -38,17 +38,6 @@ class Ledger(Protocol):
 
 class Archive(Protocol):
     def read(self, key: str, version_id: str) -> bytes: ...
-
-
-class Evidence(Protocol):
-    def fetch(
-        self,
-        provider: str,
-        event_id: str,
-        customer_id: str,
-        *,
-        received_at: datetime | None = None,
-    ) -> RawDelivery: ...
 
 
 @dataclass(frozen=True)
@@ -74,7 +63,7 @@ def export_customer(
     profiles: Profiles,
     ledger: Ledger,
     archive: Archive,
-    evidence: Evidence,
+    evidence: DeliverySource,
     now: datetime,
 ) -> CustomerExport:
     """Raises NotFound when nothing at all is held about the id."""
@@ -130,7 +119,7 @@ def export_customer(
 
 
 def _delivery(
-    evidence: Evidence, customer_id: str, provider: str, event_id: str, around: datetime
+    evidence: DeliverySource, customer_id: str, provider: str, event_id: str, around: datetime
 ) -> dict[str, Any]:
     try:
         raw = evidence.fetch(provider, event_id, customer_id, received_at=around)
