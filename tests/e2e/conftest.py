@@ -66,6 +66,17 @@ class RunningStack:
         raise AssertionError(f"queues not drained: {self.queue_depths()}")
 
 
+def wait_for(predicate: Any, timeout: float = 60) -> Any:
+    """The first truthy answer of ``predicate``, polled every 0.1 s until ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError("condition not met in time")
+
+
 def start_stack(
     out: Path, stage: str = "prod", extra: list[str] | None = None
 ) -> tuple[subprocess.Popen[bytes], RunningStack]:

@@ -14,8 +14,8 @@ from quittance.privacy.keyring import CustomerKeyring
 from quittance_ops.deliveries.stripe import stripe_payment_intent_succeeded
 from quittance_ops.email_events import report_bounce
 
-from .conftest import RunningStack
-from .test_webhook_to_receipt import emails_for, ledger, post, wait_for
+from .conftest import RunningStack, wait_for
+from .test_webhook_to_receipt import emails_for, ledger, post
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -22,7 +21,7 @@ from quittance_ops.deliveries.stripe import stripe_payment_intent_succeeded
 from quittance_ops.outbox import sent_emails
 from quittance_ops.screenshots import browser_missing, chromium, receipt_links, wait_for_download
 
-from .conftest import RunningStack
+from .conftest import RunningStack, wait_for
 
 pytestmark = [
     pytest.mark.e2e,
@@ -46,16 +45,6 @@ def _status_of(url: str) -> int:
         return error.code
 
 
-def _wait_for(predicate: Any, timeout: float = 60) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")
-
-
 @pytest.fixture(scope="module")
 def paid(stack: RunningStack) -> dict[str, Any]:
     """Given invoice F-BROWSER-1 of 1 234,56 € paid by card through a Stripe-signed webhook."""
@@ -75,8 +64,8 @@ def paid(stack: RunningStack) -> dict[str, Any]:
         assert response.status == 202
     payment_id = json.loads(delivery.body)["data"]["object"]["id"]
     ledger = LedgerTable(stack.resources["LedgerTable"], stack.client("dynamodb"))
-    receipt = _wait_for(lambda: ledger.receipt_for_payment(INVOICE, payment_id))
-    sent = _wait_for(
+    receipt = wait_for(lambda: ledger.receipt_for_payment(INVOICE, payment_id))
+    sent = wait_for(
         lambda: [e for e in sent_emails(stack.endpoint) if receipt.receipt_number.encode() in e.raw]
     )
     stack.wait_drained()

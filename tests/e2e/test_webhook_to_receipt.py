@@ -27,7 +27,7 @@ from quittance_ops.deliveries import Delivery
 from quittance_ops.deliveries.stripe import stripe_payment_intent_succeeded
 from quittance_ops.outbox import SentEmail, sent_emails
 
-from .conftest import RunningStack
+from .conftest import RunningStack, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
@@ -62,16 +62,6 @@ def get(url: str, follow: bool = True) -> tuple[int, Message, bytes]:
 
 def emails_for(stack: RunningStack, receipt_number: str) -> list[SentEmail]:
     return [e for e in sent_emails(stack.endpoint) if receipt_number.encode() in e.raw]
-
-
-def wait_for(predicate: Any, timeout: float = 60) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")
 
 
 def ledger(stack: RunningStack) -> LedgerTable:
