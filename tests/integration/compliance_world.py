@@ -20,9 +20,9 @@ from quittance.models.events import (
 )
 from quittance.models.messages import PaymentEventMessage
 from quittance.models.money import Money
-from quittance_ops.localstack.pumps import QueuePump
 
 from .conftest import ACCOUNT, REGION, MotoStack
+from .pipeline import deliver
 
 STAFF = f"arn:aws:iam::{ACCOUNT}:user/compliance-officer"
 
@@ -55,19 +55,7 @@ def pay(moto_stack: MotoStack, invoice: str, payment: str, cents: int = 12000, *
 
 
 def pump(moto_stack: MotoStack, queue: str, function: str) -> None:
-    sqs = boto3.client("sqs", region_name=REGION)
-    worker = QueuePump(
-        sqs=sqs,
-        queue_url=moto_stack.resource(queue),
-        queue_arn=moto_stack.resource(queue, "Arn"),
-        function=moto_stack.functions[function],
-        batch_size=10,
-        report_failures=True,
-        region=REGION,
-        wait_seconds=0,
-    )
-    while worker.poll_once():
-        pass
+    deliver(moto_stack, queue, function)
 
 
 def admin(

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from quittance.aws.archive_bucket import ArchiveBucket
 from quittance.aws.customers_table import CustomersTable
+from quittance.aws.evidence_store import EvidenceStore
 from quittance.privacy.keyring import CustomerKeyring
 from quittance_ops.localstack.pumps import QueuePump
 
@@ -17,21 +19,30 @@ STAGES = (
 )
 
 
+def pump(stack: MotoStack, queue: str, function: str, batch: int = 10) -> QueuePump:
+    """The local stack's own pump on ``queue``, delivering to ``function`` without waiting."""
+    return QueuePump(
+        sqs=stack.client("sqs"),
+        queue_url=stack.resource(queue),
+        queue_arn=stack.resource(queue, "Arn"),
+        function=stack.functions[function],
+        batch_size=batch,
+        report_failures=True,
+        region=REGION,
+        wait_seconds=0,
+    )
+
+
+def deliver(stack: MotoStack, queue: str, function: str) -> int:
+    """Hand every waiting message of ``queue`` to ``function``; how many were delivered."""
+    worker, delivered = pump(stack, queue, function), 0
+    while count := worker.poll_once():
+        delivered += count
+    return delivered
+
+
 def drain(stack: MotoStack, rounds: int = 20) -> None:
-    sqs = stack.client("sqs")
-    pumps = [
-        QueuePump(
-            sqs=sqs,
-            queue_url=stack.resource(queue),
-            queue_arn=stack.resource(queue, "Arn"),
-            function=stack.functions[function],
-            batch_size=batch,
-            report_failures=True,
-            region=REGION,
-            wait_seconds=0,
-        )
-        for queue, function, batch in STAGES
-    ]
+    pumps = [pump(stack, queue, function, batch) for queue, function, batch in STAGES]
     for _ in range(rounds):
         if sum(pump.poll_once() for pump in pumps) == 0:
             return
@@ -48,6 +59,15 @@ def post_webhook(stack: MotoStack, provider: str, body: bytes, headers: dict[str
         headers=headers,
     )
     return answer(stack.functions["IntakeFunction"].invoke(event))
+
+
+def customer_stores(stack: MotoStack) -> tuple[CustomersTable, EvidenceStore, CustomerKeyring]:
+    """Profiles and evidence as the readers see them (a keyring that opens, never mints)."""
+    dynamodb, s3 = stack.client("dynamodb"), stack.client("s3")
+    table = stack.resource("CustomersTable")
+    keyring = CustomerKeyring(table, dynamodb, stack.client("kms"), None)
+    bucket = ArchiveBucket(stack.resource("ArchiveBucket"), s3)
+    return CustomersTable(table, dynamodb, keyring), EvidenceStore(bucket, s3, keyring), keyring
 
 
 def sealed_customers(stack: MotoStack) -> CustomersTable:

@@ -7,31 +7,16 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-import boto3
-
-from quittance.aws.archive_bucket import ArchiveBucket
-from quittance.aws.customers_table import CustomersTable
-from quittance.aws.evidence_store import EvidenceStore
 from quittance.ledger.service import pseudonymous_customer_id
-from quittance.privacy.keyring import CustomerKeyring
 from quittance.providers.base import WebhookRequest
 from quittance.providers.stripe import StripeAdapter
 from quittance_ops.deliveries.stripe import stripe_payment_intent_succeeded
 
-from .conftest import REGION, MotoStack
-from .pipeline import drain, post_webhook
+from .conftest import MotoStack
+from .pipeline import customer_stores, drain, post_webhook
 
 EMAIL = "ines.moreau@example.org"
 NAME = "Inès Moreau"
-
-
-def _stores(stack: MotoStack) -> tuple[CustomersTable, EvidenceStore, CustomerKeyring]:
-    dynamodb = boto3.client("dynamodb", region_name=REGION)
-    s3 = boto3.client("s3", region_name=REGION)
-    table = stack.resource("CustomersTable")
-    keyring = CustomerKeyring(table, dynamodb, boto3.client("kms", region_name=REGION), None)
-    bucket = ArchiveBucket(stack.resource("ArchiveBucket"), s3)
-    return CustomersTable(table, dynamodb, keyring), EvidenceStore(bucket, s3, keyring), keyring
 
 
 def test_intake_seals_profile_and_evidence_and_queues_no_contact_data(
@@ -53,7 +38,7 @@ def test_intake_seals_profile_and_evidence_and_queues_no_contact_data(
         "locale": "fr",
     }
 
-    customers, evidence, _ = _stores(moto_stack)
+    customers, evidence, _ = customer_stores(moto_stack)
     stored = customers.stored_profile(customer)
     assert stored is not None
     assert EMAIL.encode() not in bytes(stored["email"].value)

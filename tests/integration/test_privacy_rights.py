@@ -13,21 +13,16 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-import boto3
 import pytest
 
-from quittance.aws.archive_bucket import ArchiveBucket
-from quittance.aws.customers_table import CustomersTable
-from quittance.aws.evidence_store import EvidenceStore
 from quittance.aws.items import from_item
 from quittance.errors import CustomerErased
 from quittance.ledger.service import pseudonymous_customer_id
-from quittance.privacy.keyring import CustomerKeyring
 from quittance.privacy.retention import record_type, stored_as_stated
 from quittance_ops.deliveries.stripe import stripe_payment_intent_succeeded
 
-from .conftest import REGION, MotoStack, answer, http_event
-from .pipeline import drain, post_webhook
+from .conftest import MotoStack, answer, http_event
+from .pipeline import customer_stores, drain, post_webhook
 
 ADA = {"customer": "cus_AdaLovelace01", "email": "ada.lovelace@example.net", "name": "Ada Lovelace"}
 BOB = {"customer": "cus_BobMartin0002", "email": "bob.martin@example.net", "name": "Bob Martin"}
@@ -108,15 +103,6 @@ def objects(stack: MotoStack) -> dict[str, bytes]:
     }
 
 
-def readers(stack: MotoStack) -> tuple[CustomersTable, EvidenceStore, CustomerKeyring]:
-    dynamodb = boto3.client("dynamodb", region_name=REGION)
-    s3 = boto3.client("s3", region_name=REGION)
-    table = stack.resource("CustomersTable")
-    keyring = CustomerKeyring(table, dynamodb, boto3.client("kms", region_name=REGION), None)
-    bucket = ArchiveBucket(stack.resource("ArchiveBucket"), s3)
-    return CustomersTable(table, dynamodb, keyring), EvidenceStore(bucket, s3, keyring), keyring
-
-
 @pytest.fixture
 def traffic(moto_stack: MotoStack) -> MotoStack:
     pay(moto_stack, ADA, "F-ADA-1", 4200)
@@ -167,7 +153,7 @@ def test_export_holds_every_record_about_the_customer(traffic: MotoStack) -> Non
         assert base64.b64decode(files[f"receipts/{number}.pdf"]) == data
 
     # Evidence: every kept delivery that opens with Ada's key is in the export.
-    _, evidence, _ = readers(traffic)
+    _, evidence, _ = customer_stores(traffic)
     kept = {
         key.split("@")[0].rsplit("/", 1)[1].removesuffix(".bin")
         for key in archived
@@ -186,7 +172,7 @@ def test_export_holds_every_record_about_the_customer(traffic: MotoStack) -> Non
 
 
 def test_erasure_shreds_the_customer_and_keeps_the_books(traffic: MotoStack) -> None:
-    customers, evidence, keyring = readers(traffic)
+    customers, evidence, keyring = customer_stores(traffic)
     ada_events = {i["event_id"] for i in scan(traffic, "LedgerTable") if i["sk"].startswith("EVT#")}
     status, report = erase(traffic, ADA_ID)
     assert status == 200
@@ -277,7 +263,7 @@ def test_marketing_consent_by_admin_and_never_for_an_erased_customer(traffic: Mo
     event = http_event("PUT", path, route, {"customer_id": BOB_ID}, body=b'{"granted": false}')
     status, body = answer(traffic.functions["PrivacyApiFunction"].invoke(event))
     assert status == 200 and body["marketing_consent"]["source"] == "admin"
-    customers, _, _ = readers(traffic)
+    customers, _, _ = customer_stores(traffic)
     assert (customers.profile(BOB_ID) or {})["marketing_consent"]["granted"] is False
     erase(traffic, ADA_ID)
     path = f"/admin/customers/{ADA_ID}/consents/marketing"

@@ -15,26 +15,8 @@ from botocore.exceptions import ClientError
 from pypdf import PdfReader
 
 from quittance_ops.deliveries.stripe import stripe_payment_intent_succeeded
-from quittance_ops.localstack.pumps import QueuePump
-from tests.integration.conftest import REGION, MotoStack, answer, http_event
-
-
-def deliver(stack: MotoStack, queue: str, function: str) -> int:
-    """Hand every waiting message of ``queue`` to ``function`` as Lambda's poller would."""
-    pump = QueuePump(
-        sqs=stack.client("sqs"),
-        queue_url=stack.resource(queue),
-        queue_arn=stack.resource(queue, "Arn"),
-        function=stack.functions[function],
-        batch_size=10,
-        report_failures=True,
-        region=REGION,
-        wait_seconds=0,
-    )
-    delivered = 0
-    while count := pump.poll_once():
-        delivered += count
-    return delivered
+from tests.integration.conftest import MotoStack
+from tests.integration.pipeline import deliver, post_webhook
 
 
 def pay(stack: MotoStack, invoice: str, *, amount: int = 12_345, **payment: Any) -> str:
@@ -46,15 +28,7 @@ def pay(stack: MotoStack, invoice: str, *, amount: int = 12_345, **payment: Any)
         amount_minor=amount,
         **payment,
     )
-    event = http_event(
-        "POST",
-        "/webhooks/stripe",
-        "/webhooks/{provider}",
-        {"provider": "stripe"},
-        body=delivery.body,
-        headers=delivery.headers,
-    )
-    status, _ = answer(stack.functions["IntakeFunction"].invoke(event))
+    status, _ = post_webhook(stack, "stripe", delivery.body, delivery.headers)
     assert status == 202
     assert deliver(stack, "PaymentEventsQueue", "LedgerFunction") == 1
     (queued,) = stack.queue_messages("ReceiptJobsQueue")  # a peek: it stays queued
