@@ -86,6 +86,10 @@ def local_up(
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+    # A process inherits its parent's signal mask: started by a supervisor or CI runner that
+    # blocks SIGINT, Ctrl-C would stay pending for ever. Unblocked here, in the main thread,
+    # before any thread exists, so every thread the stack starts inherits the open mask.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
     info = stack.start()
     console.print_json(json.dumps(info.as_json()))
     console.print(
@@ -93,7 +97,10 @@ def local_up(
     )
     console.print("Ctrl-C stops it.")
     try:
-        stopping.wait()
+        # Woken now and then, because a signal the kernel hands to another thread runs its
+        # Python handler only when the main thread next executes bytecode.
+        while not stopping.wait(timeout=0.5):
+            pass
     finally:
         started = time.monotonic()
         stack.stop()

@@ -78,8 +78,14 @@ def wait_for(predicate: Any, timeout: float = 60) -> Any:
 
 
 def start_stack(
-    out: Path, stage: str = "prod", extra: list[str] | None = None
+    out: Path,
+    stage: str = "prod",
+    extra: list[str] | None = None,
+    *,
+    inherit_blocked_signals: bool = False,
 ) -> tuple[subprocess.Popen[bytes], RunningStack]:
+    """``inherit_blocked_signals`` starts the stack as some supervisors and CI runners do:
+    with SIGINT and SIGTERM blocked in the signal mask it inherits."""
     out.mkdir(parents=True, exist_ok=True)
     (out / "stack.json").unlink(missing_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
@@ -87,24 +93,30 @@ def start_stack(
     # thread's stack to stack.log, which the failure shows.
     env["PYTHONFAULTHANDLER"] = "1"
     log = (out / "stack.log").open("wb")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "quittance_ops",
-            "local",
-            "up",
-            "--stage",
-            stage,
-            "--out",
-            str(out),
-            *(extra or []),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    # A child starts with the signal mask of the thread that forks it.
+    ctrl_c = {signal.SIGINT, signal.SIGTERM} if inherit_blocked_signals else set()
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, ctrl_c)
+    try:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "quittance_ops",
+                "local",
+                "up",
+                "--stage",
+                stage,
+                "--out",
+                str(out),
+                *(extra or []),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
     stack_json = out / "stack.json"
     deadline = time.monotonic() + 90
     while not stack_json.exists():
@@ -121,13 +133,25 @@ def stop_stack(process: subprocess.Popen[bytes], out: Path | None = None) -> int
         # Generous: CI runs this beside another busy xdist worker on two cores.
         return process.wait(timeout=90)
     except subprocess.TimeoutExpired:
+        signals = _signal_state(process.pid)
         process.send_signal(signal.SIGABRT)
         try:
             process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             process.kill()
         log = (out / "stack.log").read_text()[-6000:] if out else ""
-        raise AssertionError(f"the local stack did not stop on Ctrl-C within 90 s\n{log}") from None
+        raise AssertionError(
+            f"the local stack did not stop on Ctrl-C within 90 s\n{signals}\n{log}"
+        ) from None
+
+
+def _signal_state(pid: int) -> str:
+    """The pending, blocked and caught signal masks of a process, as /proc shows them."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return "(no /proc status)"
+    return "\n".join(line for line in status.splitlines() if line.startswith(("Sig", "ShdPnd")))
 
 
 @pytest.fixture(scope="module")

@@ -97,3 +97,14 @@ def test_the_dev_stage_gets_a_governance_one_day_archive_and_takes_a_cli_secret(
             assert status == 202
     finally:
         assert stop_stack(process, dev_out) == 0
+
+
+def test_ctrl_c_stops_a_stack_whose_parent_blocked_sigint(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """CI runners and supervisors may start us with SIGINT blocked; Ctrl-C must still stop."""
+    out = tmp_path_factory.mktemp("blocked")
+    process, running = start_stack(out, inherit_blocked_signals=True)
+    assert running.api_url.startswith("http://127.0.0.1:")
+    assert stop_stack(process, out) == 0
+    assert "local stack stopped in" in (out / "stack.log").read_text()
