@@ -40,8 +40,9 @@ How personal data is protected:
   destroys the key (every sealed copy, backups included, becomes unreadable), deletes the
   profile and consents, leaves an erasure record so nothing is sent or re-profiled again, and
   keeps the legal archive (ledger, receipt numbers, archived receipts) under art. 17(3)(b).
-  A process that unwrapped the key in the last 60 seconds may still hold it in memory until
-  its cache expires; profile writes are conditioned on the key still existing.
+  Every seal and open reads the wrapped key from the table first, so the erasure holds at
+  once in every running function (warm ones cache only the KMS unwrap of a key that is still
+  there); profile writes are conditioned on the key still existing.
 - **Access and portability (art. 15, 20)** — `GET /admin/customers/{id}/export`,
   `quittance privacy export ID --out FILE.zip`: `customer.json` (profile, consents, invoices,
   payments, receipts with numbers, messages with date, channel and status, gateway deliveries)

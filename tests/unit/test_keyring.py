@@ -77,7 +77,7 @@ def test_erasure_makes_every_sealed_copy_unreadable_even_in_a_warm_process(
     aws: dict[str, Any],
 ) -> None:
     ring = keyring(aws)
-    other_process = keyring(aws, cache_seconds=0)
+    other_process = keyring(aws)  # warm: its cache holds the unwrapped key
     sealed = ring.seal("C-1", b"ada@example.com", "profile.email")
     assert other_process.open("C-1", sealed, "profile.email") == b"ada@example.com"
     assert ring.erase("C-1") is True
@@ -108,3 +108,32 @@ def test_reader_without_kms_key_id_cannot_mint(aws: dict[str, Any]) -> None:
         reader.open("C-new", b"\x01" + b"\x00" * 40, "f")
     with pytest.raises(RuntimeError):
         reader.seal("C-new", b"x", "f")
+
+
+def test_a_warm_process_unwraps_once_but_still_sees_an_erasure_at_once(
+    aws: dict[str, Any],
+) -> None:
+    unwraps: list[str] = []
+    aws["kms"].meta.events.register(
+        "before-call.kms.Decrypt", lambda **_: unwraps.append("Decrypt")
+    )
+    writer, reader = keyring(aws), keyring(aws)
+    sealed = writer.seal("C-1", b"+33612345678", "profile.phone")
+    for _ in range(3):
+        assert reader.open("C-1", sealed, "profile.phone") == b"+33612345678"
+    assert unwraps == ["Decrypt"]
+    writer.erase("C-1")
+    with pytest.raises(CustomerErased):
+        reader.open("C-1", sealed, "profile.phone")
+
+
+def test_open_many_opens_each_field_under_its_own_context(aws: dict[str, Any]) -> None:
+    ring = keyring(aws)
+    name = ring.seal("C-1", b"Ada", "profile.name")
+    email = ring.seal("C-1", b"ada@example.com", "profile.email")
+    assert ring.open_many("C-1", {"profile.name": name, "profile.email": email}) == {
+        "profile.name": b"Ada",
+        "profile.email": b"ada@example.com",
+    }
+    with pytest.raises(SealInvalid):
+        ring.open_many("C-1", {"profile.name": email})

@@ -26,7 +26,7 @@ CONTACT_FIELDS = ("name", "email", "phone", "address")
 class Sealer(Protocol):
     def seal(self, customer_id: str, plaintext: bytes, context: str) -> bytes: ...
 
-    def open(self, customer_id: str, sealed: bytes, context: str) -> bytes: ...
+    def open_many(self, customer_id: str, sealed: dict[str, bytes]) -> dict[str, bytes]: ...
 
 
 def profile_pk(customer_id: str) -> str:
@@ -147,15 +147,21 @@ class CustomersTable:
 
     def _opened(self, customer_id: str, stored: dict[str, Any]) -> dict[str, Any]:
         profile = dict(stored)
+        sealed: dict[str, bytes] = {}
         for name in CONTACT_FIELDS:
             value = profile.get(name)
             if isinstance(value, Binary):
                 value = value.value  # type: ignore[attr-defined]  # boto3's stubs omit it
             if isinstance(value, bytes | bytearray):
-                if self._keyring is None:
-                    raise ValueError("sealed contact data needs a keyring to open")
-                opened = self._keyring.open(customer_id, bytes(value), field_context(name))
-                profile[name] = opened.decode()
+                sealed[field_context(name)] = bytes(value)
+        if not sealed:
+            return profile
+        if self._keyring is None:
+            raise ValueError("sealed contact data needs a keyring to open")
+        opened = self._keyring.open_many(customer_id, sealed)
+        for name in CONTACT_FIELDS:
+            if field_context(name) in opened:
+                profile[name] = opened[field_context(name)].decode()
         return profile
 
     def forget(self, customer_id: str) -> bool:

@@ -11,6 +11,10 @@ Erasure deletes the wrapped key and writes a tombstone ``pk = ERASED#<customer i
 personal data) in one transaction; from then on every sealed copy — table items, archived
 evidence, backups — is unreadable, and the keyring refuses to mint a new key for that id.
 
+Every seal and open reads the wrapped key from the table (one consistent GetItem), so an
+erasure takes effect at once in every warm process; only the KMS unwrap of that wrapped key is
+cached, keyed by the wrapped bytes, which is what saves KMS calls and cost.
+
 The key item carries a TTL refreshed (at most yearly) whenever something is sealed with it:
 it must outlive the legal archive it opens (the raw deliveries kept ten years after the end of
 the fiscal year), and no longer.
@@ -41,7 +45,8 @@ KEY_PURPOSE = "customer-data-key"
 DATA_KEY_RETENTION = timedelta(days=11 * 366)
 DATA_KEY_REFRESH = timedelta(days=365)
 ERASURE_RECORD_RETENTION = timedelta(days=11 * 366)
-CACHE_SECONDS = 60.0
+# How long an unwrapped key is reused while its wrapped copy is still in the table.
+CACHE_SECONDS = 900.0
 
 
 def key_pk(customer_id: str) -> str:
@@ -58,6 +63,7 @@ def associated_data(customer_id: str, context: str) -> bytes:
 
 @dataclass(frozen=True)
 class _Cached:
+    wrapped: bytes
     key: bytes
     loaded: float
 
@@ -94,14 +100,26 @@ class CustomerKeyring:
         return ENVELOPE_V1 + nonce + sealed
 
     def open(self, customer_id: str, sealed: bytes, context: str) -> bytes:
-        if len(sealed) < 1 + NONCE_BYTES + 16 or sealed[:1] != ENVELOPE_V1:
-            raise SealInvalid(f"not a v1 envelope ({context})")
-        key = self._key(customer_id, create=False)
-        nonce, body = sealed[1 : 1 + NONCE_BYTES], sealed[1 + NONCE_BYTES :]
-        try:
-            return AESGCM(key).decrypt(nonce, body, associated_data(customer_id, context))
-        except InvalidTag:
-            raise SealInvalid(f"sealed value does not open ({context})") from None
+        return self.open_many(customer_id, {context: sealed})[context]
+
+    def open_many(self, customer_id: str, sealed: dict[str, bytes]) -> dict[str, bytes]:
+        """Open several values of one customer, each under its own context, with one key
+        lookup; raises CustomerErased for an erased customer, SealInvalid for a value that
+        is not this customer's under that context."""
+        for context, value in sealed.items():
+            if len(value) < 1 + NONCE_BYTES + 16 or value[:1] != ENVELOPE_V1:
+                raise SealInvalid(f"not a v1 envelope ({context})")
+        if not sealed:
+            return {}
+        aead = AESGCM(self._key(customer_id, create=False))
+        opened: dict[str, bytes] = {}
+        for context, value in sealed.items():
+            nonce, body = value[1 : 1 + NONCE_BYTES], value[1 + NONCE_BYTES :]
+            try:
+                opened[context] = aead.decrypt(nonce, body, associated_data(customer_id, context))
+            except InvalidTag:
+                raise SealInvalid(f"sealed value does not open ({context})") from None
+        return opened
 
     def erase(self, customer_id: str) -> bool:
         """Destroy the customer's data key and leave a tombstone; True if a key was destroyed
@@ -163,23 +181,34 @@ class CustomerKeyring:
         )
 
     def _key(self, customer_id: str, *, create: bool) -> bytes:
-        with self._lock:
-            cached = self._cache.get(customer_id)
-        if cached and time.monotonic() - cached.loaded < self._cache_seconds:
-            return cached.key
+        # Read every time: the key item's absence is the erasure, and must be seen at once.
         item = self._dynamodb.get_item(
             TableName=self.table, Key=to_item({"pk": key_pk(customer_id)}), ConsistentRead=True
         ).get("Item")
         if item is None:
+            with self._lock:
+                self._cache.pop(customer_id, None)
             if not create:
                 raise CustomerErased(f"customer {customer_id} has no data key")
-            key = self._mint(customer_id)
-        else:
-            key = self._unwrap(customer_id, bytes(item["wrapped"]["B"]))
-            if create:
-                self._refresh(customer_id, int(item.get("expires_at", {}).get("N", "0")))
+            key, wrapped = self._mint(customer_id)
+            with self._lock:
+                self._cache[customer_id] = _Cached(wrapped, key, time.monotonic())
+            return key
+        wrapped = bytes(item["wrapped"]["B"])
         with self._lock:
-            self._cache[customer_id] = _Cached(key, time.monotonic())
+            cached = self._cache.get(customer_id)
+        if (
+            cached is not None
+            and cached.wrapped == wrapped
+            and time.monotonic() - cached.loaded < self._cache_seconds
+        ):
+            key = cached.key
+        else:
+            key = self._unwrap(customer_id, wrapped)
+            with self._lock:
+                self._cache[customer_id] = _Cached(wrapped, key, time.monotonic())
+        if create:
+            self._refresh(customer_id, int(item.get("expires_at", {}).get("N", "0")))
         return key
 
     def _context(self, customer_id: str) -> dict[str, str]:
@@ -196,7 +225,9 @@ class CustomerKeyring:
             raise
         return bytes(response["Plaintext"])
 
-    def _mint(self, customer_id: str) -> bytes:
+    def _mint(self, customer_id: str) -> tuple[bytes, bytes]:
+        """A new data key for the customer: (plaintext, wrapped), or the one another process
+        minted a moment earlier."""
         if not self._kms_key_id:
             raise RuntimeError("this function may open sealed values but not seal new ones")
         generated = self._kms.generate_data_key(
@@ -245,8 +276,9 @@ class CustomerKeyring:
             ).get("Item")
             if item is None:
                 raise CustomerErased(f"customer {customer_id} was erased") from None
-            return self._unwrap(customer_id, bytes(item["wrapped"]["B"]))
-        return bytes(generated["Plaintext"])
+            theirs = bytes(item["wrapped"]["B"])
+            return self._unwrap(customer_id, theirs), theirs
+        return bytes(generated["Plaintext"]), bytes(generated["CiphertextBlob"])
 
     def _refresh(self, customer_id: str, expires_at: int) -> None:
         """Push the key's TTL out when it has less than its retention minus a year left."""
