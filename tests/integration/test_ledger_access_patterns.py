@@ -26,7 +26,7 @@ NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 
 class Profiles:
-    def remember(self, *_: Any) -> None:
+    def remember(self, *_: Any, **__: Any) -> None:
         """Contact data is not under test here."""
 
 

@@ -93,7 +93,7 @@ def invoice_history(i: int) -> list[PaymentEvent]:
 
 
 class Profiles:
-    def remember(self, *_: Any) -> None:
+    def remember(self, *_: Any, **__: Any) -> None:
         """Contact data is not under test here."""
 
 

@@ -77,3 +77,39 @@ def test_intake_seals_profile_and_evidence_and_queues_no_contact_data(
     ledger = moto_stack.client("dynamodb").scan(TableName=moto_stack.resource("LedgerTable"))
     messages = [i for i in ledger["Items"] if i.get("sk", {}).get("S", "").startswith("MSG#")]
     assert [m["status"]["S"] for m in messages] == ["sent"]
+
+
+def test_a_late_event_never_restores_contact_details_the_customer_has_since_changed(
+    moto_stack: MotoStack,
+) -> None:
+    secret = moto_stack.provisioned.webhook_secrets["stripe"]
+    now = int(datetime.now(UTC).timestamp())
+    newer = stripe_payment_intent_succeeded(
+        secret=secret, invoice_number="F-P-2", amount_minor=100, email="new@example.org"
+    )
+    # Created two minutes earlier, delivered after (a gateway retry, or a slow queue).
+    older = stripe_payment_intent_succeeded(
+        secret=secret,
+        invoice_number="F-P-1",
+        amount_minor=100,
+        email="old@example.org",
+        timestamp=now - 120,
+    )
+    customer = pseudonymous_customer_id("stripe", "cus_NffrFeUfNV2Hib")
+    customers, _, _ = customer_stores(moto_stack)
+
+    assert post_webhook(moto_stack, "stripe", newer.body, newer.headers)[0] == 202
+    first = customers.stored_profile(customer)
+    assert first is not None
+    assert post_webhook(moto_stack, "stripe", older.body, older.headers)[0] == 202
+    drain(moto_stack)
+
+    profile = customers.profile(customer)
+    assert profile is not None
+    assert profile["email"] == "new@example.org"
+    # The late event still counts as activity: the inactivity clock did not go back.
+    assert int(profile["expires_at"]) >= int(first["expires_at"])
+    # Both payments are in the ledger; only the contact details stayed as they were.
+    ledger = moto_stack.client("dynamodb").scan(TableName=moto_stack.resource("LedgerTable"))
+    numbers = {i["pk"]["S"] for i in ledger["Items"] if i["pk"]["S"].startswith("INV#")}
+    assert {"INV#F-P-1", "INV#F-P-2"} <= numbers

@@ -32,8 +32,16 @@ class EventPublisher(Protocol):
 
 
 class ContactProfiles(Protocol):
-    def remember(self, customer_id: str, details: CustomerDetails, now: datetime) -> None:
-        """Seal and store the contact fields; CustomerErased for an erased customer."""
+    def remember(
+        self,
+        customer_id: str,
+        details: CustomerDetails,
+        now: datetime,
+        *,
+        as_of: datetime | None = None,
+    ) -> None:
+        """Seal and store the contact fields unless newer ones are stored; CustomerErased
+        for an erased customer."""
 
 
 class Evidence(Protocol):
@@ -111,7 +119,9 @@ def _keep_customer_records(
     assert event.customer is not None
     customer_id = pseudonymous_customer_id(event.provider, event.customer.reference)
     try:
-        records.profiles.remember(customer_id, event.customer, request.received_at)
+        records.profiles.remember(
+            customer_id, event.customer, request.received_at, as_of=event.occurred_at
+        )
         records.evidence.keep(
             RawDelivery(
                 provider=provider,

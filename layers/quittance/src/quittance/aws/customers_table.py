@@ -29,6 +29,10 @@ class Sealer(Protocol):
     def open_many(self, customer_id: str, sealed: dict[str, bytes]) -> dict[str, bytes]: ...
 
 
+def _micros(moment: datetime) -> int:
+    return int(moment.timestamp() * 1_000_000)
+
+
 def profile_pk(customer_id: str) -> str:
     return f"CUST#{customer_id}"
 
@@ -43,8 +47,20 @@ class CustomersTable:
         self._client = client
         self._keyring = keyring
 
-    def remember(self, customer_id: str, details: CustomerDetails, now: datetime) -> None:
+    def remember(
+        self,
+        customer_id: str,
+        details: CustomerDetails,
+        now: datetime,
+        *,
+        as_of: datetime | None = None,
+    ) -> None:
         """Upsert what the gateway told about the customer; restart the inactivity clock.
+
+        ``as_of`` is when the gateway knew these details (the event's time): details older
+        than the ones stored are not written back, so a redelivery days later or a late event
+        never restores an address the customer has since changed; the inactivity clock still
+        moves forward.
 
         Contact fields are sealed before they leave the process. A table without a keyring
         (the ledger's: it never holds contact data, intake has sealed them already) stores
@@ -70,8 +86,14 @@ class CustomersTable:
             "updated_at": now.isoformat(),
             "expires_at": int((now + INACTIVE_PROFILE_RETENTION).timestamp()),
         }
+        if as_of is not None:
+            values["contact_as_of"] = _micros(as_of)
         present = {k: v for k, v in values.items() if v is not None}
         update = self._update(customer_id, present)
+        if as_of is not None:
+            update["ConditionExpression"] = (
+                "attribute_not_exists(#contact_as_of) OR #contact_as_of <= :contact_as_of"
+            )
         # Written only while the customer's key exists (or, with nothing to seal, while no
         # erasure record does): a process still holding the key in its cache, or the ledger
         # applying a late event, cannot bring a profile back after an erasure.
@@ -96,11 +118,28 @@ class CustomersTable:
         except ClientError as exc:
             if error_code(exc) != "TransactionCanceledException":
                 raise
-            if cancellation_codes(exc)[:1] != ["ConditionalCheckFailed"]:
+            codes = cancellation_codes(exc)
+            if codes[:1] == ["ConditionalCheckFailed"]:
+                if self._keyring is None:
+                    return  # the ledger: nothing to remember about an erased customer
+                raise CustomerErased(f"customer {customer_id} was erased") from None
+            if codes[1:2] != ["ConditionalCheckFailed"]:
                 raise
-            if self._keyring is None:
-                return  # the ledger: nothing to remember about an erased customer
-            raise CustomerErased(f"customer {customer_id} was erased") from None
+            self._keep_active(customer_id, int(values["expires_at"]))
+
+    def _keep_active(self, customer_id: str, expires_at: int) -> None:
+        """Push the inactivity TTL out (never back) on a profile that still exists."""
+        try:
+            self._client.update_item(
+                TableName=self.name,
+                Key=to_item({"pk": profile_pk(customer_id)}),
+                UpdateExpression="SET expires_at = :e",
+                ConditionExpression="attribute_exists(pk) AND expires_at < :e",
+                ExpressionAttributeValues=to_item({":e": expires_at}),
+            )
+        except ClientError as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
 
     def _update(self, customer_id: str, present: dict[str, Any]) -> dict[str, Any]:
         sets = ", ".join(f"#{k} = :{k}" for k in present)

@@ -71,7 +71,14 @@ class LedgerStore(Protocol):
 
 
 class CustomerProfiles(Protocol):
-    def remember(self, customer_id: str, details: CustomerDetails, now: datetime) -> None: ...
+    def remember(
+        self,
+        customer_id: str,
+        details: CustomerDetails,
+        now: datetime,
+        *,
+        as_of: datetime | None = None,
+    ) -> None: ...
 
     def record_marketing_consent(
         self, customer_id: str, granted: bool, at: datetime, source: str, *, only_if_newer: bool
@@ -126,7 +133,7 @@ def apply_event(
         else None
     )
     if event.customer is not None and event_customer is not None:
-        profiles.remember(event_customer, event.customer, now)
+        profiles.remember(event_customer, event.customer, now, as_of=event.occurred_at)
         if event.customer.marketing_consent is not None:
             # As of the moment the payer chose, so that a replayed or late event never
             # overrides a later choice (an unsubscribe in between stays).
