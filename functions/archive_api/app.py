@@ -41,12 +41,22 @@ from quittance.aws.ledger_table import LedgerTable
 from quittance.aws.mailer import SesMailer
 from quittance.aws.receipt_search import ReceiptIndex
 from quittance.aws.staff_archive import StaffArchive
-from quittance.errors import NotFound, PayloadInvalid, QuittanceError
+from quittance.errors import CustomerErased, NotFound, PayloadInvalid, QuittanceError
 from quittance.ledger.export import days, export_rows, to_csv
-from quittance.ledger.invoices import INVOICE_NUMBER, InvoiceRegistration, register_invoice
+from quittance.ledger.invoices import (
+    INVOICE_NUMBER,
+    InvoiceContact,
+    InvoiceRequest,
+    register_invoice,
+)
 from quittance.observability import instruments
 from quittance.privacy.keyring import CustomerKeyring
-from quittance.settings import ArchiveApiSettings, ComplianceSettings, load
+from quittance.settings import (
+    ArchiveApiSettings,
+    ComplianceSettings,
+    InvoiceContactSettings,
+    load,
+)
 
 logger, metrics, tracer = instruments("archive_api")
 # A staff member's retry of the same resend within a week gets the first answer.
@@ -108,6 +118,17 @@ def keyring() -> CustomerKeyring:
     dynamodb = make_client("dynamodb", s.aws_region)
     kms = make_client("kms", s.aws_region)
     return CustomerKeyring(s.customers_table, dynamodb, kms, None)
+
+
+@cache
+def sealed_profiles() -> CustomersTable:
+    """Profiles written with the customer's own key, minted here for a customer staff
+    register before any gateway did."""
+    s = load(InvoiceContactSettings)
+    dynamodb = make_client("dynamodb", s.aws_region)
+    kms = make_client("kms", s.aws_region)
+    keyring = CustomerKeyring(s.customers_table, dynamodb, kms, s.customer_keys_kms_key_id)
+    return CustomersTable(s.customers_table, dynamodb, keyring)
 
 
 @cache
@@ -331,17 +352,42 @@ def _put_invoice(number: str) -> Outcome:
     if not re.fullmatch(INVOICE_NUMBER, number):
         return 422, {"error": "invalid_invoice_number", "detail": INVOICE_NUMBER}, {}
     try:
-        registration = InvoiceRegistration.model_validate_json(app.current_event.body or "")
+        request = InvoiceRequest.model_validate_json(app.current_event.body or "")
     except ValidationError as exc:
         fields = [
             {"loc": list(e["loc"]), "msg": e["msg"]}
             for e in exc.errors(include_url=False, include_input=False)
         ]
         return 422, {"error": "payload_invalid", "detail": "see fields", "fields": fields}, {}
-    summary = register_invoice(number, registration, book=deps().ledger, now=datetime.now(UTC))
-    logger.info("invoice registered", extra={"invoice_number": number, "actor": _actor()})
+    now = datetime.now(UTC)
+    customer_id, contact = None, "not_given"
+    if request.customer is not None:
+        customer_id = request.customer.customer_id(request.customer_reference)
+        contact = _keep_contact(customer_id, request.customer, request.customer_reference, now)
+    summary = register_invoice(
+        number, request.terms(), book=deps().ledger, now=now, customer_id=customer_id
+    )
+    logger.info(
+        "invoice registered",
+        extra={"invoice_number": number, "actor": _actor(), "contact": contact},
+    )
     metrics.add_metric(name="invoices_registered", unit=MetricUnit.Count, value=1)
-    return 200, summary.model_dump(mode="json"), {}
+    answer = {**summary.model_dump(mode="json"), "contact": contact}
+    return 200, answer, {"customer_id": customer_id, "contact": contact}
+
+
+def _keep_contact(customer_id: str, given: InvoiceContact, reference: str, now: datetime) -> str:
+    """Seal what staff gave into the customer's profile: "kept", or "erased" for a customer
+    who asked to be forgotten (nothing is kept; the invoice still counts)."""
+    profiles = sealed_profiles()
+    try:
+        profiles.remember(customer_id, given.details(reference), now, as_of=now)
+    except CustomerErased:
+        return "erased"
+    profiles.set_preferences(
+        customer_id, channel=given.channel, segment=given.segment, timezone=given.timezone
+    )
+    return "kept"
 
 
 @app.get("/admin/exports")

@@ -2,7 +2,13 @@
 
 One row per invoice line; rows sharing an invoice number make one invoice. Columns:
 invoice_number, customer_reference, currency, issue_date, due_date, nature, description,
-quantity, unit_price (decimal, e.g. 12.50), vat_rate (percent), cancelled (optional)."""
+quantity, unit_price (decimal, e.g. 12.50), vat_rate (percent), cancelled (optional).
+
+Optional customer columns, for reminders before the customer ever paid (sealed into the
+customer's profile, never kept on the invoice): customer_provider (the gateway that knows
+customer_reference: stripe, gocardless, standard), customer_name, customer_email,
+customer_phone, customer_phone_region, customer_address, customer_locale, customer_timezone,
+customer_segment (b2b, b2c), customer_channel (email, sms, both)."""
 
 from __future__ import annotations
 
@@ -19,6 +25,23 @@ REQUIRED = (
     "invoice_number", "customer_reference", "currency", "issue_date", "due_date", "nature",
     "description", "quantity", "unit_price", "vat_rate",
 )  # fmt: skip
+
+
+HEADER = ("customer_reference", "currency", "issue_date", "due_date", "nature")
+CUSTOMER_COLUMNS = (
+    "provider", "name", "email", "phone", "phone_region", "address", "locale", "timezone",
+    "segment", "channel",
+)  # fmt: skip
+
+
+def customer_contact(row: dict[str, str]) -> dict[str, str] | None:
+    """The ``customer`` object of the staff API from a row's customer_* columns, if any."""
+    given = {
+        column: value.strip()
+        for column in CUSTOMER_COLUMNS
+        if (value := row.get(f"customer_{column}") or "").strip()
+    }
+    return given or None
 
 
 @dataclass
@@ -48,8 +71,8 @@ def read_invoices(path: Path) -> Iterator[tuple[str, _Invoice]]:
             number = (row["invoice_number"] or "").strip()
             invoice = invoices.setdefault(number, _Invoice([], row, [], []))
             invoice.rows.append(line_no)
-            for key in ("customer_reference", "currency", "issue_date", "due_date", "nature"):
-                if row[key] != invoice.header[key]:
+            for key in (*HEADER, *(f"customer_{c}" for c in CUSTOMER_COLUMNS)):
+                if row.get(key) != invoice.header.get(key):
                     invoice.problems.append(
                         f"line {line_no}: {key} differs from line {invoice.rows[0]}"
                     )
@@ -84,19 +107,19 @@ def import_invoices(
             report.errors.append((number, invoice.rows, "; ".join(invoice.problems)))
         else:
             header = invoice.header
-            status, answer = put(
-                number,
-                {
-                    "customer_reference": header["customer_reference"],
-                    "currency": header["currency"],
-                    "lines": invoice.lines,
-                    "issue_date": header["issue_date"],
-                    "due_date": header["due_date"],
-                    "nature": header["nature"],
-                    "cancelled": (header.get("cancelled") or "").strip().lower()
-                    in {"1", "true", "yes"},
-                },
-            )
+            body: dict[str, Any] = {
+                "customer_reference": header["customer_reference"],
+                "currency": header["currency"],
+                "lines": invoice.lines,
+                "issue_date": header["issue_date"],
+                "due_date": header["due_date"],
+                "nature": header["nature"],
+                "cancelled": (header.get("cancelled") or "").strip().lower()
+                in {"1", "true", "yes"},
+            }
+            if contact := customer_contact(header):
+                body["customer"] = contact
+            status, answer = put(number, body)
             if status == 200:
                 report.registered.append(number)
             else:

@@ -34,7 +34,9 @@ MAY_OPEN = {
     "ArchiveApiFunctionRole",
 }
 MUST_OPEN = MAY_OPEN - {"ArchiveApiFunctionRole"}  # the compliance branch adds its own
-MAY_MINT = {"IntakeFunctionRole"}
+# Intake for payers a gateway tells of; archive_api for customers staff register with an
+# invoice before any payment.
+MAY_MINT = {"IntakeFunctionRole", "ArchiveApiFunctionRole"}
 EVIDENCE_WRITERS = {"IntakeFunctionRole"}
 EVIDENCE_READERS = {"PrivacyApiFunctionRole", "ArchiveApiFunctionRole"}
 PRIVACY_ROUTES = {

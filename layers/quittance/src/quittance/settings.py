@@ -165,6 +165,10 @@ class ArchiveApiSettings(_Base):
     ledger_table: str = Field(alias="LEDGER_TABLE")
 
 
+class InvoiceContactSettings(CustomerKeysSettings):
+    """Where the staff API seals the contact details registered with an invoice."""
+
+
 class ComplianceSettings(ArchivePolicy):
     """The staff API's compliance routes (/admin/receipts*, /admin/audit*)."""
 

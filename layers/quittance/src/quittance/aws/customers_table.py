@@ -276,12 +276,38 @@ class CustomersTable:
 
     def set_channel_preference(self, customer_id: str, channel: str) -> None:
         """The customer's choice of channel: "email", "sms" or "both"."""
-        if channel not in ("email", "sms", "both"):
+        self.set_preferences(customer_id, channel=channel)
+
+    def set_preferences(
+        self,
+        customer_id: str,
+        *,
+        channel: str | None = None,
+        segment: str | None = None,
+        timezone: str | None = None,
+    ) -> bool:
+        """Channel ("email", "sms", "both"), segment ("b2b", "b2c", the tone of messages) and
+        IANA time zone of an existing profile; False when there is no profile (unknown or
+        erased: nothing is created)."""
+        if channel is not None and channel not in ("email", "sms", "both"):
             raise ValueError("channel must be email, sms or both")
-        self._client.update_item(
-            TableName=self.name,
-            Key=to_item({"pk": f"CUST#{customer_id}"}),
-            UpdateExpression="SET #channel = :channel",
-            ExpressionAttributeNames={"#channel": "channel"},
-            ExpressionAttributeValues=to_item({":channel": channel}),
-        )
+        if segment is not None and segment not in ("b2b", "b2c"):
+            raise ValueError("segment must be b2b or b2c")
+        given = {"channel": channel, "segment": segment, "timezone": timezone}
+        present = {k: v for k, v in given.items() if v is not None}
+        if not present:
+            return self.stored_profile(customer_id) is not None
+        try:
+            self._client.update_item(
+                TableName=self.name,
+                Key=to_item({"pk": profile_pk(customer_id)}),
+                UpdateExpression="SET " + ", ".join(f"#{k} = :{k}" for k in present),
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeNames={f"#{k}": k for k in present},
+                ExpressionAttributeValues=to_item({f":{k}": v for k, v in present.items()}),
+            )
+        except ClientError as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True

@@ -427,6 +427,16 @@ class LedgerTable:
         if version_before is not None:
             condition = "#version = :before"
             values[":before"] = version_before
+        customer = ""
+        if summary.customer_id is not None:
+            # Named by staff before any payment; a payment's own customer, once known, stays.
+            customer = (
+                ", customer_id = if_not_exists(customer_id, :customer),"
+                " gsi3pk = if_not_exists(gsi3pk, :customer_key), gsi3sk = :number"
+            )
+            values[":customer"] = summary.customer_id
+            values[":customer_key"] = f"CUST#{summary.customer_id}"
+            values[":number"] = number
         try:
             self._client.update_item(
                 TableName=self.name,
@@ -434,6 +444,7 @@ class LedgerTable:
                 UpdateExpression=(
                     "SET #version = :version, terms = :terms, #summary = :summary,"
                     " #status = :status, #type = :type, registered_at = :at"
+                    + customer
                     + _open_index(number, summary.status, registration.due_date, values)
                 ),
                 ConditionExpression=condition,

@@ -5,13 +5,25 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Literal, Protocol
+from zoneinfo import available_timezones
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from email_validator import EmailNotValidError, validate_email
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from quittance.ledger.model import InvoiceRecord, InvoiceSummary
-from quittance.ledger.service import WriteConflict
+from quittance.ledger.service import WriteConflict, pseudonymous_customer_id
 from quittance.ledger.state import InvoiceTerms, derive
+from quittance.models.events import CustomerDetails
 from quittance.models.money import Currency, Money
+from quittance.notifications.phone import InvalidPhoneNumber, to_e164
+from quittance.providers import provider_names
 
 INVOICE_NUMBER = r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$"
 MAX_ATTEMPTS = 8
@@ -65,6 +77,99 @@ class InvoiceRegistration(BaseModel):
         return Money(amount_minor=total, currency=self.currency)
 
 
+class InvoiceContact(BaseModel):
+    """Who the invoice is for and how to reach them, as staff register it: what reminders
+    need before the customer has ever paid through a gateway.
+
+    Sealed into the customer's profile with their own key; never stored on the invoice. The
+    customer is the one the payment gateway knows by the invoice's ``customer_reference``,
+    so that a later payment event lands on the same pseudonymous customer."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    provider: str
+    """The gateway whose customer reference the invoice carries (stripe, gocardless, …)."""
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    email: str | None = Field(default=None, max_length=254)
+    phone_region: str = Field(default="FR", pattern=r"^[A-Z]{2}$")
+    """Where a national phone number (without +country) is read."""
+    phone: str | None = Field(default=None, max_length=32)
+    """Stored as E.164."""
+    address: str | None = Field(default=None, max_length=500)
+    locale: str | None = Field(default=None, pattern=r"^[a-z]{2}(?:[-_][A-Za-z]{2})?$")
+    timezone: str | None = None
+    segment: Literal["b2b", "b2c"] | None = None
+    channel: Literal["email", "sms", "both"] | None = None
+
+    @field_validator("provider")
+    @classmethod
+    def _known_provider(cls, value: str) -> str:
+        if value not in provider_names():
+            raise ValueError(f"unknown provider; expected one of {', '.join(provider_names())}")
+        return value
+
+    @field_validator("email")
+    @classmethod
+    def _deliverable_syntax(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            checked = validate_email(value, check_deliverability=False, allow_smtputf8=False)
+        except EmailNotValidError:
+            raise ValueError("not an email address") from None
+        return str(checked.normalized)
+
+    @field_validator("phone")
+    @classmethod
+    def _e164(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        try:
+            return to_e164(value, str(info.data.get("phone_region", "FR")))
+        except InvalidPhoneNumber as exc:
+            raise ValueError(str(exc)) from None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str | None) -> str | None:
+        if value is not None and value not in available_timezones():
+            raise ValueError("not an IANA time zone (e.g. Europe/Paris)")
+        return value
+
+    @model_validator(mode="after")
+    def _reachable(self) -> InvoiceContact:
+        if self.email is None and self.phone is None:
+            raise ValueError("an email or a phone number is needed to reach the customer")
+        if self.channel in ("sms", "both") and self.phone is None:
+            raise ValueError(f"channel {self.channel} needs a phone number")
+        if self.channel in ("email", "both") and self.email is None:
+            raise ValueError(f"channel {self.channel} needs an email address")
+        return self
+
+    def customer_id(self, reference: str) -> str:
+        return pseudonymous_customer_id(self.provider, reference)
+
+    def details(self, reference: str) -> CustomerDetails:
+        return CustomerDetails(
+            reference=reference,
+            name=self.name,
+            email=self.email,
+            phone=self.phone,
+            address=self.address,
+            locale=self.locale,
+        )
+
+
+class InvoiceRequest(InvoiceRegistration):
+    """The body of ``PUT /admin/invoices/{number}``: the invoice's terms and, optionally,
+    the customer's contact details (kept apart from the terms)."""
+
+    customer: InvoiceContact | None = None
+
+    def terms(self) -> InvoiceRegistration:
+        return InvoiceRegistration.model_validate(self.model_dump(exclude={"customer"}))
+
+
 class InvoiceBook(Protocol):
     def load(self, invoice_number: str) -> InvoiceRecord | None: ...
 
@@ -81,10 +186,17 @@ class InvoiceBook(Protocol):
 
 
 def register_invoice(
-    number: str, registration: InvoiceRegistration, *, book: InvoiceBook, now: datetime
+    number: str,
+    registration: InvoiceRegistration,
+    *,
+    book: InvoiceBook,
+    now: datetime,
+    customer_id: str | None = None,
 ) -> InvoiceSummary:
     """Create or replace the invoice's terms. Payments already received are settled against
-    the new terms at once in the summary; documents they now owe come with the next event."""
+    the new terms at once in the summary; documents they now owe come with the next event.
+    ``customer_id`` names the customer before any payment does (a payment's own customer,
+    once one arrived, stays)."""
     for _ in range(MAX_ATTEMPTS):
         record = book.load(number)
         terms = InvoiceTerms(
@@ -103,7 +215,7 @@ def register_invoice(
             refunded=view.refunded,
             balance_due=view.balance_due,
             registered=True,
-            customer_id=record.customer_id if record else None,
+            customer_id=(record.customer_id if record else None) or customer_id,
         )
         try:
             book.save_registration(

@@ -168,15 +168,22 @@ RECORDS: tuple[RecordType, ...] = (
         location="CustomersTable `CUST#<customer id>`",
         store="CustomersTable",
         prefix="CUST#",
-        purpose="Reach the payer with their proof of payment, in their language, on their "
-        "channel; marketing consent; delivery suppression",
+        purpose="Reach the payer with their proof of payment, and with reminders of the "
+        "invoices staff registered for them, in their language, on their channel; marketing "
+        "consent; delivery suppression",
         legal_basis=CONTRACT + "; consent (art. 6(1)(a)) for marketing extras",
-        retention=f"{INACTIVE_PROFILE_RETENTION.days} days after the last payment event "
-        "(DynamoDB TTL, restarted on every event: the scheduled purge of inactive profiles), "
-        "or until erasure",
+        retention=f"{INACTIVE_PROFILE_RETENTION.days} days after the last payment event or "
+        "invoice registration (DynamoDB TTL, restarted on each: the scheduled purge of "
+        "inactive profiles), or until erasure",
         personal_data="name, email, phone, postal address — each sealed with the customer's "
-        "own data key (AES-256-GCM); locale, segment, channel, consent in clear",
-        readers=("notify", "receipts", "feedback (bounced address)", "privacy_api (export)"),
+        "own data key (AES-256-GCM); locale, time zone, segment, channel, consent in clear",
+        readers=(
+            "notify",
+            "receipts",
+            "feedback (bounced address)",
+            "privacy_api (export)",
+            "archive_api (writes what staff register with an invoice; the address for a resend)",
+        ),
         ttl_attribute="expires_at",
         ttl=INACTIVE_PROFILE_RETENTION,
         ttl_from="updated_at",
@@ -192,7 +199,7 @@ RECORDS: tuple[RecordType, ...] = (
         "out at most yearly), as long as the evidence it opens; destroyed on erasure",
         personal_data="none (KMS-wrapped AES key; the encryption context names the pseudonymous "
         "id)",
-        readers=("intake", "notify", "receipts", "feedback", "privacy_api"),
+        readers=("intake", "archive_api", "notify", "receipts", "feedback", "privacy_api"),
         ttl_attribute="expires_at",
         ttl=DATA_KEY_RETENTION,
         ttl_from="created_at",
