@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
 from quittance.privacy.export import CustomerExport, export_key
+from quittance_ops.cli import app
 from quittance_ops.privacy_cli import DownloadRefused, download_export
 
 NOW = datetime(2026, 11, 23, 8, 45, 7, tzinfo=UTC)
@@ -62,16 +64,19 @@ class _Server:
 
     def __init__(self) -> None:
         self.body = b""
+        self.api_answer: dict[str, Any] = {}
         self.paths: list[str] = []
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 server.paths.append(self.path)
+                is_api = self.path.startswith("/admin/")
+                body = json.dumps(server.api_answer).encode() if is_api else server.body
                 self.send_response(200)
-                self.send_header("Content-Length", str(len(server.body)))
+                self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(server.body)
+                self.wfile.write(body)
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -140,3 +145,54 @@ def test_download_refuses_a_non_http_link(tmp_path: Path) -> None:
     with pytest.raises(DownloadRefused, match="not an http"):
         download_export(answer, tmp_path / "out.zip")
     assert not (tmp_path / "out.zip").exists()
+
+
+def _stack_json(tmp_path: Path, api_url: str) -> Path:
+    path = tmp_path / "stack.json"
+    path.write_text(
+        json.dumps(
+            {
+                "api_url": api_url,
+                "region": "eu-west-3",
+                "credentials": {"aws_access_key_id": "testing", "aws_secret_access_key": "x"},
+            }
+        )
+    )
+    return path
+
+
+@pytest.mark.parametrize("tampered", [False, True])
+def test_cli_export_writes_a_verified_zip_or_exits_1(
+    server: _Server, tmp_path: Path, tampered: bool
+) -> None:
+    # The staff API (played by the server) answers with a link to the server itself.
+    zipped = customer_export().zip_bytes()
+    server.body = zipped[:-1] + b"?" if tampered else zipped
+    server.api_answer = {
+        **answer_for(zipped, server.url),
+        "customer_id": "C-0123456789abcdef0123",
+        "invoices": 1,
+        "files": 2,
+    }
+    out = tmp_path / "customer.zip"
+    result = CliRunner().invoke(
+        app,
+        ["privacy", "export", "C-0123456789abcdef0123", "--out", str(out),
+         "--stack", str(_stack_json(tmp_path, server.url)), "--json"],
+    )  # fmt: skip
+    assert server.paths[0] == "/admin/customers/C-0123456789abcdef0123/export"
+    if tampered:
+        assert result.exit_code == 1
+        assert "export download refused" in result.output and "sha256" in result.output
+        assert not out.exists() and not out.with_suffix(".zip.part").exists()
+    else:
+        assert result.exit_code == 0, result.output
+        summary = json.loads(result.output)
+        assert summary == {
+            "out": str(out),
+            "invoices": 1,
+            "files": 2,
+            "size": len(zipped),
+            "sha256": hashlib.sha256(zipped).hexdigest(),
+        }
+        assert out.read_bytes() == zipped
