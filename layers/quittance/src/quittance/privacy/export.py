@@ -131,6 +131,7 @@ def hand_over(
         size=len(body),
         sha256=digest,
         download_url=url,
+        # ``now`` is before the link was signed: the link lives at least until then.
         expires_at=now.astimezone(UTC) + DOWNLOAD_LINK_LIFETIME,
     )
 
