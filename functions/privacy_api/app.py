@@ -21,11 +21,12 @@ from quittance.aws.archive_bucket import ArchiveBucket
 from quittance.aws.clients import make_client
 from quittance.aws.customers_table import CustomersTable
 from quittance.aws.evidence_store import EvidenceStore
+from quittance.aws.exports_bucket import ExportsBucket
 from quittance.aws.ledger_table import LedgerTable
 from quittance.errors import NotFound
 from quittance.observability import instruments
 from quittance.privacy.erasure import erase_customer
-from quittance.privacy.export import export_customer
+from quittance.privacy.export import export_customer, hand_over
 from quittance.privacy.keyring import CustomerKeyring
 from quittance.settings import PrivacyApiSettings, load
 
@@ -57,6 +58,7 @@ class Deps:
     ledger: LedgerTable
     archive: ArchiveBucket
     evidence: EvidenceStore
+    exports: ExportsBucket
     audit: Auditor
 
 
@@ -74,6 +76,7 @@ def deps() -> Deps:
         ledger=LedgerTable(s.ledger_table, dynamodb),
         archive=archive,
         evidence=EvidenceStore(archive, s3, keyring),
+        exports=ExportsBucket(s.exports_bucket, s3, s.archive_kms_key_id),
         audit=Auditor(AuditTrail(s.audit_table, dynamodb) if s.audit_table else None),
     )
 
@@ -130,6 +133,7 @@ def export(customer_id: str) -> Response[str]:
     if refused := _invalid(customer_id):
         return refused
     d = deps()
+    now = datetime.now(UTC)
     try:
         result = export_customer(
             customer_id,
@@ -137,19 +141,26 @@ def export(customer_id: str) -> Response[str]:
             ledger=d.ledger,
             archive=d.archive,
             evidence=d.evidence,
-            now=datetime.now(UTC),
+            now=now,
         )
     except NotFound as exc:
         d.audit.record("customer.export", f"customer/{customer_id}", "not_found", {})
         return _json(404, {"error": exc.code, "detail": exc.detail})
+    handed = hand_over(result, d.exports, request_id=_request_id(), now=now)
     d.audit.record(
         "customer.export",
         f"customer/{customer_id}",
         "ok",
-        {"invoices": len(result.document["invoices"]), "files": len(result.files)},
+        {
+            "invoices": handed.invoices,
+            "files": handed.files,
+            "key": handed.key,
+            "sha256": handed.sha256,
+        },
     )
     metrics.add_metric(name="customers_exported", unit=MetricUnit.Count, value=1)
-    return _json(200, result.as_json())
+    logger.info("customer export", extra={"customer_id": customer_id, "size": handed.size})
+    return _json(200, handed.as_json())
 
 
 @app.put("/admin/customers/<customer_id>/consents/marketing")

@@ -46,7 +46,9 @@ How personal data is protected:
 - **Access and portability (art. 15, 20)** — `GET /admin/customers/{id}/export`,
   `quittance privacy export ID --out FILE.zip`: `customer.json` (profile, consents, invoices,
   payments, receipts with numbers, messages with date, channel and status, gateway deliveries)
-  and the receipt PDFs. Every call is audited.
+  and the receipt PDFs, in a zip that the API leaves in the exports bucket (SSE-KMS, deleted
+  after a day) behind a 15-minute presigned link; the CLI downloads it and checks its size and
+  SHA-256 against the API's answer. Every call is audited (with the zip's key and SHA-256).
 - **No personal data in logs**: the logging filter of `quittance.observability` redacts known
   fields and masks emails, phone numbers, IBANs and card numbers in every log line.
 

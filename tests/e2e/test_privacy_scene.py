@@ -4,6 +4,7 @@ no message; the CLI exports a customer to a zip through the signed staff API."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import urllib.request
 import zipfile
@@ -15,6 +16,7 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from quittance.ledger.service import pseudonymous_customer_id
+from quittance_ops.admin_client import AdminClient
 from quittance_ops.cli import app
 from quittance_ops.deliveries.standard_webhooks import CUSTOMER, standard_payment
 from quittance_ops.deliveries.stripe import stripe_payment_intent_succeeded
@@ -67,7 +69,22 @@ def test_erasure_scene_and_privacy_cli(tmp_path: Path) -> None:
              "--json"],
         )  # fmt: skip
         assert result.exit_code == 0, result.output
-        assert answer(result.output, "out")["files"] == 1
+        summary = answer(result.output, "out")
+        assert summary["files"] == 1
+        assert hashlib.sha256(out.read_bytes()).hexdigest() == summary["sha256"]
+        assert not out.with_suffix(".zip.part").exists()
+        # The zip waits in the stack's own exports bucket, behind a link to the local moto
+        # server (the CLI could only download it from there).
+        assert "ExportsBucket" in stack.info.resources
+        assert "ExportsBucketPolicy:TlsOnly" in stack.info.not_enforced_locally
+        status, body = AdminClient.for_local_stack(stack_json).call(
+            "GET", f"/admin/customers/{standard_customer}/export"
+        )
+        assert status == 200, body
+        assert body["download_url"].startswith(
+            f"{stack.info.moto_endpoint}/{stack.info.resources['ExportsBucket']}/exports/"
+        )
+        assert body["download_url"].startswith("http://127.0.0.1:")
         with zipfile.ZipFile(out) as archive:
             document = json.loads(archive.read("customer.json"))
             assert document["profile"]["email"] == CUSTOMER["email"]

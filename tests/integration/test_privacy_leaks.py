@@ -23,7 +23,7 @@ from quittance_ops.deliveries.stripe import stripe_payment_intent_succeeded
 
 from .conftest import MotoStack
 from .pipeline import drain, post_webhook
-from .test_privacy_rights import erase, export, objects, scan
+from .test_privacy_rights import erase, export, objects, scan, zip_of
 
 IBAN = "FR7630006000011234567890189"
 ADA = {"customer": "cus_AdaLeak000001", "email": "ada.leak@example.net", "name": "Ada Quillon"}
@@ -95,9 +95,11 @@ def test_no_personal_data_outside_the_allowed_places(
         )
     drain(moto_stack)
     zoe_id = pseudonymous_customer_id("standard", ZOE["reference"])
-    status, exported = export(moto_stack, zoe_id)
+    status, answer = export(moto_stack, zoe_id)
     assert status == 200
-    assert hits(json.dumps(exported)) == [ZOE["name"], ZOE["email"], ZOE["phone"]]
+    assert hits(json.dumps(answer)) == []  # the API's answer: a link, a size and a hash
+    document, _ = zip_of(moto_stack, answer)
+    assert hits(json.dumps(document)) == [ZOE["name"], ZOE["email"], ZOE["phone"]]
     assert erase(moto_stack, pseudonymous_customer_id("stripe", ADA["customer"]))[0] == 200
     after = stripe_payment_intent_succeeded(
         secret=stripe_secret, invoice_number="F-LEAK-4", amount_minor=100, **ADA
@@ -131,6 +133,13 @@ def test_no_personal_data_outside_the_allowed_places(
         found = hits(data.decode("latin-1"))
         if found:
             assert record_type("ArchiveBucket", key.split("@")[0]).name == "Archived receipt"
+
+    # The exports bucket holds the export in clear, as the retention table says, and nothing
+    # else.
+    s3, bucket = moto_stack.client("s3"), moto_stack.resource("ExportsBucket")
+    exports = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
+    assert exports == [answer["key"]]
+    assert record_type("ExportsBucket", answer["key"]).name == "Customer export"
 
     # Queues (dead letters included) hold nothing personal.
     sqs = moto_stack.client("sqs")

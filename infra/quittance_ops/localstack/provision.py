@@ -296,6 +296,9 @@ class Provisioner:
                     converted["NoncurrentVersionExpiration"] = {
                         "NoncurrentDays": int(rule["NoncurrentVersionExpiration"]["NoncurrentDays"])
                     }
+                if "AbortIncompleteMultipartUpload" in rule:
+                    days = rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"]
+                    converted["AbortIncompleteMultipartUpload"] = {"DaysAfterInitiation": int(days)}
                 rules.append(converted)
             s3.put_bucket_lifecycle_configuration(
                 Bucket=name, LifecycleConfiguration={"Rules": rules}

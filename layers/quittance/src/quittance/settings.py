@@ -159,6 +159,8 @@ class IntakeRecordsSettings(ArchivePolicy, CustomerKeysSettings):
 class PrivacyApiSettings(ArchivePolicy, CustomerKeysSettings):
     ledger_table: str = Field(alias="LEDGER_TABLE")
     audit_table: str | None = Field(default=None, alias="AUDIT_TABLE")
+    exports_bucket: str = Field(alias="EXPORTS_BUCKET")
+    """Where customers' export zips wait (1 day) for their presigned download."""
 
 
 class ArchiveApiSettings(_Base):

@@ -3,14 +3,20 @@ machine-readable, with their receipts as issued.
 
 Found by keys only: the profile by its key, invoices through the ledger's customer index
 (gsi3), each invoice's collection by its key, receipts' archive copies by key and version,
-raw deliveries by their evidence key. Never a Scan."""
+raw deliveries by their evidence key. Never a Scan.
+
+The export is handed over as a zip in the exports bucket and a short-lived download link,
+never inline: ten years of monthly receipts exceed the 6 MB a Lambda can answer."""
 
 from __future__ import annotations
 
-import base64
+import hashlib
+import io
 import json
+import re
+import zipfile
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from quittance.errors import CustomerErased, NotFound, SealInvalid
@@ -18,6 +24,9 @@ from quittance.ledger.model import InvoiceRecord, InvoiceSummary
 from quittance.privacy.evidence import DeliverySource
 
 EXPORT_FORMAT = "quittance.customer-export/1"
+EXPORT_PREFIX = "exports/"
+# Long enough to download a large zip, short enough that a leaked link soon stops working.
+DOWNLOAD_LINK_LIFETIME = timedelta(minutes=15)
 # Attributes of the stored profile that are bookkeeping, not data about the person.
 _PROFILE_INTERNAL = frozenset({"pk"})
 
@@ -46,11 +55,85 @@ class CustomerExport:
     files: dict[str, bytes]
     """Path in the export → bytes (receipt PDFs as archived)."""
 
+    def zip_bytes(self) -> bytes:
+        """``customer.json`` and the receipt PDFs byte for byte, under their ``files`` names.
+        Entries are dated at the export's generation time, so the same export gives the same
+        bytes."""
+        stamp = datetime.fromisoformat(self.document["generated_at"]).astimezone(UTC)
+        date_time = (stamp.year, stamp.month, stamp.day, stamp.hour, stamp.minute, stamp.second)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            entries = [("customer.json", json.dumps(self.document, indent=2).encode())]
+            entries += sorted(self.files.items())
+            for name, data in entries:
+                info = zipfile.ZipInfo(name, date_time=date_time)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                archive.writestr(info, data)
+        return buffer.getvalue()
+
+
+class ExportStore(Protocol):
+    def put_zip(self, key: str, body: bytes, sha256_hex: str) -> None: ...
+
+    def presign_download(self, key: str, filename: str, seconds: int) -> str: ...
+
+
+@dataclass(frozen=True)
+class HandedOver:
+    """Where a customer's export waits and how to check it once downloaded."""
+
+    customer_id: str
+    invoices: int
+    files: int
+    key: str
+    size: int
+    sha256: str
+    download_url: str
+    expires_at: datetime
+
     def as_json(self) -> dict[str, Any]:
         return {
-            "document": self.document,
-            "files": {name: base64.b64encode(data).decode() for name, data in self.files.items()},
+            "customer_id": self.customer_id,
+            "invoices": self.invoices,
+            "files": self.files,
+            "key": self.key,
+            "size": self.size,
+            "sha256": self.sha256,
+            "download_url": self.download_url,
+            "expires_at": self.expires_at.isoformat(),
         }
+
+
+def export_key(customer_id: str, request_id: str, now: datetime) -> str:
+    """``exports/<customer id>/<UTC time>-<request id>.zip``; the request id (API Gateway's,
+    which may hold ``=``) is reduced to characters safe in a key and a filename."""
+    request = re.sub(r"[^A-Za-z0-9-]", "", request_id)[:64] or "request"
+    stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return f"{EXPORT_PREFIX}{customer_id}/{stamp}-{request}.zip"
+
+
+def hand_over(
+    export: CustomerExport, store: ExportStore, *, request_id: str, now: datetime
+) -> HandedOver:
+    """Write the export's zip to the store and presign a download of it."""
+    customer_id = str(export.document["customer_id"])
+    body = export.zip_bytes()
+    digest = hashlib.sha256(body).hexdigest()
+    key = export_key(customer_id, request_id, now)
+    store.put_zip(key, body, digest)
+    seconds = int(DOWNLOAD_LINK_LIFETIME.total_seconds())
+    url = store.presign_download(key, f"{customer_id}-export.zip", seconds)
+    return HandedOver(
+        customer_id=customer_id,
+        invoices=len(export.document["invoices"]),
+        files=len(export.files),
+        key=key,
+        size=len(body),
+        sha256=digest,
+        download_url=url,
+        # ``now`` is before the link was signed: the link lives at least until then.
+        expires_at=now.astimezone(UTC) + DOWNLOAD_LINK_LIFETIME,
+    )
 
 
 def _plain(value: Any) -> Any:

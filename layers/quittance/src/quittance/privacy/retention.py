@@ -16,6 +16,7 @@ from typing import Any
 from quittance.aws.customers_table import INACTIVE_PROFILE_RETENTION
 from quittance.aws.idempotency import REDELIVERY_WINDOW
 from quittance.notifications.dispatch import NOTIFICATION_LOG_RETENTION
+from quittance.privacy.export import EXPORT_PREFIX
 from quittance.privacy.keyring import DATA_KEY_RETENTION, ERASURE_RECORD_RETENTION
 from quittance.reminders import REMINDER_LOG_RETENTION
 
@@ -27,6 +28,7 @@ CONTRACT = "GDPR art. 6(1)(b): performance of the contract (proof of payment sen
 ACCOUNTABILITY = "GDPR art. 5(2), 24 and 30: accountability of the controller"
 LEGITIMATE_INTEREST = "GDPR art. 6(1)(f): legitimate interest in processing each payment once"
 TEN_YEARS = "10 years after the end of the fiscal year of the payment (Object Lock)"
+EXPORT_RETENTION = timedelta(days=1)  # template.yaml, ExportsBucket's lifecycle
 WEBHOOK_DEDUPE_WINDOW = timedelta(days=7)  # IntakeSettings.dedupe_days default (minimum)
 
 
@@ -285,14 +287,19 @@ RECORDS: tuple[RecordType, ...] = (
     ),
     RecordType(
         name="Customer export",
-        location="not stored: the API answer, then the operator's zip file",
-        store="",
-        prefix="",
-        purpose="Right of access and portability (art. 15, 20)",
-        legal_basis="GDPR art. 6(1)(c), 15 and 20",
-        retention="not kept by quittance; the audit trail records that it was made",
-        personal_data="everything held about the customer",
-        readers=("privacy_api",),
+        location="ExportsBucket `exports/<customer id>/<UTC time>-<request id>.zip`, handed "
+        "over by a 15-minute presigned URL",
+        store="ExportsBucket",
+        prefix=EXPORT_PREFIX,
+        purpose="Hand the data subject their data: right of access and portability (art. 15, 20)",
+        legal_basis="GDPR art. 6(1)(c) and art. 12(3) (answer the request, in a commonly used "
+        "electronic form); the audit trail records that it was made",
+        retention=f"{EXPORT_RETENTION.days} day, S3 lifecycle (no versions, no Object Lock)",
+        personal_data="everything in the export (profile with contact data, invoices, "
+        "deliveries, receipt PDFs) in clear inside the zip; encrypted at rest with the stack "
+        "key (SSE-KMS)",
+        readers=("privacy_api", "whoever holds the 15-minute link"),
+        ttl=EXPORT_RETENTION,
     ),
     RecordType(
         name="Evidence bundle",
