@@ -275,8 +275,17 @@ class CustomersTable:
         return True
 
     def set_channel_preference(self, customer_id: str, channel: str) -> None:
-        """The customer's choice of channel: "email", "sms" or "both"."""
-        self.set_preferences(customer_id, channel=channel)
+        """The customer's choice of channel: "email", "sms" or "both", recorded even before
+        their first payment (the profile's other fields come with it)."""
+        if channel not in ("email", "sms", "both"):
+            raise ValueError("channel must be email, sms or both")
+        self._client.update_item(
+            TableName=self.name,
+            Key=to_item({"pk": profile_pk(customer_id)}),
+            UpdateExpression="SET #channel = :channel",
+            ExpressionAttributeNames={"#channel": "channel"},
+            ExpressionAttributeValues=to_item({":channel": channel}),
+        )
 
     def set_preferences(
         self,
