@@ -137,3 +137,20 @@ def test_open_many_opens_each_field_under_its_own_context(aws: dict[str, Any]) -
     }
     with pytest.raises(SealInvalid):
         ring.open_many("C-1", {"profile.name": email})
+
+
+def test_seal_many_looks_the_key_up_once_and_each_value_opens_under_its_own_field(
+    aws: dict[str, Any],
+) -> None:
+    ring = keyring(aws)
+    ring.seal("C-1", b"warm-up", "f")  # the key exists: what follows is the steady state
+    lookups: list[str] = []
+    aws["dynamodb"].meta.events.register(
+        "before-call.dynamodb.GetItem", lambda **_: lookups.append("GetItem")
+    )
+    fields = {"profile.name": b"Ada", "profile.email": b"ada@example.com", "profile.phone": b"+33"}
+    sealed = ring.seal_many("C-1", fields)
+    assert lookups == ["GetItem"]
+    assert ring.open_many("C-1", sealed) == fields
+    with pytest.raises(SealInvalid):
+        ring.open("C-1", sealed["profile.name"], "profile.email")

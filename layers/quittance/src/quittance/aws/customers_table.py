@@ -24,7 +24,7 @@ CONTACT_FIELDS = ("name", "email", "phone", "address")
 
 
 class Sealer(Protocol):
-    def seal(self, customer_id: str, plaintext: bytes, context: str) -> bytes: ...
+    def seal_many(self, customer_id: str, plaintexts: dict[str, bytes]) -> dict[str, bytes]: ...
 
     def open_many(self, customer_id: str, sealed: dict[str, bytes]) -> dict[str, bytes]: ...
 
@@ -75,11 +75,11 @@ class CustomersTable:
         }
         contact = {k: v for k, v in given.items() if v}
         sealed: dict[str, bytes] = {}
-        if self._keyring is not None:
-            sealed = {
-                k: self._keyring.seal(customer_id, v.encode(), field_context(k))
-                for k, v in contact.items()
-            }
+        if self._keyring is not None and contact:
+            by_context = self._keyring.seal_many(
+                customer_id, {field_context(k): v.encode() for k, v in contact.items()}
+            )
+            sealed = {k: by_context[field_context(k)] for k in contact}
         values: dict[str, Any] = {
             **sealed,
             "locale": details.locale,

@@ -94,10 +94,20 @@ class CustomerKeyring:
     def seal(self, customer_id: str, plaintext: bytes, context: str) -> bytes:
         """Envelope v1: ``0x01 | nonce(12) | AES-GCM(ciphertext + tag)``; mints the key if
         the customer has none yet; raises CustomerErased for an erased customer."""
-        key = self._key(customer_id, create=True)
-        nonce = os.urandom(NONCE_BYTES)
-        sealed = AESGCM(key).encrypt(nonce, plaintext, associated_data(customer_id, context))
-        return ENVELOPE_V1 + nonce + sealed
+        return self.seal_many(customer_id, {context: plaintext})[context]
+
+    def seal_many(self, customer_id: str, plaintexts: dict[str, bytes]) -> dict[str, bytes]:
+        """Seal several values of one customer, each under its own context, with one key
+        lookup."""
+        if not plaintexts:
+            return {}
+        aead = AESGCM(self._key(customer_id, create=True))
+        sealed: dict[str, bytes] = {}
+        for context, plaintext in plaintexts.items():
+            nonce = os.urandom(NONCE_BYTES)
+            body = aead.encrypt(nonce, plaintext, associated_data(customer_id, context))
+            sealed[context] = ENVELOPE_V1 + nonce + body
+        return sealed
 
     def open(self, customer_id: str, sealed: bytes, context: str) -> bytes:
         return self.open_many(customer_id, {context: sealed})[context]
