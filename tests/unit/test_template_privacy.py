@@ -166,3 +166,19 @@ def test_rule_reports_a_planted_bucket_wide_read(source: Template) -> None:
     assert privacy_violations(Stack.of(translate(planted, "prod"), "prod")) == [
         "may read evidence: ['LinksFunctionRole']"
     ]
+
+
+def test_traces_never_keep_a_function_s_answers_or_errors(stacks: dict[str, Stack]) -> None:
+    """Every traced function runs with Powertools' response and error capture off: X-Ray
+    would otherwise keep an export or a profile as segment metadata."""
+    for stage, stack in stacks.items():
+        traced = {
+            name: function
+            for name, function in stack.of_type("AWS::Lambda::Function").items()
+            if function["Properties"].get("TracingConfig", {}).get("Mode") == "Active"
+        }
+        assert len(traced) >= 9, sorted(traced)  # every function is traced
+        for name, function in traced.items():
+            variables = function["Properties"]["Environment"]["Variables"]
+            assert variables.get("POWERTOOLS_TRACER_CAPTURE_RESPONSE") == "false", (stage, name)
+            assert variables.get("POWERTOOLS_TRACER_CAPTURE_ERROR") == "false", (stage, name)
