@@ -454,6 +454,9 @@ def dispose(
     """Remove proofs past retention with no legal hold, and record the disposal (what,
     hashes, when, who) in the audit trail. Needs s3:DeleteObjectVersion on receipts/* in
     the caller's own role: no function of the stack may delete a version."""
+    if as_json and not yes:
+        # A script asking for JSON gets no prompt: it must say --yes, not delete by default.
+        raise typer.BadParameter("--json deletes without asking: add --yes to confirm")
     desk = connect(stack, aws_stack)
     cutoff = min(datetime.fromisoformat(before).replace(tzinfo=UTC), datetime.now(UTC))
     found = desk.get("/admin/archive/expiring", {"before": cutoff.isoformat()})
@@ -462,11 +465,7 @@ def dispose(
         if not _emit(as_json, {"disposed": [], "refused": []}):
             Console().print("nothing to dispose of")
         return
-    if (
-        not yes
-        and not as_json
-        and not typer.confirm(f"Remove {len(items)} proof version(s) for good?")
-    ):
+    if not yes and not typer.confirm(f"Remove {len(items)} proof version(s) for good?"):
         raise typer.Exit(code=1)
     done, refused = dispose_versions(desk, items, datetime.now(UTC))
     record = (
