@@ -90,8 +90,8 @@ def cli(dev_stack: RunningStack, tmp_path: Path, *args: str) -> subprocess.Compl
 def _audit_count(stack: RunningStack) -> int:
     page = stack.client("dynamodb").query(
         TableName=stack.resources["AuditTable"],
-        KeyConditionExpression="pk = :pk",
-        ExpressionAttributeValues=to_item({":pk": "CHAIN#admin"}),
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :entry)",
+        ExpressionAttributeValues=to_item({":pk": "CHAIN#admin", ":entry": "E#"}),
         Select="COUNT",
     )
     return int(page["Count"])

@@ -91,6 +91,27 @@ def test_verify_names_a_removed_entry(moto_stack: MotoStack) -> None:
     assert "missing" in report.problem
 
 
+def test_verify_names_the_newest_entries_when_they_are_removed(moto_stack: MotoStack) -> None:
+    trail = _trail(moto_stack)
+    for i in range(4):
+        trail.record(ACTOR, "receipt.show", "R-2026-000001", "ok", f"req-{i}")
+    client = boto3.client("dynamodb", region_name=REGION)
+    for seq in (3, 4):
+        client.delete_item(
+            TableName=moto_stack.resource("AuditTable"),
+            Key=to_item({"pk": "CHAIN#admin", "sk": f"E#{seq:012d}"}),
+        )
+    report = trail.verify()
+    assert (report.ok, report.first_bad_seq) == (False, 3)
+    assert "entries 3 to 4 are missing" in report.problem
+    # A later entry does not paper over the gap: it follows the head, after entry 4.
+    later = trail.record(ACTOR, "receipt.show", "R-2026-000001", "ok", "req-5")
+    assert later.seq == 5
+    report = trail.verify()
+    assert (report.ok, report.first_bad_seq) == (False, 3)
+    assert "missing" in report.problem
+
+
 def test_personal_data_is_refused_and_nothing_written(moto_stack: MotoStack) -> None:
     trail = _trail(moto_stack)
     with pytest.raises(PersonalDataRefused):

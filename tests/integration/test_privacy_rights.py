@@ -286,7 +286,7 @@ def test_erasure_shreds_the_customer_and_keeps_the_books(traffic: MotoStack) -> 
 def test_every_admin_call_is_audited_without_personal_data(traffic: MotoStack) -> None:
     _, answer_ = export(traffic, ADA_ID)
     erase(traffic, ADA_ID)
-    entries = scan(traffic, "AuditTable")
+    entries = [e for e in scan(traffic, "AuditTable") if e["sk"] != "#HEAD"]  # the chain's head
     assert sorted(e["action"] for e in entries) == ["customer.erase", "customer.export"]
     [exported_entry] = [e for e in entries if e["action"] == "customer.export"]
     assert {"key": answer_["key"], "sha256": answer_["sha256"]}.items() <= (

@@ -121,6 +121,11 @@ def _seq_key(seq: int) -> str:
     return f"E#{seq:012d}"
 
 
+# The chain's head (newest number and hash), written in the same transaction as each entry,
+# so that removing the newest entries is seen too. Sorts before every E# key.
+HEAD_SK = "#HEAD"
+
+
 class AuditTrail:
     def __init__(
         self,
@@ -139,6 +144,11 @@ class AuditTrail:
         return f"CHAIN#{self.chain}"
 
     def _last(self) -> dict[str, Any] | None:
+        """The chain's head: its newest entry's ``seq`` and ``hash``."""
+        head = self._head()
+        if head is not None:
+            return head
+        # A chain written before heads were kept: its newest entry.
         page = self._client.query(
             TableName=self.table,
             KeyConditionExpression="pk = :pk AND begins_with(sk, :e)",
@@ -149,6 +159,14 @@ class AuditTrail:
         )
         items = page.get("Items", [])
         return from_item(items[0]) if items else None
+
+    def _head(self) -> dict[str, Any] | None:
+        item = self._client.get_item(
+            TableName=self.table,
+            Key=to_item({"pk": self._pk, "sk": HEAD_SK}),
+            ConsistentRead=True,
+        ).get("Item")
+        return from_item(item) if item else None
 
     def record(  # noqa: PLR0917 - the signature is the cross-helper contract
         self,
@@ -188,14 +206,31 @@ class AuditTrail:
                 "gsi2pk": f"ACTOR#{actor}",
                 "gsi2sk": f"{fields['at']}#{seq:012d}",
             }
+            head = {"pk": self._pk, "sk": HEAD_SK, "seq": seq, "hash": fields["hash"]}
             try:
-                self._client.put_item(
-                    TableName=self.table,
-                    Item=to_item(item),
-                    ConditionExpression="attribute_not_exists(pk)",
+                # Both or neither: the entry under a free number, and the head moved on from
+                # exactly the entry this one follows.
+                self._client.transact_write_items(
+                    TransactItems=[
+                        {
+                            "Put": {
+                                "TableName": self.table,
+                                "Item": to_item(item),
+                                "ConditionExpression": "attribute_not_exists(pk)",
+                            }
+                        },
+                        {
+                            "Put": {
+                                "TableName": self.table,
+                                "Item": to_item(head),
+                                "ConditionExpression": "attribute_not_exists(pk) OR seq = :prev",
+                                "ExpressionAttributeValues": to_item({":prev": seq - 1}),
+                            }
+                        },
+                    ]
                 )
             except ClientError as exc:
-                if error_code(exc) == "ConditionalCheckFailedException":
+                if error_code(exc) == "TransactionCanceledException":
                     continue
                 raise
             return _entry(item)
@@ -297,6 +332,22 @@ class AuditTrail:
                     False, checked, entry.seq, f"entry {entry.seq} was altered (hash mismatch)"
                 )
             expected_prev, expected_seq, checked = entry.hash, expected_seq + 1, checked + 1
+        head = self._head()
+        if head is not None and (int(head["seq"]), str(head["hash"])) != (
+            expected_seq - 1,
+            expected_prev,
+        ):
+            newest = int(head["seq"])
+            if newest >= expected_seq:
+                return ChainReport(
+                    False, checked, expected_seq,
+                    f"entries {expected_seq} to {newest} are missing (the chain's head records "
+                    f"entry {newest})",
+                )  # fmt: skip
+            return ChainReport(
+                False, checked, newest,
+                f"the chain's head does not match entry {newest} (head altered or entry replaced)",
+            )  # fmt: skip
         return ChainReport(True, checked)
 
 
