@@ -111,24 +111,20 @@ def desk() -> Desk:
 
 @cache
 def keyring() -> CustomerKeyring:
-    """Opens customers' data keys (raw deliveries, the address on file); never mints one.
-    The keyring checks the key item on every open, so a bundle made just after an erasure
-    already says "erased"."""
-    s = load(ComplianceSettings)
-    dynamodb = make_client("dynamodb", s.aws_region)
-    kms = make_client("kms", s.aws_region)
-    return CustomerKeyring(s.customers_table, dynamodb, kms, None)
-
-
-@cache
-def sealed_profiles() -> CustomersTable:
-    """Profiles written with the customer's own key, minted here for a customer staff
-    register before any gateway did."""
+    """Customers' data keys: opened for the raw deliveries and the address on file, minted
+    for a customer staff register with an invoice before any gateway did. The keyring checks
+    the key item on every use, so a bundle made just after an erasure already says "erased"."""
     s = load(InvoiceContactSettings)
     dynamodb = make_client("dynamodb", s.aws_region)
     kms = make_client("kms", s.aws_region)
-    keyring = CustomerKeyring(s.customers_table, dynamodb, kms, s.customer_keys_kms_key_id)
-    return CustomersTable(s.customers_table, dynamodb, keyring)
+    return CustomerKeyring(s.customers_table, dynamodb, kms, s.customer_keys_kms_key_id)
+
+
+@cache
+def profiles() -> CustomersTable:
+    """Profiles, contact fields sealed with the customer's own key (the keyring above)."""
+    s = load(InvoiceContactSettings)
+    return CustomersTable(s.customers_table, make_client("dynamodb", s.aws_region), keyring())
 
 
 @cache
@@ -136,12 +132,11 @@ def resend_once() -> Callable[..., dict[str, Any]]:
     """The resend, once per (receipt, request id): a repeat returns the first answer."""
     s = load(ComplianceSettings)
     mailer = SesMailer(make_client("sesv2", s.aws_region), s.ses_configuration_set)
-    profiles = CustomersTable(s.customers_table, make_client("dynamodb", s.aws_region), keyring())
 
     def send(payload: dict[str, Any]) -> dict[str, Any]:
         request = ResendRequest.model_validate(payload["request"])
         return desk().resend(
-            payload["number"], request, profiles=profiles, mailer=mailer, sender=s.sender_email
+            payload["number"], request, profiles=profiles(), mailer=mailer, sender=s.sender_email
         )
 
     return once_per_key(
@@ -379,12 +374,11 @@ def _put_invoice(number: str) -> Outcome:
 def _keep_contact(customer_id: str, given: InvoiceContact, reference: str, now: datetime) -> str:
     """Seal what staff gave into the customer's profile: "kept", or "erased" for a customer
     who asked to be forgotten (nothing is kept; the invoice still counts)."""
-    profiles = sealed_profiles()
     try:
-        profiles.remember(customer_id, given.details(reference), now, as_of=now)
+        profiles().remember(customer_id, given.details(reference), now, as_of=now)
     except CustomerErased:
         return "erased"
-    profiles.set_preferences(
+    profiles().set_preferences(
         customer_id, channel=given.channel, segment=given.segment, timezone=given.timezone
     )
     return "kept"

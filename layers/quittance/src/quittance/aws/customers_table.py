@@ -277,15 +277,7 @@ class CustomersTable:
     def set_channel_preference(self, customer_id: str, channel: str) -> None:
         """The customer's choice of channel: "email", "sms" or "both", recorded even before
         their first payment (the profile's other fields come with it)."""
-        if channel not in ("email", "sms", "both"):
-            raise ValueError("channel must be email, sms or both")
-        self._client.update_item(
-            TableName=self.name,
-            Key=to_item({"pk": profile_pk(customer_id)}),
-            UpdateExpression="SET #channel = :channel",
-            ExpressionAttributeNames={"#channel": "channel"},
-            ExpressionAttributeValues=to_item({":channel": channel}),
-        )
+        self.set_preferences(customer_id, channel=channel, only_existing=False)
 
     def set_preferences(
         self,
@@ -294,10 +286,11 @@ class CustomersTable:
         channel: str | None = None,
         segment: str | None = None,
         timezone: str | None = None,
+        only_existing: bool = True,
     ) -> bool:
         """Channel ("email", "sms", "both"), segment ("b2b", "b2c", the tone of messages) and
-        IANA time zone of an existing profile; False when there is no profile (unknown or
-        erased: nothing is created)."""
+        IANA time zone of the profile; with ``only_existing``, False when there is no profile
+        (unknown or erased: nothing is created)."""
         if channel is not None and channel not in ("email", "sms", "both"):
             raise ValueError("channel must be email, sms or both")
         if segment is not None and segment not in ("b2b", "b2c"):
@@ -306,14 +299,15 @@ class CustomersTable:
         present = {k: v for k, v in given.items() if v is not None}
         if not present:
             return self.stored_profile(customer_id) is not None
+        condition = {"ConditionExpression": "attribute_exists(pk)"} if only_existing else {}
         try:
             self._client.update_item(
                 TableName=self.name,
                 Key=to_item({"pk": profile_pk(customer_id)}),
                 UpdateExpression="SET " + ", ".join(f"#{k} = :{k}" for k in present),
-                ConditionExpression="attribute_exists(pk)",
                 ExpressionAttributeNames={f"#{k}": k for k in present},
                 ExpressionAttributeValues=to_item({f":{k}": v for k, v in present.items()}),
+                **condition,
             )
         except ClientError as exc:
             if error_code(exc) == "ConditionalCheckFailedException":
