@@ -40,6 +40,19 @@ def _open_index(
     return " REMOVE gsi4pk, gsi4sk"
 
 
+def _customer_index(number: str, customer_id: str | None, values: dict[str, Any]) -> str:
+    """SET the invoice's customer and its gsi3 keys unless it already has one."""
+    if customer_id is None:
+        return ""
+    values[":customer"] = customer_id
+    values[":customer_key"] = f"CUST#{customer_id}"
+    values[":number"] = number
+    return (
+        ", customer_id = if_not_exists(customer_id, :customer),"
+        " gsi3pk = if_not_exists(gsi3pk, :customer_key), gsi3sk = :number"
+    )
+
+
 # Nested records (documents, the invoice summary, events) are stored as JSON text: no query
 # reads inside them (keys and gsi1 serve every access pattern), and text items stay cheap to
 # read, write and back up.
@@ -362,18 +375,10 @@ class LedgerTable:
             ":version": (commit.version_before or 0) + 1,
             ":status": summary.status.value,
             ":summary": summary.model_dump_json(),
-            ":customer": commit.customer_id,
             ":type": "invoice",
         }
         sets = "#version = :version, #status = :status, #summary = :summary, #type = :type"
-        if commit.customer_id is not None:
-            sets += ", customer_id = if_not_exists(customer_id, :customer)"
-        else:
-            values.pop(":customer")
-        if commit.customer_id is not None:
-            sets += ", gsi3pk = if_not_exists(gsi3pk, :customer_key), gsi3sk = :number"
-            values[":customer_key"] = f"CUST#{commit.customer_id}"
-            values[":number"] = commit.invoice_number
+        sets += _customer_index(commit.invoice_number, commit.customer_id, values)
         update = f"SET {sets}" + _open_index(
             commit.invoice_number, summary.status, view_due(commit), values
         )
@@ -427,16 +432,8 @@ class LedgerTable:
         if version_before is not None:
             condition = "#version = :before"
             values[":before"] = version_before
-        customer = ""
-        if summary.customer_id is not None:
-            # Named by staff before any payment; a payment's own customer, once known, stays.
-            customer = (
-                ", customer_id = if_not_exists(customer_id, :customer),"
-                " gsi3pk = if_not_exists(gsi3pk, :customer_key), gsi3sk = :number"
-            )
-            values[":customer"] = summary.customer_id
-            values[":customer_key"] = f"CUST#{summary.customer_id}"
-            values[":number"] = number
+        # Named by staff before any payment; a payment's own customer, once known, stays.
+        customer = _customer_index(number, summary.customer_id, values)
         try:
             self._client.update_item(
                 TableName=self.name,
