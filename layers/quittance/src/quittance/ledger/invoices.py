@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Literal, Protocol
-from zoneinfo import available_timezones
 
 from email_validator import EmailNotValidError, validate_email
 from pydantic import (
@@ -22,6 +21,7 @@ from quittance.ledger.service import WriteConflict, pseudonymous_customer_id
 from quittance.ledger.state import InvoiceTerms, derive
 from quittance.models.events import CustomerDetails
 from quittance.models.money import Currency, Money
+from quittance.models.timezone import TimeZoneName
 from quittance.notifications.phone import InvalidPhoneNumber, to_e164
 from quittance.providers import provider_names
 
@@ -97,7 +97,7 @@ class InvoiceContact(BaseModel):
     """Stored as E.164."""
     address: str | None = Field(default=None, max_length=500)
     locale: str | None = Field(default=None, pattern=r"^[a-z]{2}(?:[-_][A-Za-z]{2})?$")
-    timezone: str | None = None
+    timezone: TimeZoneName | None = None
     segment: Literal["b2b", "b2c"] | None = None
     channel: Literal["email", "sms", "both"] | None = None
 
@@ -128,13 +128,6 @@ class InvoiceContact(BaseModel):
             return to_e164(value, str(info.data.get("phone_region", "FR")))
         except InvalidPhoneNumber as exc:
             raise ValueError(str(exc)) from None
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_timezone(cls, value: str | None) -> str | None:
-        if value is not None and value not in available_timezones():
-            raise ValueError("not an IANA time zone (e.g. Europe/Paris)")
-        return value
 
     @model_validator(mode="after")
     def _reachable(self) -> InvoiceContact:

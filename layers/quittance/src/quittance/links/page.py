@@ -9,17 +9,18 @@ from __future__ import annotations
 import re
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time, get_timezone_name
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from quittance.models.events import UtcDateTime
 from quittance.models.money import Money
+from quittance.models.timezone import TimeZoneName
 
 Language = Literal["fr", "en"]
 ReceiptStatus = Literal["paid", "partial", "overpaid", "refunded"]
@@ -148,17 +149,6 @@ def page_language(requested: str | None, accept_language: str) -> Language:
         if quality > 0 and primary in _LANGUAGE_NAMES:
             ranked.append((-quality, position, resolve_language(primary)))
     return min(ranked)[2] if ranked else "en"
-
-
-def _zone_name(name: str) -> str:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {name!r}") from None
-    return name
-
-
-TimeZoneName = Annotated[str, AfterValidator(_zone_name)]
 
 
 class ReceiptView(BaseModel):

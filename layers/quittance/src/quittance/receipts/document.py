@@ -12,7 +12,7 @@ import json
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import (
     AfterValidator,
@@ -28,6 +28,7 @@ from stdnum.fr import siren as fr_siren
 
 from quittance.models.events import PaymentMethod, UtcDateTime
 from quittance.models.money import Money
+from quittance.models.timezone import TimeZoneName
 
 Language = Literal["fr", "en"]
 _FALLBACK_LANGUAGE: Language = "en"
@@ -44,14 +45,6 @@ def _language(value: object) -> Language:
         return "fr"
     # Customers get English whenever we have no copy in their language.
     return _FALLBACK_LANGUAGE
-
-
-def _timezone(name: str) -> str:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
-        raise ValueError(f"unknown IANA timezone {name!r}") from exc
-    return name
 
 
 def _siren(value: str) -> str:
@@ -153,7 +146,7 @@ class ReceiptDocument(BaseModel):
     original_receipt_number: Reference | None = None
     issued_at: UtcDateTime
     paid_at: UtcDateTime
-    timezone: Annotated[str, AfterValidator(_timezone)] = "Europe/Paris"
+    timezone: TimeZoneName = "Europe/Paris"
     locale: Annotated[Language, BeforeValidator(_language)]
     tone: Literal["formal", "warm"]
     is_translation: bool = False
