@@ -8,7 +8,6 @@ CloudFormation outputs and the caller's own AWS credentials."""
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import urllib.parse
 import urllib.request
@@ -21,6 +20,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+from quittance_ops.downloads import download
 
 archive_app = typer.Typer(
     no_args_is_help=True, help="Proofs in the archive: find, verify, hold, hand over."
@@ -328,24 +329,6 @@ def release(
         aws_stack=aws_stack,
         as_json=as_json,
     )
-
-
-def download(url: str, target: Path, expected_sha256: str | None = None) -> str:
-    """Stream ``url`` to ``target`` (via a .part file) in 64 KiB chunks; returns its SHA-256."""
-    if not url.startswith(("https://", "http://127.0.0.1", "http://localhost")):
-        raise ValueError(f"refusing to download from {url}")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    part = target.with_name(target.name + ".part")
-    digest = hashlib.sha256()
-    with urllib.request.urlopen(url, timeout=60) as response, part.open("wb") as out:  # noqa: S310
-        for chunk in iter(lambda: response.read(1 << 16), b""):
-            digest.update(chunk)
-            out.write(chunk)
-    if expected_sha256 and digest.hexdigest() != expected_sha256:
-        part.unlink()
-        raise ValueError(f"{target.name}: SHA-256 {digest.hexdigest()} is not {expected_sha256}")
-    part.replace(target)
-    return digest.hexdigest()
 
 
 @archive_app.command("evidence")

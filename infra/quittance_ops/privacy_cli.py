@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-import urllib.request
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from quittance_ops.admin_client import AdminClient
+from quittance_ops.downloads import DownloadRefused, download
 
 privacy_app = typer.Typer(no_args_is_help=True, help="Personal data: erasure, export, consent.")
 
@@ -69,43 +68,18 @@ def erase(
         console.print(table)
 
 
-class DownloadRefused(Exception):
-    """The downloaded export is not the one the API described; nothing was written."""
-
-
 def download_export(answer: dict[str, Any], out: Path, timeout: float = 60) -> int:
     """Fetch the zip from the answer's ``download_url`` (that URL only) into ``out``, after
-    checking its size and SHA-256 against the answer; the bytes go to ``<out>.part`` first and
-    replace ``out`` only once they check. Returns the size."""
-    url = str(answer["download_url"])
-    if not url.startswith(("https://", "http://")):
-        raise DownloadRefused(f"not an http(s) download link: {url[:40]}…")
-    expected_size, expected_sha = int(answer["size"]), str(answer["sha256"]).lower()
-    tmp = out.with_suffix(out.suffix + ".part")
-    digest, size = hashlib.sha256(), 0
-    # The scheme is checked above: http(s) only, the presigned link the API gave.
-    opened = urllib.request.urlopen(url, timeout=timeout)  # noqa: S310
-    try:
-        with opened as response, tmp.open("wb") as file:
-            while chunk := response.read(1 << 16):
-                size += len(chunk)
-                if size > expected_size:
-                    break  # more than announced: stop reading, it cannot be the export
-                digest.update(chunk)
-                file.write(chunk)
-        if size != expected_size:
-            raise DownloadRefused(
-                f"downloaded {'more than ' if size > expected_size else ''}{size} bytes, "
-                f"the API announced {expected_size}"
-            )
-        if digest.hexdigest() != expected_sha:
-            raise DownloadRefused(
-                f"sha256 {digest.hexdigest()} does not match the API's {expected_sha}"
-            )
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    tmp.replace(out)
+    checking its size and SHA-256 against the answer; ``out`` is replaced only once they
+    check. Returns the size."""
+    size = int(answer["size"])
+    download(
+        str(answer["download_url"]),
+        out,
+        str(answer["sha256"]),
+        expected_size=size,
+        timeout=timeout,
+    )
     return size
 
 
