@@ -67,13 +67,24 @@ class RunningStack:
 
 
 def wait_for(predicate: Any, timeout: float = 60) -> Any:
-    """The first truthy answer of ``predicate``, polled every 0.1 s until ``timeout``."""
+    """The first truthy answer of ``predicate``, polled every 0.1 s until ``timeout``.
+
+    moto is not atomic: an UpdateItem that creates an item stores its keys first and its
+    attributes a moment later, so a read racing the ledger's write may see an item with
+    keys only (a KeyError in the reader). That poll counts as "not yet"; the last such
+    error is raised if the condition never holds."""
     deadline = time.monotonic() + timeout
+    half_written: KeyError | None = None
     while time.monotonic() < deadline:
-        value = predicate()
+        try:
+            value = predicate()
+        except KeyError as exc:
+            half_written, value = exc, None
         if value:
             return value
         time.sleep(0.1)
+    if half_written is not None:
+        raise half_written
     raise AssertionError("condition not met in time")
 
 
