@@ -46,12 +46,13 @@ class AdminClient:
         )
         try:
             with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
-                return response.status, _decode(response.read())
+                return response.status, decode(response.read())
         except urllib.error.HTTPError as error:
-            return error.code, _decode(error.read())
+            return error.code, decode(error.read())
 
 
-def _decode(raw: bytes) -> Any:
+def decode(raw: bytes) -> Any:
+    """JSON answers as data; anything else (the accounting export's CSV) as text."""
     try:
         return json.loads(raw) if raw else None
     except json.JSONDecodeError:

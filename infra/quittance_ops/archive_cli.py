@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from quittance_ops.admin_client import decode
 from quittance_ops.downloads import download
 
 archive_app = typer.Typer(
@@ -91,14 +92,9 @@ class AwsAdminClient:
         )
         try:
             with urllib.request.urlopen(prepared, timeout=60) as response:  # noqa: S310
-                raw = response.read()
-                return response.status, json.loads(raw) if raw else None
+                return response.status, decode(response.read())
         except urllib.error.HTTPError as error:
-            raw = error.read()
-            try:
-                return error.code, json.loads(raw) if raw else None
-            except json.JSONDecodeError:
-                return error.code, raw.decode(errors="replace")
+            return error.code, decode(error.read())
 
 
 def connect(stack: Path | None = None, aws_stack: str | None = None) -> Desk:

@@ -26,7 +26,7 @@ ledger_app = typer.Typer(no_args_is_help=True, help="The books: exports for acco
 app.add_typer(ledger_app, name="ledger")
 invoices_app = typer.Typer(no_args_is_help=True, help="Invoices the business registers.")
 app.add_typer(invoices_app, name="invoices")
-from quittance_ops.archive_cli import archive_app, audit_app  # noqa: E402 - sub-apps
+from quittance_ops.archive_cli import AwsOpt, StackOpt, archive_app, audit_app  # noqa: E402
 
 app.add_typer(archive_app, name="archive")
 app.add_typer(audit_app, name="audit")
@@ -129,19 +129,18 @@ def demo(
 @invoices_app.command("import")
 def invoices_import(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV, one row a line")],
-    stack: Annotated[
-        Path | None, typer.Option(help="stack.json of a local stack (default out/local)")
-    ] = None,
+    stack: StackOpt = None,
+    aws_stack: AwsOpt = None,
 ) -> None:
     """Register invoices from a CSV file through the staff API (SigV4), with a report."""
     from rich.progress import Progress
     from rich.table import Table
 
-    from quittance_ops.admin_client import AdminClient
+    from quittance_ops.archive_cli import connect
     from quittance_ops.invoice_import import import_invoices
 
     console = Console()
-    client = AdminClient.for_local_stack(stack or project_root() / "out" / "local" / "stack.json")
+    client = connect(stack, aws_stack).api
     rows = max(sum(1 for _ in file.open(encoding="utf-8-sig")) - 1, 0)
     with Progress(console=console) as progress:
         task = progress.add_task("registering", total=rows)
@@ -163,18 +162,19 @@ def invoices_import(
 
 @ledger_app.command("export")
 def ledger_export(
+    *,
     start: Annotated[str, typer.Option("--from", help="First collection day, YYYY-MM-DD")],
     end: Annotated[str, typer.Option("--to", help="Last collection day, YYYY-MM-DD")],
     out: Annotated[Path, typer.Option(help="Where to write the CSV")] = Path("export.csv"),
     export_format: Annotated[str, typer.Option("--format", help="csv")] = "csv",
-    stack: Annotated[
-        Path | None, typer.Option(help="stack.json of a local stack (default out/local)")
-    ] = None,
+    stack: StackOpt = None,
+    aws_stack: AwsOpt = None,
 ) -> None:
-    """One row per payment and refund, through the staff API (SigV4)."""
-    from quittance_ops.admin_client import AdminClient
+    """One row per payment and refund, through the staff API (SigV4): the local stack's, or
+    with ``--aws-stack NAME`` a deployed stack's, with your own AWS credentials."""
+    from quittance_ops.archive_cli import connect
 
-    client = AdminClient.for_local_stack(stack or project_root() / "out" / "local" / "stack.json")
+    client = connect(stack, aws_stack).api
     status, body = client.call(
         "GET", f"/admin/exports?from={start}&to={end}&format={export_format}"
     )
