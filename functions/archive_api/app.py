@@ -41,7 +41,13 @@ from quittance.aws.ledger_table import LedgerTable
 from quittance.aws.mailer import SesMailer
 from quittance.aws.receipt_search import ReceiptIndex
 from quittance.aws.staff_archive import StaffArchive
-from quittance.errors import CustomerErased, NotFound, PayloadInvalid, QuittanceError
+from quittance.errors import (
+    CustomerErased,
+    InvoiceCancelled,
+    NotFound,
+    PayloadInvalid,
+    QuittanceError,
+)
 from quittance.ledger.export import days, export_rows, to_csv
 from quittance.ledger.invoices import (
     INVOICE_NUMBER,
@@ -358,10 +364,14 @@ def _put_invoice(number: str) -> Outcome:
     customer_id, contact = None, "not_given"
     if request.customer is not None:
         customer_id = request.customer.customer_id(request.customer_reference)
+    try:
+        summary = register_invoice(
+            number, request.terms(), book=deps().ledger, now=now, customer_id=customer_id
+        )
+    except InvoiceCancelled as exc:
+        return 409, {"error": exc.code, "detail": exc.detail}, {}
+    if request.customer is not None and customer_id is not None:
         contact = _keep_contact(customer_id, request.customer, request.customer_reference, now)
-    summary = register_invoice(
-        number, request.terms(), book=deps().ledger, now=now, customer_id=customer_id
-    )
     logger.info(
         "invoice registered",
         extra={"invoice_number": number, "actor": _actor(), "contact": contact},

@@ -468,6 +468,39 @@ def test_a_second_full_payment_is_a_possible_double_charge() -> None:
     assert view.receipts_due == {PAY, OTHER}
 
 
+def test_a_payment_already_receipted_settles_before_one_that_happened_earlier() -> None:
+    # Given a registered invoice of 100.00 EUR whose later payment arrived first, and was
+    # receipted as paying it in full
+    invoice = terms(10_000)
+    events = [succeeded(PAY, eur(10_000), at=1), succeeded(OTHER, eur(10_000), at=2)]
+
+    # When the earlier payment arrives after that receipt
+    view = derive(invoice, events, receipted=[OTHER])
+
+    # Then the earlier payment is the possible double charge, not the one already receipted;
+    # the status and totals are those of any order
+    assert view.anomalies == {
+        Anomaly(AnomalyKind.POSSIBLE_DOUBLE_CHARGE, PAY, eur(10_000), eur(10_000)),
+    }
+    assert summary(view)["status"] == summary(derive(invoice, events))["status"]
+    assert view.paid == derive(invoice, events).paid == eur(20_000)
+
+
+def test_a_receipted_partial_payment_keeps_its_notice_when_an_earlier_one_arrives() -> None:
+    # Given 70.00 EUR of a 100.00 EUR invoice receipted as a partial payment
+    invoice = terms(10_000)
+    events = [succeeded(PAY, eur(3_000), at=1), succeeded(OTHER, eur(7_000), at=2)]
+
+    # When the 30.00 EUR paid before it arrives
+    view = derive(invoice, events, receipted=[OTHER])
+
+    # Then only the 70.00 EUR is partial (30.00 missing); the 30.00 settles the invoice
+    assert view.anomalies == {
+        Anomaly(AnomalyKind.PARTIAL_PAYMENT, OTHER, eur(7_000), eur(3_000)),
+    }
+    assert view.status is Status.PAID
+
+
 def test_a_gateway_only_invoice_takes_its_first_payment_without_anomaly() -> None:
     # Given an invoice the business never registered: its terms are its first payment's
     invoice = terms(8_500, registered=False)

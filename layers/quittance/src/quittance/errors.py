@@ -53,6 +53,12 @@ class NotFound(QuittanceError):
     code = "not_found"
 
 
+class InvoiceCancelled(QuittanceError):
+    """A cancelled invoice stays cancelled: the business issues a new invoice instead."""
+
+    code = "invoice_cancelled"
+
+
 class LinkInvalid(QuittanceError):
     code = "link_invalid"
 

@@ -110,6 +110,7 @@ class LedgerTable:
             return None
         events = [i for i in items if i.get("type") == "event"]
         terms = invoice.get("terms")
+        registration = (terms or {}).get("registration")
         return InvoiceRecord(
             number=number,
             version=int(invoice["version"]),
@@ -121,6 +122,9 @@ class LedgerTable:
                 due_date=date.fromisoformat(terms["due_date"]) if terms.get("due_date") else None,
             )
             if terms
+            else None,
+            registered_taxation=InvoiceRegistration.model_validate_json(registration).taxation()
+            if registration
             else None,
             customer_id=invoice.get("customer_id"),
             events=tuple(PaymentEvent.model_validate_json(i["event"]) for i in events),

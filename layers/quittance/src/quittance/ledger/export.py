@@ -1,6 +1,7 @@
 """The accounting export: one row per payment (receipt) and refund (credit note), the file an
 accountant reconciles against the bank statement, with what France's B2C e-reporting asks of
-each payment (VAT rate, taxable base, VAT amount, nature, collection date)."""
+each payment (VAT rate, taxable base, VAT amount, nature, collection date), as declared when
+each document was issued (``vat_source``)."""
 
 from __future__ import annotations
 
@@ -8,16 +9,16 @@ import csv
 import io
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
 
 from quittance.ledger.invoices import InvoiceRegistration
 from quittance.ledger.model import ReceiptRecord
+from quittance.ledger.taxation import Taxation, part_of
 from quittance.models.money import Money
 
 COLUMNS = (
     "collection_date", "document", "kind", "invoice_number", "invoice_registered",
     "original_receipt", "payment_id", "method", "amount", "currency", "status", "nature",
-    "taxable_base", "vat_amount", "vat_breakdown", "anomalies",
+    "taxable_base", "vat_amount", "vat_breakdown", "vat_source", "anomalies",
 )  # fmt: skip
 MAX_DAYS = 366
 
@@ -37,10 +38,21 @@ def _decimal(money: Money, sign: int = 1) -> str:
     return str(money.decimal * sign)
 
 
-def _share(part: int, whole: int, value: int) -> int:
-    if whole == 0:
-        return 0
-    return int((Decimal(value) * part / whole).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+def _minor(amount_minor: int, currency: str, sign: int) -> str:
+    return _decimal(Money(amount_minor=amount_minor, currency=currency), sign)
+
+
+def declared(
+    doc: ReceiptRecord, registration: InvoiceRegistration | None
+) -> tuple[Taxation | None, str]:
+    """What the document declares, and where that comes from: the document itself (fixed
+    when it was issued), else the invoice's registration now (a document issued before its
+    invoice was registered)."""
+    if doc.taxation is not None:
+        return doc.taxation, "document"
+    if registration is None:
+        return None, ""
+    return part_of(registration.taxation(), doc.amount, registration.amount_due), "registration"
 
 
 def export_rows(
@@ -52,19 +64,13 @@ def export_rows(
     for doc in documents:
         sign = -1 if doc.kind == "credit_note" else 1
         registration = registration_of(doc.invoice_number)
-        base_total = vat_total = 0
-        breakdown: list[str] = []
-        if registration is not None and registration.currency == doc.amount.currency:
-            due = registration.amount_due.amount_minor
-            for rate, (base, vat) in sorted(registration.vat_breakdown().items()):
-                base_part = _share(doc.amount.amount_minor, due, base)
-                vat_part = _share(doc.amount.amount_minor, due, vat)
-                base_total += base_part
-                vat_total += vat_part
-                money = Money(amount_minor=base_part, currency=doc.amount.currency)
-                tax = Money(amount_minor=vat_part, currency=doc.amount.currency)
-                breakdown.append(f"{rate}%:{_decimal(money, sign)}:{_decimal(tax, sign)}")
+        taxation, source = declared(doc, registration)
         currency = doc.amount.currency
+        breakdown = [
+            f"{share.rate}%:{_minor(share.taxable_base_minor, currency, sign)}"
+            f":{_minor(share.vat_minor, currency, sign)}"
+            for share in (taxation.shares if taxation else ())
+        ]
         flags = sorted(
             key.split("#", 1)[0]
             for key in anomalies_of(doc.invoice_number)
@@ -82,14 +88,11 @@ def export_rows(
             "amount": _decimal(doc.amount, sign),
             "currency": currency,
             "status": doc.invoice_status.value,
-            "nature": registration.nature if registration else "",
-            "taxable_base": _decimal(Money(amount_minor=base_total, currency=currency), sign)
-            if breakdown
-            else "",
-            "vat_amount": _decimal(Money(amount_minor=vat_total, currency=currency), sign)
-            if breakdown
-            else "",
+            "nature": taxation.nature if taxation else "",
+            "taxable_base": _decimal(taxation.taxable_base, sign) if taxation else "",
+            "vat_amount": _decimal(taxation.vat, sign) if taxation else "",
             "vat_breakdown": "|".join(breakdown),
+            "vat_source": source,
             "anomalies": "|".join(flags),
         }
 

@@ -16,9 +16,11 @@ from pydantic import (
     model_validator,
 )
 
+from quittance.errors import InvoiceCancelled
 from quittance.ledger.model import InvoiceRecord, InvoiceSummary
 from quittance.ledger.service import WriteConflict, pseudonymous_customer_id
 from quittance.ledger.state import InvoiceTerms, derive
+from quittance.ledger.taxation import Nature, Taxation, VatShare
 from quittance.models.events import CustomerDetails
 from quittance.models.money import Currency, Money
 from quittance.models.timezone import TimeZoneName
@@ -47,7 +49,7 @@ class InvoiceRegistration(BaseModel):
     lines: tuple[InvoiceLine, ...] = Field(min_length=1, max_length=500)
     issue_date: date
     due_date: date
-    nature: Literal["goods", "services", "mixed"]
+    nature: Nature
     """What France's e-reporting asks of each operation."""
     cancelled: bool = False
 
@@ -75,6 +77,17 @@ class InvoiceRegistration(BaseModel):
     def amount_due(self) -> Money:
         total = sum(base + vat for base, vat in self.vat_breakdown().values())
         return Money(amount_minor=total, currency=self.currency)
+
+    def taxation(self) -> Taxation:
+        """The whole invoice as France's e-reporting sees it: nature, base and VAT per rate."""
+        return Taxation(
+            nature=self.nature,
+            currency=self.currency,
+            shares=tuple(
+                VatShare(rate=rate, taxable_base_minor=base, vat_minor=vat)
+                for rate, (base, vat) in sorted(self.vat_breakdown().items())
+            ),
+        )
 
 
 class InvoiceContact(BaseModel):
@@ -189,9 +202,12 @@ def register_invoice(
     """Create or replace the invoice's terms. Payments already received are settled against
     the new terms at once in the summary; documents they now owe come with the next event.
     ``customer_id`` names the customer before any payment does (a payment's own customer,
-    once one arrived, stays)."""
+    once one arrived, stays). A cancelled invoice cannot be revived (``InvoiceCancelled``)."""
     for _ in range(MAX_ATTEMPTS):
         record = book.load(number)
+        was = record.registered_terms if record is not None else None
+        if was is not None and was.cancelled and not registration.cancelled:
+            raise InvoiceCancelled(f"invoice {number} is cancelled; register a new invoice")
         terms = InvoiceTerms(
             number=number,
             amount_due=registration.amount_due,
@@ -199,7 +215,9 @@ def register_invoice(
             cancelled=registration.cancelled,
             due_date=registration.due_date,
         )
-        view = derive(terms, record.events if record else ())
+        view = derive(
+            terms, record.events if record else (), receipted=record.receipted if record else ()
+        )
         summary = InvoiceSummary(
             number=number,
             status=view.status,

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from quittance.ledger.state import InvoiceStatus, InvoiceTerms
+from quittance.ledger.taxation import Taxation
 from quittance.models.events import PaymentEvent, PaymentMethod, UtcDateTime
 from quittance.models.money import Money
 
@@ -45,6 +46,9 @@ class ReceiptRecord(BaseModel):
     paid_at: UtcDateTime
     issued_at: UtcDateTime
     next_steps: str | None = None
+    taxation: Taxation | None = None
+    """What this document declares for e-reporting, as registered when it was issued; None
+    for a gateway-only invoice, or one registered only after the document was issued."""
 
 
 class InvoiceSummary(BaseModel):
@@ -71,12 +75,23 @@ class InvoiceRecord(BaseModel):
     number: str
     version: int
     registered_terms: InvoiceTerms | None
+    registered_taxation: Taxation | None = None
+    """The registered invoice's nature and VAT per rate, as registered now."""
     customer_id: str | None
     events: tuple[PaymentEvent, ...]
     documents: tuple[ReceiptRecord, ...]
     reported_anomalies: frozenset[str]
     outcomes: dict[str, list[str]]
     """Per event id: the document numbers and anomaly keys that event produced."""
+
+    @property
+    def receipted(self) -> tuple[str, ...]:
+        """Payment ids with a receipt, in the order the receipts were issued."""
+        receipts = sorted(
+            (d for d in self.documents if d.kind == "receipt"),
+            key=lambda d: (d.issued_at, d.receipt_number),
+        )
+        return tuple(d.payment_id for d in receipts)
 
     def receipt_for(self, payment_id: str) -> ReceiptRecord | None:
         return next(

@@ -1,9 +1,10 @@
 """Apply one gateway event to the ledger, exactly once, whatever order events arrive in.
 
 The event joins its invoice's history; the invoice is derived again from the whole history
-(:mod:`quittance.ledger.state`); what the new derivation owes that the old one did not — a
-receipt, a credit note, an anomaly report — is numbered and written in the same transaction
-as the event, so no crash or retry can leave a gap, a double, or an event without its effect.
+and the receipts already issued (:mod:`quittance.ledger.state`); what the new derivation owes
+that the old one did not — a receipt, a credit note, an anomaly report — is numbered and
+written in the same transaction as the event, so no crash or retry can leave a gap, a double,
+or an event without its effect.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from quittance.ledger.state import (
     InvoiceView,
     derive,
 )
+from quittance.ledger.taxation import Taxation, part_of
 from quittance.models.events import CustomerDetails, EventType, PaymentEvent
 from quittance.models.money import Money
 
@@ -107,11 +109,18 @@ def pseudonymous_customer_id(provider: str, reference: str) -> str:
 def terms_for(
     record: InvoiceRecord | None, number: str, events: list[PaymentEvent]
 ) -> InvoiceTerms:
-    """Registered terms, or for a gateway-only invoice what its first payment says it was."""
+    """Registered terms, or for a gateway-only invoice what its first payment says it was:
+    the first one receipted, whose receipt already called the invoice paid, else the first
+    that happened."""
     if record is not None and record.registered_terms is not None:
         return record.registered_terms
     ordered = sorted(events, key=lambda e: (e.occurred_at, e.event_id))
-    first = next((e for e in ordered if e.type is EventType.PAYMENT_SUCCEEDED), ordered[0])
+    successes = [e for e in ordered if e.type is EventType.PAYMENT_SUCCEEDED]
+    receipted = record.receipted if record is not None else ()
+    first = next(
+        (e for e in successes if receipted and e.payment_id == receipted[0]),
+        successes[0] if successes else ordered[0],
+    )
     return InvoiceTerms(number=number, amount_due=first.amount, registered=False)
 
 
@@ -150,7 +159,7 @@ def apply_event(
             return _redelivered(record, event)
         history = [*(record.events if record else ()), event]
         terms = terms_for(record, number, history)
-        after = derive(terms, history)
+        after = derive(terms, history, receipted=record.receipted if record else ())
         customer_id = (record.customer_id if record else None) or event_customer
         commit = _commit(
             record=record,
@@ -224,6 +233,7 @@ def _commit(
             paid_at=paid.occurred_at,
             issued_at=now,
             next_steps=paid.next_steps,
+            taxation=_declared(record, view, paid.amount),
         )
         documents.append(receipt)
         issued_receipts[payment_id] = receipt
@@ -248,6 +258,9 @@ def _commit(
                 invoice_status=InvoiceStatus.REFUNDED,
                 paid_at=refund.occurred_at,
                 issued_at=now,
+                taxation=part_of(original.taxation, refund.refund.amount, original.amount)
+                if original is not None and original.taxation is not None
+                else None,
             )
         )
         issued_notes.add(refund_id)
@@ -268,6 +281,14 @@ def _commit(
         produced=[d.receipt_number for d in documents] + [a.key for a in anomalies],
         new_payment_ids=(event.payment_id,) if event.payment_id not in known_payments else (),
     )
+
+
+def _declared(record: InvoiceRecord | None, view: InvoiceView, amount: Money) -> Taxation | None:
+    """The invoice's VAT as registered now, in proportion to ``amount``."""
+    whole = record.registered_taxation if record is not None else None
+    if whole is None or not view.terms.registered:
+        return None
+    return part_of(whole, amount, view.terms.amount_due)
 
 
 def _successes(record: InvoiceRecord | None, event: PaymentEvent) -> list[PaymentEvent]:
@@ -305,7 +326,7 @@ def _receipt_statement(anomaly: Anomaly | None, amount: Money) -> tuple[InvoiceS
 def _redelivered(record: InvoiceRecord, event: PaymentEvent) -> LedgerOutcome:
     produced = set(record.outcomes.get(event.event_id, []))
     terms = terms_for(record, record.number, list(record.events))
-    view = derive(terms, record.events)
+    view = derive(terms, record.events, receipted=record.receipted)
     return LedgerOutcome(
         invoice_number=record.number,
         status=view.status,

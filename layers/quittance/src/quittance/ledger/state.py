@@ -1,10 +1,20 @@
-"""An invoice's state as a pure function of the SET of events known about it.
+"""An invoice's state as a pure function of the SET of events known about it, and of the
+receipts already issued.
 
 Gateways deliver late, twice and out of order. Rather than mutate state event by event (where
 a refund arriving before its payment, or a failure after a success, would depend on arrival
 order), the ledger keeps every event and derives the invoice from all of them, read in the
 order they happened (occurred_at, then event id). Any arrival order of the same events, with
-any duplicates, derives the same invoice: that is what makes redelivery and reordering safe.
+any duplicates, derives the same status, paid and refunded totals, receipts and credit notes
+owed: that is what makes redelivery and reordering safe.
+
+One thing cannot wait for the full story: a receipt is issued when its payment arrives and
+says where the invoice stood then (paid in full, 30.00 still due, a possible double charge).
+So payments settle against the invoice in the order their receipts were issued (``receipted``),
+and only payments not yet receipted in the order they happened. A payment that happened
+earlier but arrived later can then never turn an issued "paid in full" into a double charge,
+nor raise a second partial-payment notice: each anomaly lands on the payment whose receipt
+stated it.
 
 Per payment, an attempt moves only along ``ATTEMPT_TRANSITIONS``; an event that would move it
 elsewhere (a failure after the success, a second success) is kept in the history as
@@ -13,7 +23,7 @@ elsewhere (a failure after the success, a second success) is kept in the history
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -54,8 +64,9 @@ ATTEMPT_TRANSITIONS: dict[AttemptStatus, frozenset[AttemptStatus]] = {
     AttemptStatus.CHARGED_BACK: frozenset(),
 }
 
-# Invoice statuses a user sees, and where each may lead. Derivation never leaves this graph;
-# the table is what the unit tests and docs/ledger.md hold it to.
+# Invoice statuses a user sees, and where each may lead, by a payment event or by the business
+# registering the invoice again (another amount, or cancelled). Derivation never leaves this
+# graph; tests/unit/test_invoice_transitions.py produces every edge and none of the others.
 INVOICE_TRANSITIONS: dict[InvoiceStatus, frozenset[InvoiceStatus]] = {
     InvoiceStatus.OPEN: frozenset(
         {
@@ -83,6 +94,7 @@ INVOICE_TRANSITIONS: dict[InvoiceStatus, frozenset[InvoiceStatus]] = {
     InvoiceStatus.PAID: frozenset(
         {
             InvoiceStatus.DISPUTE_LOST,
+            InvoiceStatus.PARTIALLY_PAID,  # registered again for more
             InvoiceStatus.OVERPAID,
             InvoiceStatus.PARTIALLY_REFUNDED,
             InvoiceStatus.REFUNDED,
@@ -93,6 +105,7 @@ INVOICE_TRANSITIONS: dict[InvoiceStatus, frozenset[InvoiceStatus]] = {
     InvoiceStatus.OVERPAID: frozenset(
         {
             InvoiceStatus.DISPUTE_LOST,
+            InvoiceStatus.PARTIALLY_PAID,  # registered again for more
             InvoiceStatus.PAID,
             InvoiceStatus.PARTIALLY_REFUNDED,
             InvoiceStatus.REFUNDED,
@@ -125,9 +138,12 @@ INVOICE_TRANSITIONS: dict[InvoiceStatus, frozenset[InvoiceStatus]] = {
             InvoiceStatus.PARTIALLY_PAID,
             InvoiceStatus.PARTIALLY_REFUNDED,
             InvoiceStatus.DISPUTE_LOST,
+            InvoiceStatus.CANCELLED,
         }
     ),
-    InvoiceStatus.DISPUTE_LOST: frozenset(),
+    # No payment event leaves a lost dispute; the business may still cancel the invoice.
+    InvoiceStatus.DISPUTE_LOST: frozenset({InvoiceStatus.CANCELLED}),
+    # A cancelled invoice stays cancelled: registering it again as not cancelled is refused.
     InvoiceStatus.CANCELLED: frozenset(),
 }
 
@@ -224,7 +240,13 @@ def _chronological(events: Iterable[PaymentEvent]) -> list[PaymentEvent]:
     return sorted(unique.values(), key=lambda e: (e.occurred_at, e.event_id))
 
 
-def derive(terms: InvoiceTerms, events: Iterable[PaymentEvent]) -> InvoiceView:  # noqa: PLR0912, PLR0915 - one pass over the history, easier to check as one piece
+def derive(  # noqa: PLR0912, PLR0915 - one pass over the history, easier to check as one piece
+    terms: InvoiceTerms,
+    events: Iterable[PaymentEvent],
+    *,
+    receipted: Sequence[str] = (),
+) -> InvoiceView:
+    """``receipted``: payment ids already receipted, in the order their receipts were issued."""
     currency = terms.amount_due.currency
     status: dict[str, AttemptStatus] = {}
     amounts: dict[str, Money] = {}
@@ -274,11 +296,14 @@ def derive(terms: InvoiceTerms, events: Iterable[PaymentEvent]) -> InvoiceView: 
     # A payment that succeeded earns its receipt even if it was disputed afterwards.
     succeeded_ever = set(succeeded_order)
 
-    # Settlement: walk successful payments in the order they happened.
+    # Settlement: walk successful payments in the order customers were told of them (issued
+    # receipts), then the rest in the order they happened.
+    settlement = [p for p in receipted if p in succeeded_ever]
+    settlement += [p for p in succeeded_order if p not in settlement]
     paid = 0
     due = terms.amount_due.amount_minor
     attempts: dict[str, AttemptView] = {}
-    for pid in sorted(status, key=lambda p: (_position(succeeded_order, p), p)):
+    for pid in sorted(status, key=lambda p: (_position(settlement, p), p)):
         amount = amounts.get(pid)
         settles = (
             amount is not None
