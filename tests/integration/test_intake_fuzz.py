@@ -105,3 +105,80 @@ def test_no_hostile_request_gets_a_5xx_or_queues_anything(moto_stack: MotoStack)
     assert moto_stack.queue_messages("PaymentEventsQueue") == []
     # Every kind of refusal was exercised, not just one.
     assert {401, 404, 413, 415}.issubset(statuses), statuses
+
+
+_MISSING = object()
+# Where a Stripe event must hold something usable, and values that are not.
+_BROKEN_FIELDS: dict[tuple[str, ...], list[Any]] = {
+    ("id",): [_MISSING, None, 42, [], ""],
+    ("type",): [_MISSING, None, 7, {}],
+    ("created",): [_MISSING, "yesterday", None, [], {"at": 1}],
+    ("data",): [_MISSING, None, "x", []],
+    ("data", "object"): [_MISSING, None, [], "pi_1"],
+    ("data", "object", "id"): [_MISSING, None, 3, {}],
+    # (without amount_received, Stripe's amount is read: older payloads, failed intents)
+    ("data", "object", "amount_received"): [-5, "twelve", 1.5, [1]],
+    ("data", "object", "currency"): [_MISSING, "euro", "", None, 978, ["eur"]],
+}
+
+
+def _broken(document: dict[str, Any], path: tuple[str, ...], value: Any) -> dict[str, Any]:
+    copy = json.loads(json.dumps(document))
+    parent = copy
+    for key in path[:-1]:
+        parent = parent[key]
+    if value is _MISSING:
+        del parent[path[-1]]
+    else:
+        parent[path[-1]] = value
+    return copy
+
+
+def test_a_correctly_signed_but_malformed_event_gets_a_clear_4xx_and_queues_nothing(
+    moto_stack: MotoStack,
+) -> None:
+    """Past the signature: the sender holds the secret, the body is still wrong. The answer
+    names the problem (400 or 422 with an error code), never 5xx, and nothing is queued."""
+    secret = moto_stack.provisioned.webhook_secrets["stripe"]
+    intake = moto_stack.functions["IntakeFunction"]
+    genuine = json.loads(
+        stripe_payment_intent_succeeded(secret=secret, invoice_number="F-FUZZ", amount_minor=1).body
+    )
+    statuses: Counter[int] = Counter()
+    cases = st.one_of(
+        st.sampled_from(
+            [(path, value) for path, values in _BROKEN_FIELDS.items() for value in values]
+        ).map(lambda broken: json.dumps(_broken(genuine, *broken)).encode()),
+        st.integers(min_value=1, max_value=len(json.dumps(genuine)) - 1).map(
+            lambda cut: json.dumps(genuine).encode()[:cut]
+        ),
+    )
+
+    @settings(
+        max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+    )
+    @given(cases)
+    def malformed(raw: bytes) -> None:
+        headers = {
+            "Content-Type": "application/json",
+            "Stripe-Signature": sign(raw, secret, int(time.time())),
+        }
+        event = http_event(
+            "POST",
+            "/webhooks/stripe",
+            "/webhooks/{provider}",
+            {"provider": "stripe"},
+            body=raw,
+            headers=headers,
+        )
+        result: dict[str, Any] = intake.invoke(event)
+        status = int(result["statusCode"])
+        statuses[status] += 1
+        assert status in {400, 422}, (status, raw[:200], result.get("body"))
+        answer = json.loads(result["body"])
+        assert answer["error"] and answer["detail"]
+
+    malformed()
+    assert intake.errors == 0
+    assert moto_stack.queue_messages("PaymentEventsQueue") == []
+    assert 422 in statuses, statuses
