@@ -4,6 +4,7 @@ verify the audit trail). Every call leaves exactly one audit entry, reads includ
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Callable
@@ -36,6 +37,7 @@ from quittance.aws.archive_bucket import ArchiveBucket
 from quittance.aws.clients import make_client
 from quittance.aws.customers_table import CustomersTable
 from quittance.aws.evidence_store import EvidenceStore
+from quittance.aws.exports_bucket import ExportsBucket
 from quittance.aws.idempotency import once_per_key
 from quittance.aws.ledger_table import LedgerTable
 from quittance.aws.mailer import SesMailer
@@ -48,7 +50,7 @@ from quittance.errors import (
     PayloadInvalid,
     QuittanceError,
 )
-from quittance.ledger.export import days, export_rows, to_csv
+from quittance.ledger.export import books_key, days, export_rows, to_csv
 from quittance.ledger.invoices import (
     INVOICE_NUMBER,
     InvoiceContact,
@@ -72,12 +74,15 @@ RESEND_IDEMPOTENCY = IdempotencyConfig(
     expires_after_seconds=7 * 24 * 3600,
 )
 app = APIGatewayHttpResolver()
+CSV_TYPE = "text/csv; charset=utf-8"
+BOOKS_LINK_SECONDS = 15 * 60
 
 
 @dataclass(frozen=True)
 class Deps:
     ledger: LedgerTable
     trail: AuditTrail
+    exports: ExportsBucket
 
 
 @cache
@@ -87,6 +92,9 @@ def deps() -> Deps:
     return Deps(
         ledger=LedgerTable(s.ledger_table, dynamodb),
         trail=AuditTrail(load(ComplianceSettings).audit_table, dynamodb),
+        exports=ExportsBucket(
+            s.exports_bucket, make_client("s3", s.aws_region), s.archive_kms_key_id
+        ),
     )
 
 
@@ -435,17 +443,31 @@ def _accounting_export() -> Response[str]:
             registration_of=ledger.registration,
             anomalies_of=lambda n: record(n).reported_anomalies if record(n) else frozenset(),
         )
+    ).encode()
+    # Handed over from the exports bucket, not in the answer: a year of payments is more than
+    # Lambda's 6 MB response.
+    digest = hashlib.sha256(body).hexdigest()
+    key = books_key(start, end, _request_id(), datetime.now(UTC))
+    deps().exports.put(key, body, digest, CSV_TYPE)
+    url = deps().exports.presign_download(
+        key, f"quittance-{start}-{end}.csv", BOOKS_LINK_SECONDS, CSV_TYPE
     )
     logger.info(
         "accounting export",
         extra={"from": start.isoformat(), "to": end.isoformat(), "rows": len(documents),
                "actor": _actor()},
     )  # fmt: skip
-    return Response(
-        status_code=200,
-        content_type="text/csv; charset=utf-8",
-        body=body,
-        headers={"Content-Disposition": f'attachment; filename="quittance-{start}-{end}.csv"'},
+    return _json(
+        200,
+        {
+            "from": start.isoformat(),
+            "to": end.isoformat(),
+            "rows": len(documents),
+            "size": len(body),
+            "sha256": digest,
+            "download_url": url,
+            "expires_in": BOOKS_LINK_SECONDS,
+        },
     )
 
 

@@ -171,19 +171,27 @@ def ledger_export(
     aws_stack: AwsOpt = None,
 ) -> None:
     """One row per payment and refund, through the staff API (SigV4): the local stack's, or
-    with ``--aws-stack NAME`` a deployed stack's, with your own AWS credentials."""
+    with ``--aws-stack NAME`` a deployed stack's, with your own AWS credentials. The API
+    leaves the CSV behind a 15-minute link; it is downloaded, and kept only if its size and
+    SHA-256 match the API's answer."""
     from quittance_ops.archive_cli import connect
+    from quittance_ops.downloads import DownloadRefused, download
 
     client = connect(stack, aws_stack).api
     status, body = client.call(
         "GET", f"/admin/exports?from={start}&to={end}&format={export_format}"
     )
-    if status != 200:
+    if status != 200 or not isinstance(body, dict):
         Console(stderr=True).print(f"[red]export refused ({status})[/]: {body}")
         raise typer.Exit(code=1)
-    out.write_text(body)
-    rows = max(body.count("\n") - 1, 0)
-    Console().print(f"{rows} rows written to {out}")
+    try:
+        download(
+            str(body["download_url"]), out, str(body["sha256"]), expected_size=int(body["size"])
+        )
+    except (DownloadRefused, OSError) as exc:
+        Console(stderr=True).print(f"[red]export not saved[/]: {exc}")
+        raise typer.Exit(code=1) from exc
+    Console().print(f"{body['rows']} rows written to {out} (sha256 {body['sha256'][:16]}…)")
 
 
 @app.command()

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+import hashlib
+import io
 from typing import Any
+from urllib.parse import parse_qs, unquote, urlparse
 
 from quittance.aws.archive_bucket import ArchiveBucket
 from quittance.aws.customers_table import CustomersTable
@@ -78,3 +82,18 @@ def sealed_customers(stack: MotoStack) -> CustomersTable:
         table, dynamodb, stack.client("kms"), stack.resource("DataKey", "Arn")
     )
     return CustomersTable(table, dynamodb, keyring)
+
+
+def exported_books(stack: MotoStack, answer: dict[str, Any]) -> list[dict[str, str]]:
+    """The CSV behind the accounting export's link, read with the S3 client (the link's host
+    is not reachable in-process), checked against the size and SHA-256 the API announced."""
+    link = urlparse(str(answer["download_url"]))
+    assert parse_qs(link.query)["X-Amz-Expires"] == ["900"]
+    bucket = stack.resource("ExportsBucket")
+    key = unquote(link.path).lstrip("/").removeprefix(f"{bucket}/")  # virtual-hosted or path
+    assert key.startswith("exports/books/") and key.endswith(".csv")
+    body = stack.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+    assert (len(body), hashlib.sha256(body).hexdigest()) == (answer["size"], answer["sha256"])
+    rows = list(csv.DictReader(io.StringIO(body.decode())))
+    assert len(rows) == answer["rows"]
+    return rows

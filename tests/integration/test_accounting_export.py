@@ -5,8 +5,6 @@ the payment it returns."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -17,7 +15,8 @@ from quittance_ops.deliveries.stripe import (
 )
 
 from .conftest import MotoStack, answer, http_event
-from .pipeline import drain, post_webhook
+from .conftest import answer as answer_of
+from .pipeline import drain, exported_books, post_webhook
 
 
 def put_invoice(stack: MotoStack, number: str, body: dict[str, Any]) -> int:
@@ -45,9 +44,9 @@ def export(stack: MotoStack) -> dict[str, dict[str, str]]:
     event = http_event("GET", "/admin/exports", "/admin/exports", {})
     event["rawQueryString"] = f"from={today}&to={today}"
     event["queryStringParameters"] = {"from": today, "to": today}
-    result = stack.functions["ArchiveApiFunction"].invoke(event)
-    assert result["statusCode"] == 200, result["body"]
-    return {row["document"]: row for row in csv.DictReader(io.StringIO(result["body"]))}
+    status, answer = answer_of(stack.functions["ArchiveApiFunction"].invoke(event))
+    assert status == 200, answer
+    return {row["document"]: row for row in exported_books(stack, answer)}
 
 
 def pay(stack: MotoStack, number: str, cents: int) -> str:

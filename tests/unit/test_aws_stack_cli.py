@@ -5,6 +5,7 @@ caught before it leaves the machine."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 from collections.abc import Iterator
@@ -20,7 +21,8 @@ from quittance_ops.cli import app
 
 REGION = "eu-west-3"
 API = "https://abc123.execute-api.eu-west-3.amazonaws.com"
-CSV = "collection_date,document\n2026-11-23,R-2026-000001\n"
+CSV = b"collection_date,document\n2026-11-23,R-2026-000001\n"
+LINK = "https://exports.s3.eu-west-3.amazonaws.com/exports/books/x.csv?X-Amz-Expires=900"
 TEMPLATE = {
     "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
     "Outputs": {
@@ -51,8 +53,15 @@ def deployed(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
     sent: list[Any] = []
 
     def urlopen(request: Any, timeout: float) -> Answer:
+        url = request if isinstance(request, str) else request.full_url
+        if url == LINK:  # the presigned link: the CSV itself, unsigned by us
+            return Answer(CSV)
         sent.append(request)
-        return Answer(CSV.encode())
+        answer = {
+            "rows": 1, "size": len(CSV), "sha256": hashlib.sha256(CSV).hexdigest(),
+            "download_url": LINK, "expires_in": 900,
+        }  # fmt: skip
+        return Answer(json.dumps(answer).encode())
 
     monkeypatch.setattr("urllib.request.urlopen", urlopen)
     with mock_aws():
@@ -72,7 +81,7 @@ def test_the_export_reaches_a_deployed_stack_signed_with_the_callers_credentials
          "--aws-stack", "quittance-prod", "--out", str(out)],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert out.read_text() == CSV
+    assert out.read_bytes() == CSV
     assert "1 rows written" in result.output
     [request] = deployed
     assert request.full_url == f"{API}/admin/exports?from=2026-11-01&to=2026-11-30&format=csv"

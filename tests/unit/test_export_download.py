@@ -56,7 +56,7 @@ def test_zip_holds_the_document_and_the_pdfs_byte_for_byte() -> None:
 
 def test_export_key_names_customer_time_and_request() -> None:
     key = export_key("C-0123456789abcdef0123", "Jd8h3g=/..x", NOW)
-    assert key == "exports/C-0123456789abcdef0123/20261123T084507Z-Jd8h3gx.zip"
+    assert key == "exports/customers/C-0123456789abcdef0123/20261123T084507Z-Jd8h3gx.zip"
 
 
 class _Server:

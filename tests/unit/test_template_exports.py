@@ -1,6 +1,8 @@
 """The exports bucket as SAM deploys it: customers' export zips are personal data in clear, so
 the bucket must let them go (no Object Lock, no versions, expired after a day), keep them
-encrypted and private while they wait, and only the privacy API may write or read them."""
+encrypted and private while they wait. Only the privacy API may write or read customers'
+exports (``exports/customers/``), only the staff API the accountant's books
+(``exports/books/``), each in its own folder."""
 
 from __future__ import annotations
 
@@ -29,9 +31,12 @@ from tests.unit.test_template import (
 )
 
 BUCKET = "ExportsBucket"
+WRITERS = {
+    "PrivacyApiFunctionRole": "${ExportsBucket.Arn}/exports/customers/*",
+    "ArchiveApiFunctionRole": "${ExportsBucket.Arn}/exports/books/*",
+}
 WRITER = "PrivacyApiFunctionRole"
 WRITER_ACTIONS = {"s3:putobject", "s3:getobject"}
-EXPORTS_OBJECTS = "${ExportsBucket.Arn}/exports/*"
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +116,7 @@ def _on_bucket(resources: list[Any]) -> bool:
 
 def access_violations(stack: Stack) -> list[str]:
     violations: list[str] = []
-    writes = False
+    writes: set[str] = set()
     for owner, statement in allow_statements(stack):
         resources = as_list(statement.get("Resource"))
         s3_actions = [
@@ -122,35 +127,42 @@ def access_violations(stack: Stack) -> list[str]:
         if not s3_actions or not _on_bucket(resources):
             continue
         label = f"{owner}/{statement.get('Sid', '?')}"
-        if owner != WRITER:
-            violations.append(f"{label}: only {WRITER} may touch {BUCKET}")
+        if owner not in WRITERS:
+            violations.append(f"{label}: only {', '.join(WRITERS)} may touch {BUCKET}")
             continue
         if {a.lower() for a in s3_actions} - WRITER_ACTIONS:
             violations.append(f"{label}: {s3_actions} beyond s3:PutObject/GetObject")
-        if [sub_text(r) for r in resources] != [EXPORTS_OBJECTS]:
-            violations.append(f"{label}: on {resources}, expected {EXPORTS_OBJECTS} only")
-        writes = writes or grants(statement, "s3:PutObject")
-    if not writes:
-        violations.append(f"{WRITER}: cannot write {EXPORTS_OBJECTS}")
+        if [sub_text(r) for r in resources] != [WRITERS[owner]]:
+            violations.append(f"{label}: on {resources}, expected {WRITERS[owner]} only")
+        if grants(statement, "s3:PutObject"):
+            writes.add(owner)
+    violations += [
+        f"{o}: cannot write {folder}" for o, folder in WRITERS.items() if o not in writes
+    ]
     return violations
 
 
 def export_key_violations(stack: Stack) -> list[str]:
-    """The writer can encrypt (GenerateDataKey) and read (Decrypt) through S3 on the exports
+    """Each writer can encrypt (GenerateDataKey) and read (Decrypt) through S3 on the exports
     bucket, not use the DataKey for anything else."""
+    able: set[str] = set()
     for owner, statement in allow_statements(stack):
         conditions = statement.get("Condition") or {}
         equals = {k.lower(): v for k, v in (conditions.get("StringEquals") or {}).items()}
         if (
-            owner == WRITER
+            owner in WRITERS
             and grants(statement, "kms:GenerateDataKey")
             and grants(statement, "kms:Decrypt")
             and "DataKey" in mentions(as_list(statement.get("Resource")))
             and "kms:viaservice" in equals
             and ref_of(equals.get("kms:encryptioncontext:aws:s3:arn")) == BUCKET
         ):
-            return []
-    return [f"{WRITER}: no kms:GenerateDataKey+Decrypt on DataKey via S3 for {BUCKET}"]
+            able.add(owner)
+    return [
+        f"{o}: no kms:GenerateDataKey+Decrypt on DataKey via S3 for {BUCKET}"
+        for o in WRITERS
+        if o not in able
+    ]
 
 
 def test_exports_bucket_is_deletable_encrypted_and_private(stack: Stack) -> None:
@@ -165,16 +177,16 @@ def test_exports_bucket_refuses_plain_http(stack: Stack) -> None:
     assert _tls_only_violations(stack, BUCKET) == []
 
 
-def test_only_the_privacy_api_writes_and_reads_exports_and_only_under_exports(
+def test_each_writer_writes_and_reads_only_its_own_exports_folder(
     stack: Stack,
 ) -> None:
     assert access_violations(stack) == []
     assert export_key_violations(stack) == []
 
 
-def test_privacy_api_is_told_the_bucket(stack: Stack) -> None:
-    function = stack.resources["PrivacyApiFunction"]
-    env = props(function)["Environment"]["Variables"]
+@pytest.mark.parametrize("function", ["PrivacyApiFunction", "ArchiveApiFunction"])
+def test_each_writer_is_told_the_bucket(stack: Stack, function: str) -> None:
+    env = props(stack.resources[function])["Environment"]["Variables"]
     assert ref_of(env["EXPORTS_BUCKET"]) == BUCKET
 
 
@@ -206,6 +218,13 @@ def _widen_writer(t: Template) -> None:
                 statement["Resource"] = {"Fn::Sub": "${ExportsBucket.Arn}/*"}
 
 
+def _books_reads_customers(t: Template) -> None:
+    for policy in props(t["Resources"]["ArchiveApiFunctionRole"])["Policies"]:
+        for statement in policy["PolicyDocument"]["Statement"]:
+            if statement.get("Sid") == "BooksExportWriteAndLink":
+                statement["Resource"] = {"Fn::Sub": "${ExportsBucket.Arn}/exports/*"}
+
+
 def _two_day_lifecycle(t: Template) -> None:
     t["Resources"][BUCKET]["Properties"]["LifecycleConfiguration"]["Rules"][0][
         "ExpirationInDays"
@@ -232,6 +251,11 @@ REGRESSIONS: dict[str, tuple[Callable[[Template], None], Callable[[Stack], list[
         "LinksFunctionRole",
     ),
     "writer deletes anywhere": (_widen_writer, access_violations, "beyond s3:PutObject"),
+    "books writer reads customers' exports": (
+        _books_reads_customers,
+        access_violations,
+        "expected",
+    ),
 }
 
 

@@ -165,6 +165,9 @@ class PrivacyApiSettings(ArchivePolicy, CustomerKeysSettings):
 
 class ArchiveApiSettings(_Base):
     ledger_table: str = Field(alias="LEDGER_TABLE")
+    exports_bucket: str = Field(alias="EXPORTS_BUCKET")
+    """Where the accounting export's CSV waits (1 day) for its presigned download."""
+    archive_kms_key_id: str = Field(alias="ARCHIVE_KMS_KEY_ID")
 
 
 class InvoiceContactSettings(CustomerKeysSettings):

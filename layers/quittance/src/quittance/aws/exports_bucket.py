@@ -1,5 +1,5 @@
-"""The exports bucket: customers' export zips, SSE-KMS, gone after a day (bucket lifecycle),
-handed over by presigned GET."""
+"""The exports bucket: customers' export zips and the accountant's CSVs, SSE-KMS, gone after a
+day (bucket lifecycle), handed over by presigned GET."""
 
 from __future__ import annotations
 
@@ -14,12 +14,15 @@ class ExportsBucket:
         self._kms_key_id = kms_key_id
 
     def put_zip(self, key: str, body: bytes, sha256_hex: str) -> None:
+        self.put(key, body, sha256_hex, "application/zip")
+
+    def put(self, key: str, body: bytes, sha256_hex: str, content_type: str) -> None:
         # S3 checks the body against the checksum, so a corrupted upload is refused, not kept.
         self._client.put_object(
             Bucket=self.name,
             Key=key,
             Body=body,
-            ContentType="application/zip",
+            ContentType=content_type,
             ChecksumAlgorithm="SHA256",
             ChecksumSHA256=base64.b64encode(bytes.fromhex(sha256_hex)).decode(),
             ServerSideEncryption="aws:kms",
@@ -27,7 +30,9 @@ class ExportsBucket:
             BucketKeyEnabled=True,
         )
 
-    def presign_download(self, key: str, filename: str, seconds: int) -> str:
+    def presign_download(
+        self, key: str, filename: str, seconds: int, content_type: str = "application/zip"
+    ) -> str:
         return str(
             self._client.generate_presigned_url(
                 "get_object",
@@ -35,7 +40,7 @@ class ExportsBucket:
                     "Bucket": self.name,
                     "Key": key,
                     "ResponseContentDisposition": f'attachment; filename="{filename}"',
-                    "ResponseContentType": "application/zip",
+                    "ResponseContentType": content_type,
                 },
                 ExpiresIn=seconds,
             )

@@ -8,8 +8,9 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterable, Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
+from quittance.exports import BOOKS_PREFIX, export_key
 from quittance.ledger.invoices import InvoiceRegistration
 from quittance.ledger.model import ReceiptRecord
 from quittance.ledger.taxation import Taxation, part_of
@@ -21,6 +22,14 @@ COLUMNS = (
     "taxable_base", "vat_amount", "vat_breakdown", "vat_source", "anomalies",
 )  # fmt: skip
 MAX_DAYS = 366
+BOOKS_EXPORT_PREFIX = BOOKS_PREFIX
+
+
+def books_key(start: date, end: date, request_id: str, now: datetime) -> str:
+    """``exports/books/<from>_<to>/<UTC time>-<request id>.csv``."""
+    return export_key(
+        f"{BOOKS_PREFIX}{start.isoformat()}_{end.isoformat()}", request_id, now, "csv"
+    )
 
 
 def days(start: date, end: date) -> Iterator[date]:

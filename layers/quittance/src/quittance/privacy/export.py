@@ -13,18 +13,19 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import re
 import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from quittance.errors import CustomerErased, NotFound, SealInvalid
+from quittance.exports import CUSTOMERS_PREFIX
+from quittance.exports import export_key as export_key_in
 from quittance.ledger.model import InvoiceRecord, InvoiceSummary
 from quittance.privacy.evidence import DeliverySource
 
 EXPORT_FORMAT = "quittance.customer-export/1"
-EXPORT_PREFIX = "exports/"
+EXPORT_PREFIX = CUSTOMERS_PREFIX
 # Long enough to download a large zip, short enough that a leaked link soon stops working.
 DOWNLOAD_LINK_LIFETIME = timedelta(minutes=15)
 # Attributes of the stored profile that are bookkeeping, not data about the person.
@@ -105,11 +106,8 @@ class HandedOver:
 
 
 def export_key(customer_id: str, request_id: str, now: datetime) -> str:
-    """``exports/<customer id>/<UTC time>-<request id>.zip``; the request id (API Gateway's,
-    which may hold ``=``) is reduced to characters safe in a key and a filename."""
-    request = re.sub(r"[^A-Za-z0-9-]", "", request_id)[:64] or "request"
-    stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-    return f"{EXPORT_PREFIX}{customer_id}/{stamp}-{request}.zip"
+    """``exports/customers/<customer id>/<UTC time>-<request id>.zip``."""
+    return export_key_in(f"{EXPORT_PREFIX}{customer_id}", request_id, now, "zip")
 
 
 def hand_over(

@@ -15,6 +15,7 @@ from typing import Any
 
 from quittance.aws.customers_table import INACTIVE_PROFILE_RETENTION
 from quittance.aws.idempotency import REDELIVERY_WINDOW
+from quittance.ledger.export import BOOKS_EXPORT_PREFIX
 from quittance.notifications.dispatch import NOTIFICATION_LOG_RETENTION
 from quittance.privacy.export import EXPORT_PREFIX
 from quittance.privacy.keyring import DATA_KEY_RETENTION, ERASURE_RECORD_RETENTION
@@ -287,7 +288,8 @@ RECORDS: tuple[RecordType, ...] = (
     ),
     RecordType(
         name="Customer export",
-        location="ExportsBucket `exports/<customer id>/<UTC time>-<request id>.zip`, handed "
+        location="ExportsBucket `exports/customers/<customer id>/<UTC time>-<request id>.zip`, "
+        "handed "
         "over by a 15-minute presigned URL",
         store="ExportsBucket",
         prefix=EXPORT_PREFIX,
@@ -299,6 +301,20 @@ RECORDS: tuple[RecordType, ...] = (
         "deliveries, receipt PDFs) in clear inside the zip; encrypted at rest with the stack "
         "key (SSE-KMS)",
         readers=("privacy_api", "whoever holds the 15-minute link"),
+        ttl=EXPORT_RETENTION,
+    ),
+    RecordType(
+        name="Accounting export",
+        location="ExportsBucket `exports/books/<from>_<to>/<UTC time>-<request id>.csv`, "
+        "handed over by a 15-minute presigned URL",
+        store="ExportsBucket",
+        prefix=BOOKS_EXPORT_PREFIX,
+        purpose="Give the accountant the period's payments and refunds with their VAT",
+        legal_basis=LEGAL_OBLIGATION,
+        retention=f"{EXPORT_RETENTION.days} day, S3 lifecycle (no versions, no Object Lock)",
+        personal_data="none in clear: invoice numbers, payment ids and amounts, no customer "
+        "id, name or contact",
+        readers=("archive_api", "whoever holds the 15-minute link"),
         ttl=EXPORT_RETENTION,
     ),
     RecordType(
