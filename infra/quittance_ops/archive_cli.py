@@ -418,13 +418,52 @@ def dispose_versions(
     return done, refused
 
 
+class DisposalNotRecorded(Exception):
+    """Versions were removed but the staff API did not take the disposal record."""
+
+    def __init__(self, saved: Path, why: str) -> None:
+        super().__init__(f"{why}; the report is saved in {saved}")
+        self.saved = saved
+
+
+def record_disposal(
+    desk: Desk, report: dict[str, Any], *, save_to: Path, attempts: int = 3, pause: float = 1.0
+) -> dict[str, Any]:
+    """POST the record of what was removed, retrying; if the API never takes it, keep the
+    report on disk (``save_to``) so that ``dispose --record`` can record it later: the
+    versions are gone for good, the record of them must not be."""
+    import time
+
+    why = "no answer"
+    for attempt in range(attempts):
+        try:
+            status, body = desk.api.call("POST", "/admin/archive/disposals", report)
+        except OSError as exc:
+            status, body = 0, str(exc)
+        if status == 200 and isinstance(body, dict):
+            return body
+        why = f"HTTP {status}: {body.get('detail') if isinstance(body, dict) else body}"
+        if 400 <= status < 500 and status not in {408, 429}:
+            break  # refused as it is: retrying cannot help
+        if attempt + 1 < attempts:
+            time.sleep(pause * 2**attempt)
+    save_to.write_text(json.dumps(report, indent=2) + "\n")
+    raise DisposalNotRecorded(save_to, why)
+
+
 @archive_app.command("dispose")
 def dispose(
     *,
-    before: Annotated[str, typer.Option(help="Retention ended before this date (YYYY-MM-DD)")],
+    before: Annotated[
+        str | None, typer.Option(help="Retention ended before this date (YYYY-MM-DD)")
+    ] = None,
     reason: Annotated[
         str, typer.Option(help="Kept in the disposal record")
     ] = "end of the legal retention period",
+    record: Annotated[
+        Path | None,
+        typer.Option(help="Record a disposal whose record failed (the saved report)"),
+    ] = None,
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation")] = False,
     stack: StackOpt = None,
     aws_stack: AwsOpt = None,
@@ -432,7 +471,16 @@ def dispose(
 ) -> None:
     """Remove proofs past retention with no legal hold, and record the disposal (what,
     hashes, when, who) in the audit trail. Needs s3:DeleteObjectVersion on receipts/* in
-    the caller's own role: no function of the stack may delete a version."""
+    the caller's own role: no function of the stack may delete a version. If the record
+    cannot be written, the report is saved to a file: record it with ``--record FILE``."""
+    if (before is None) == (record is None):
+        raise typer.BadParameter("give --before DATE to dispose, or --record FILE")
+    if record is not None:
+        report = json.loads(record.read_text())
+        saved = record.with_name(record.name + ".retry")
+        _finish(connect(stack, aws_stack), report, [], saved, as_json)
+        return
+    assert before is not None
     if as_json and not yes:
         # A script asking for JSON gets no prompt: it must say --yes, not delete by default.
         raise typer.BadParameter("--json deletes without asking: add --yes to confirm")
@@ -447,12 +495,25 @@ def dispose(
     if not yes and not typer.confirm(f"Remove {len(items)} proof version(s) for good?"):
         raise typer.Exit(code=1)
     done, refused = dispose_versions(desk, items, datetime.now(UTC))
-    record = (
-        desk.send("POST", "/admin/archive/disposals", {"reason": reason, "items": done})
-        if done
-        else None
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    _finish(
+        desk, {"reason": reason, "items": done}, refused, Path(f"disposal-{stamp}.json"), as_json
     )
-    result = {"disposed": done, "refused": refused, "audit_seq": (record or {}).get("audit_seq")}
+
+
+def _finish(
+    desk: Desk, report: dict[str, Any], refused: list[str], save_to: Path, as_json: bool
+) -> None:
+    done = report["items"]
+    try:
+        recorded = record_disposal(desk, report, save_to=save_to) if done else None
+    except DisposalNotRecorded as exc:
+        Console(stderr=True).print(
+            f"[red]{len(done)} version(s) removed, but the disposal is not recorded[/]: {exc}\n"
+            f"record it with: quittance archive dispose --record {exc.saved}"
+        )
+        raise typer.Exit(code=1) from exc
+    result = {"disposed": done, "refused": refused, "audit_seq": (recorded or {}).get("audit_seq")}
     if not _emit(as_json, result):
         Console().print(
             f"{len(done)} disposed of (audit entry {result['audit_seq']}), {len(refused)} refused"

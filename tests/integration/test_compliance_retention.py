@@ -5,14 +5,22 @@ proof; what it removes is recorded (what, hashes, who) in the audit trail."""
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from quittance_ops.archive_cli import Desk, dispose_versions
+from quittance_ops.archive_cli import (
+    Desk,
+    DisposalNotRecorded,
+    dispose_versions,
+    record_disposal,
+)
 
 from .compliance_world import STAFF, InProcessApi, admin, pay
 from .conftest import REGION, MotoStack
@@ -97,3 +105,60 @@ def test_a_disposal_record_for_a_version_still_there_is_refused(moto_stack: Moto
         moto_stack, "POST", "/admin/archive/disposals", body={"reason": "wrong", "items": [item]}
     )
     assert status == 422 and body["error"] == "still_archived"
+
+
+class Unreachable503:
+    """The staff API answering 503 to the disposal record (a throttled or failing gateway),
+    and everything else as usual."""
+
+    def __init__(self, api: InProcessApi) -> None:
+        self.api = api
+        self.refused = 0
+
+    def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        if path == "/admin/archive/disposals":
+            self.refused += 1
+            return 503, {"message": "Service Unavailable"}
+        return self.api.call(method, path, body)
+
+
+def test_a_disposal_whose_record_fails_is_saved_and_recorded_later(
+    moto_stack: MotoStack, tmp_path: Path
+) -> None:
+    # Given a version past its retention, removed by staff
+    pay(moto_stack, "F-2026-0102", "pi_gone")
+    _, found = admin(moto_stack, "GET", "/admin/receipts", query={"invoice": "F-2026-0102"})
+    key, version, digest = _translation(moto_stack, found["items"][0]["receipt_number"])
+    time.sleep(SHORT + 1)
+    s3 = boto3.client("s3", region_name=REGION)
+    bucket = moto_stack.resource("ArchiveBucket")
+    failing = Unreachable503(InProcessApi(moto_stack))
+    desk = Desk(failing, bucket, s3)
+    now = datetime.now(UTC)
+    listed = desk.get("/admin/archive/expiring", {"before": now.isoformat()})["items"]
+    done, _ = dispose_versions(desk, listed, now)
+    assert [d["version_id"] for d in done] == [version]
+
+    # When the API does not take the record, three times over
+    saved = tmp_path / "disposal.json"
+    with pytest.raises(DisposalNotRecorded) as missed:
+        record_disposal(desk, {"reason": "end of retention", "items": done}, save_to=saved,
+                        pause=0)  # fmt: skip
+
+    # Then the report of what is gone is on disk, and the trail has no disposal yet
+    assert failing.refused == 3 and missed.value.saved == saved
+    assert json.loads(saved.read_text())["items"][0]["sha256_hex"] == digest
+    _, log = admin(moto_stack, "GET", "/admin/audit", query={"action": "archive.dispose"})
+    assert log["items"] == []
+
+    # When it is recorded later from that file
+    recorded = record_disposal(
+        Desk(InProcessApi(moto_stack), bucket, s3), json.loads(saved.read_text()),
+        save_to=tmp_path / "again.json",
+    )  # fmt: skip
+
+    # Then the trail names the removed version with its hash
+    _, log = admin(moto_stack, "GET", "/admin/audit", query={"action": "archive.dispose"})
+    (entry,) = log["items"]
+    assert entry["details"]["disposed"][0]["sha256_hex"] == digest
+    assert recorded["disposed"][0]["key"] == key
