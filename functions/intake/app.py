@@ -119,6 +119,9 @@ def _json(status: int, body: dict[str, Any]) -> Response[str]:
 @app.post("/webhooks/<provider>")
 def receive(provider: str) -> Response[str]:
     d = deps()
+    if provider not in KNOWN:
+        # The address is wrong whatever was sent to it: say so before judging the body.
+        raise errors.UnknownProvider(f"no gateway named {provider!r}")
     event = app.current_event
     headers = {k.lower(): v for k, v in (event.headers or {}).items()}
     media_type = headers.get("content-type", "").split(";")[0].strip().lower()

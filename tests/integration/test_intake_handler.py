@@ -65,6 +65,11 @@ def test_base64_encoded_body_is_verified_byte_for_byte(moto_stack: MotoStack) ->
     [
         (lambda d: ("paypal", d.headers, d.body), 404, "unknown_provider"),
         (
+            lambda d: ("paypal", {"Content-Type": "text/plain"}, b"x" * 1_100_000),
+            404,
+            "unknown_provider",
+        ),
+        (
             lambda d: ("stripe", {"Content-Type": "text/plain"}, d.body),
             415,
             "unsupported_media_type",
@@ -77,7 +82,14 @@ def test_base64_encoded_body_is_verified_byte_for_byte(moto_stack: MotoStack) ->
         (lambda d: ("stripe", d.headers, d.body + b" "), 401, "signature_invalid"),
         (lambda d: ("stripe", d.headers, d.body + b" " * 1_100_000), 413, "body_too_large"),
     ],
-    ids=["unknown-provider", "content-type", "no-signature", "tampered", "too-large"],
+    ids=[
+        "unknown-provider",
+        "unknown-provider-anything-sent",
+        "content-type",
+        "no-signature",
+        "tampered",
+        "too-large",
+    ],
 )
 def test_refusals_say_why_and_queue_nothing(
     moto_stack: MotoStack, mutate: Any, status: int, code: str

@@ -5,6 +5,7 @@ the provider as its only dimension, and no personal data."""
 from __future__ import annotations
 
 import json
+import sys
 import time
 from typing import Any
 
@@ -35,6 +36,9 @@ def emitted(out: str) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def metrics_on(monkeypatch: pytest.MonkeyPatch, moto_stack: MotoStack) -> MotoStack:
+    # Powertools keeps metrics added while disabled (flush neither prints nor clears them),
+    # and its metric set is shared by every Metrics instance of the process: start empty.
+    sys.modules["quittance_fn_IntakeFunction"].metrics.clear_metrics()
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
     return moto_stack
 
