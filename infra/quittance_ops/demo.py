@@ -79,9 +79,19 @@ def post(url: str, delivery: Delivery) -> tuple[int, dict[str, object]]:
         return error.code, json.loads(error.read() or b"{}")
 
 
+# The card customer's billing address: sealed in their profile, never in a log or in clear.
+CARD_ADDRESS = {
+    "line1": "12 rue des Lilas", "line2": None, "postal_code": "75011", "city": "Paris",
+    "state": None, "country": "FR",
+}  # fmt: skip
+
+
 def _scenes(secrets: dict[str, str]) -> list[Scene]:
     card = stripe_payment_intent_succeeded(
-        secret=secrets["stripe"], invoice_number="F-2026-0142", amount_minor=123456
+        secret=secrets["stripe"],
+        invoice_number="F-2026-0142",
+        amount_minor=123456,
+        address=CARD_ADDRESS,
     )
     card_payment = json.loads(card.body)["data"]["object"]["id"]
     forged = Delivery(card.provider, card.body.replace(b"123456", b"1"), card.headers, "forged")

@@ -111,6 +111,7 @@ PERSONAL = (
     "612345678",
     "Oliver Bennett",
     "oliver.bennett@example.co.uk",
+    "rue des Lilas",  # the card customer's billing address
 )
 
 
