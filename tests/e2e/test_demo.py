@@ -142,3 +142,28 @@ def assert_state_keeps_the_retention_table(state: Path) -> None:
         found = [p for p in PERSONAL if p.encode() in path.read_bytes()]
         if found:  # only where docs/privacy.md says personal data is kept in clear
             assert record.name in {"Archived receipt", "Evidence bundle"}, (key, found)
+
+
+# The demo, with one scene expecting an answer the stack will not give: a check that fails.
+_ONE_SCENE_WRONG = """
+import sys
+import quittance_ops.demo as demo
+real = demo._scenes
+def one_wrong(secrets):
+    scenes = real(secrets)
+    scenes[0].expected_status = 418
+    return scenes
+demo._scenes = one_wrong
+from quittance_ops.cli import app
+app(["demo", "--out", sys.argv[1]])
+"""
+
+
+def test_the_demo_exits_1_and_says_what_failed_when_a_check_fails(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    run = subprocess.run(
+        [sys.executable, "-c", _ONE_SCENE_WRONG, str(tmp_path)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "failed card payment (Stripe): HTTP 202, expected 418" in run.stdout.splitlines()
