@@ -211,6 +211,8 @@ def main() -> None:
     for text in lines:
         print(text)
     print(json.dumps(results, indent=2))
+    (ROOT / "out" / "bench").mkdir(parents=True, exist_ok=True)
+    (ROOT / "out" / "bench" / "archive.json").write_text(json.dumps(results, indent=2) + "\n")
 
 
 if __name__ == "__main__":

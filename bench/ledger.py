@@ -5,10 +5,16 @@
 1. Throughput: N signed Stripe webhooks are POSTed to the local stack's gateway; the clock
    runs from the first POST until the ledger's pump has applied all N (receipts and notify
    run at the same time in the same process, as they do on the local stack).
+   On the local stack one process runs intake, ledger, receipts (weasyprint) and notify on
+   two cores, so this figure is the whole pipeline's, not the ledger's alone.
 2. Calls per event: the ledger domain (apply_event) run against the same moto server with a
    botocore hook counting DynamoDB calls, for first-time events, redeliveries and refunds
    that arrive before their payment; and the ledger function's own count over the whole
    run (domain + Powertools idempotency), divided by the events it applied.
+3. The ledger alone: apply_event's wall time per event against the same moto server, with
+   a baseline measured in the same run: one TransactWriteItems of a single conditional Put,
+   the least any ledger write costs there. The ratio of medians says how many such round
+   trips an event costs.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT))
 
-from _stats import percentile  # noqa: E402
+from _stats import line, percentile, summary  # noqa: E402
 
 
 class CallCounter:
@@ -98,16 +104,37 @@ def main() -> None:
         counter = CallCounter(client)
         first: list[int] = []
         again: list[int] = []
+        first_seconds: list[float] = []
+        again_seconds: list[float] = []
         events = [e for i in range(60) for e in invoice_history(10_000 + i)]
         now = datetime.now(UTC)
         for event in events:
             before = counter.total()
+            tick = time.perf_counter()
             apply_event(event, store=table, profiles=Profiles(), now=now)
+            first_seconds.append(time.perf_counter() - tick)
             first.append(counter.total() - before)
         for event in events[:100]:
             before = counter.total()
+            tick = time.perf_counter()
             apply_event(event, store=table, profiles=Profiles(), now=now)
+            again_seconds.append(time.perf_counter() - tick)
             again.append(counter.total() - before)
+        baseline: list[float] = []
+        for i in range(len(events)):
+            tick = time.perf_counter()
+            client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": table.name,
+                            "Item": {"pk": {"S": f"BENCH#{i}"}, "sk": {"S": "#BASELINE"}},
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    }
+                ]
+            )
+            baseline.append(time.perf_counter() - tick)
         # A refund before its payment (the ledger keeps it waiting), then the payment.
         early: list[int] = []
         for i in range(30):
@@ -152,12 +179,25 @@ def main() -> None:
             f"{name:<52} median {statistics.median(sample):4.0f} calls"
             f"  p95 {percentile([float(x) for x in sample], 95):4.0f}  n={len(sample)}"
         )
+    floor = statistics.median(baseline)
+    for name, sample in (
+        ("ledger alone: apply_event, first delivery", first_seconds),
+        ("ledger alone: apply_event, redelivery", again_seconds),
+        ("baseline: one conditional Put in a transaction", baseline),
+    ):
+        print(f"{line(name, sample)}  = {statistics.median(sample) / floor:5.1f}x baseline")
     report = {
         "events": args.events,
         "seconds_to_apply_all": applied,
         "events_per_second": rate,
         "function_calls_per_event": function_total / args.events,
         "function_calls": function_breakdown,
+        "apply_event": {
+            "first": summary(first_seconds),
+            "redelivery": summary(again_seconds),
+            "baseline_transaction": summary(baseline),
+            "first_over_baseline": statistics.median(first_seconds) / floor,
+        },
         "domain_calls_median": {
             "first": statistics.median(first),
             "redelivery": statistics.median(again),

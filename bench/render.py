@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
-from _stats import line  # noqa: E402
+from _stats import line, summary  # noqa: E402
 
 COLD = """
 import resource, time
@@ -99,6 +99,8 @@ def main() -> None:
     report = {
         "ours_median_ms": statistics.median(ours) * 1000,
         "bare_median_ms": statistics.median(naive) * 1000,
+        "ours": summary(ours),
+        "bare": summary(naive),
         "ratio": ratio,
         "cold_ms": statistics.median(cold) * 1000,
         "pdf_bytes": len(pdf),
