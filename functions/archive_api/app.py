@@ -27,9 +27,11 @@ from quittance.archive.desk import (
     DisposalReport,
     HoldRequest,
     ResendRequest,
+    RetirementReport,
     audit_query,
     expiring_query,
     export_query,
+    retirable_query,
 )
 from quittance.archive.retention import RetentionPolicy
 from quittance.audit.trail import AuditTrail
@@ -338,6 +340,32 @@ def archive_disposal() -> Response[str]:
         return 200, result, result
 
     return audited("archive.dispose", "archive", work)
+
+
+@app.get("/admin/ledger/retirable")
+def ledger_retirable() -> Response[str]:
+    params = dict(app.current_event.query_string_parameters or {})
+
+    def work() -> Outcome:
+        found = desk().retirable(**retirable_query(params))
+        details = {
+            "year": found["year"],
+            "retirable": [v["invoice"] for v in found["retirable"]],
+            "kept": len(found["kept"]),
+        }
+        return 200, found, details
+
+    return audited("ledger.retirable", f"year:{params.get('year', '')}", work)
+
+
+@app.post("/admin/ledger/retirements")
+def ledger_retirement() -> Response[str]:
+    def work() -> Outcome:
+        report = RetirementReport.model_validate(_body())
+        result = desk().record_retirement(report)
+        return 200, result, result
+
+    return audited("ledger.retire", "ledger", work)
 
 
 @app.get("/admin/archive/export")

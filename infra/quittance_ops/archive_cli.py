@@ -42,11 +42,14 @@ class Caller(Protocol):
 
 @dataclass(frozen=True)
 class Desk:
-    """Where the staff API is, and how to reach the archive bucket for a disposal."""
+    """Where the staff API is, and how to reach the archive bucket (a disposal) and the
+    ledger table (a retirement) with the caller's own credentials."""
 
     api: Caller
     bucket: str
     s3: Any
+    ledger_table: str = ""
+    dynamodb: Any = None
 
     def get(self, path: str, query: dict[str, Any] | None = None) -> Any:
         return self._ok(*self.api.call("GET", _with_query(path, query)))
@@ -109,7 +112,13 @@ def connect(stack: Path | None = None, aws_stack: str | None = None) -> Desk:
             ][0]["Outputs"]
         }
         api = AwsAdminClient(outputs["ApiUrl"], session.region_name, session.get_credentials())
-        return Desk(api, outputs["ArchiveBucketName"], session.client("s3"))
+        return Desk(
+            api,
+            outputs["ArchiveBucketName"],
+            session.client("s3"),
+            outputs["LedgerTableName"],
+            session.client("dynamodb"),
+        )
     from quittance_ops.admin_client import AdminClient
     from quittance_ops.cli import project_root
 
@@ -117,14 +126,18 @@ def connect(stack: Path | None = None, aws_stack: str | None = None) -> Desk:
     if not path.is_file():
         raise typer.BadParameter(f"{path} not found: start the local stack (quittance local up)")
     info = json.loads(path.read_text())
-    s3 = boto3.session.Session().client(
-        "s3",
+    session = boto3.session.Session(
         region_name=info["region"],
-        endpoint_url=info["moto_endpoint"],
         aws_access_key_id=info["credentials"]["aws_access_key_id"],
         aws_secret_access_key=info["credentials"]["aws_secret_access_key"],
     )
-    return Desk(AdminClient.for_local_stack(path), info["resources"]["ArchiveBucket"], s3)
+    return Desk(
+        AdminClient.for_local_stack(path),
+        info["resources"]["ArchiveBucket"],
+        session.client("s3", endpoint_url=info["moto_endpoint"]),
+        info["resources"]["LedgerTable"],
+        session.client("dynamodb", endpoint_url=info["moto_endpoint"]),
+    )
 
 
 def _with_query(path: str, query: dict[str, Any] | None) -> str:
@@ -427,17 +440,24 @@ class DisposalNotRecorded(Exception):
 
 
 def record_disposal(
-    desk: Desk, report: dict[str, Any], *, save_to: Path, attempts: int = 3, pause: float = 1.0
+    desk: Desk,
+    report: dict[str, Any],
+    *,
+    save_to: Path,
+    attempts: int = 3,
+    pause: float = 1.0,
+    path: str = "/admin/archive/disposals",
 ) -> dict[str, Any]:
-    """POST the record of what was removed, retrying; if the API never takes it, keep the
-    report on disk (``save_to``) so that ``dispose --record`` can record it later: the
-    versions are gone for good, the record of them must not be."""
+    """POST the record of what was removed (to ``path``: proof versions, or with
+    ``/admin/ledger/retirements`` ledger records), retrying; if the API never takes it, keep
+    the report on disk (``save_to``) so that ``--record`` can record it later: what was
+    removed is gone for good, the record of it must not be."""
     import time
 
     why = "no answer"
     for attempt in range(attempts):
         try:
-            status, body = desk.api.call("POST", "/admin/archive/disposals", report)
+            status, body = desk.api.call("POST", path, report)
         except OSError as exc:
             status, body = 0, str(exc)
         if status == 200 and isinstance(body, dict):

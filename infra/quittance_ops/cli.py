@@ -22,7 +22,10 @@ app = typer.Typer(no_args_is_help=True, help="quittance: proof of payment, end t
 local_app = typer.Typer(no_args_is_help=True, help="The local embedded stack (moto, no Docker).")
 app.add_typer(local_app, name="local")
 local_app.command("remind")(remind)
-ledger_app = typer.Typer(no_args_is_help=True, help="The books: exports for accountants.")
+ledger_app = typer.Typer(
+    no_args_is_help=True,
+    help="The books: exports for accountants, retirement after the legal period.",
+)
 app.add_typer(ledger_app, name="ledger")
 invoices_app = typer.Typer(no_args_is_help=True, help="Invoices the business registers.")
 app.add_typer(invoices_app, name="invoices")
@@ -31,6 +34,9 @@ from quittance_ops.archive_cli import AwsOpt, StackOpt, archive_app, audit_app  
 app.add_typer(archive_app, name="archive")
 app.add_typer(audit_app, name="audit")
 from quittance_ops.privacy_cli import privacy_app  # noqa: E402 - sub-app registration
+from quittance_ops.retire_cli import retire  # noqa: E402 - sub-app registration
+
+ledger_app.command("retire")(retire)
 
 app.add_typer(privacy_app, name="privacy")
 

@@ -16,7 +16,7 @@ import urllib.error
 import urllib.request
 import zipfile
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -127,6 +127,27 @@ def test_cli_finds_verifies_and_bundles_a_receipt(
     ledger = LedgerTable(dev_stack.resources["LedgerTable"], dev_stack.client("dynamodb"))
     record = ledger.receipt_item(number)["data"]
     assert (embedded["receipt_number"], embedded["amount"]) == (number, record["amount"])
+
+
+def test_ledger_retire_keeps_invoices_whose_proofs_are_archived_and_says_why(
+    dev_stack: RunningStack, receipts: list[str], tmp_path: Path
+) -> None:
+    year = str(datetime.now(UTC).year)
+    run = cli(dev_stack, tmp_path, "ledger", "retire", "--year", year, "--json")
+    assert run.returncode == 2 and "--yes" in run.stderr  # a script must confirm
+
+    run = cli(dev_stack, tmp_path, "ledger", "retire", "--year", year, "--json", "--yes")
+
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout)
+    assert result["retired"] == [] and result["refused"] == []
+    kept = {k["invoice"]: k for k in result["kept"]}
+    desk = kept["F-DESK-0"]
+    assert desk["documents"] == [receipts[0]]
+    assert desk["reasons"][0].startswith("retained until")
+    assert desk["reasons"][1] == f"{receipts[0]}: 1 archived version(s) still kept"
+    ledger = LedgerTable(dev_stack.resources["LedgerTable"], dev_stack.client("dynamodb"))
+    assert ledger.load("F-DESK-0") is not None
 
 
 def _signed(stack: RunningStack, method: str, path: str, secret: str) -> int:

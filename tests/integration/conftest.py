@@ -49,6 +49,16 @@ class MotoStack:
 
 @pytest.fixture
 def moto_stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[MotoStack]:
+    yield from _stack(monkeypatch, "prod")
+
+
+@pytest.fixture
+def dev_moto_stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[MotoStack]:
+    """The dev stage: GOVERNANCE locks of one day, no legal years (template StageSettings)."""
+    yield from _stack(monkeypatch, "dev")
+
+
+def _stack(monkeypatch: pytest.MonkeyPatch, stage: str) -> Iterator[MotoStack]:
     for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
@@ -60,7 +70,7 @@ def moto_stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[MotoStack]:
     with mock_aws():
         provisioned = Provisioner(
             load_template(ROOT / "template.yaml"),
-            {"Stage": "prod", "PublicBaseUrl": "https://pay.example.com"},
+            {"Stage": stage, "PublicBaseUrl": "https://pay.example.com"},
             lambda service: boto3.client(service, region_name=REGION),
             stack_name="it",
             region=REGION,

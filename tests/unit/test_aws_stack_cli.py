@@ -28,6 +28,7 @@ TEMPLATE = {
     "Outputs": {
         "ApiUrl": {"Value": API},
         "ArchiveBucketName": {"Value": "quittance-archive-123"},
+        "LedgerTableName": {"Value": "quittance-ledger-123"},
     },
 }
 

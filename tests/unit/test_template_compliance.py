@@ -1,7 +1,8 @@
 """Least privilege around the compliance desk, over every function's policies after the SAM
 transform: only the staff API reads the archive for staff, puts legal holds or writes
-evidence bundles; no function changes retention, bypasses governance, deletes a version, or
-updates or deletes an audit entry (the trail is append-only: conditional puts)."""
+evidence bundles; no function changes retention, bypasses governance, deletes a version or a
+ledger record, or updates or deletes an audit entry (the trail is append-only: conditional
+puts)."""
 
 from __future__ import annotations
 
@@ -40,6 +41,14 @@ AUDIT_NEVER = (
     "dynamodb:PartiQLDelete",
     "dynamodb:DeleteTable",
 )
+# The ledger leaves the books only by staff, with their own credentials (ledger retire).
+LEDGER_TABLE = "LedgerTable"
+LEDGER_NEVER = (
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:PartiQLDelete",
+    "dynamodb:DeleteTable",
+)
 BUNDLE_PREFIX = "evidence-bundles/"
 AUDIT_ARN = {"Fn::GetAtt": [AUDIT_TABLE, "Arn"]}
 
@@ -68,6 +77,12 @@ def compliance_violations(stack: Stack) -> list[str]:
         on_audit = AUDIT_TABLE in mentions(resources) or any(
             isinstance(r, str) and ("*" in r and ("dynamodb" in r or r == "*")) for r in resources
         )
+        if LEDGER_TABLE in mentions(resources) or "*" in resources:
+            violations.extend(
+                f"{label}: grants {action} on {LEDGER_TABLE}"
+                for action in LEDGER_NEVER
+                if grants(statement, action)
+            )
         if on_audit:
             violations.extend(
                 f"{label}: grants {action} on {AUDIT_TABLE}"
@@ -123,6 +138,11 @@ PLANTED = {
         _plant("ReceiptsFunctionRole", "s3:PutObject",
                {"Fn::Sub": "${ArchiveBucket.Arn}/evidence-bundles/*"}),
         "touches evidence-bundles/",
+    ),
+    "staff api deletes ledger records": (
+        _plant("ArchiveApiFunctionRole", "dynamodb:DeleteItem",
+               {"Fn::GetAtt": ["LedgerTable", "Arn"]}),
+        "grants dynamodb:DeleteItem on LedgerTable",
     ),
     "notify writes the audit": (
         _plant("NotifyFunctionRole", "dynamodb:PutItem", AUDIT_ARN),

@@ -3,9 +3,10 @@ the request, calls one of these, and leaves one audit entry for the call."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any, Protocol
 
@@ -24,12 +25,13 @@ from quittance.archive.compliance import (
     verify_proof,
     write_bundle,
 )
-from quittance.archive.retention import RetentionPolicy
+from quittance.archive.retention import RetentionPolicy, archive_key
 from quittance.audit.trail import AuditTrail
 from quittance.aws.ledger_table import LedgerTable
 from quittance.aws.receipt_search import ReceiptIndex
-from quittance.aws.staff_archive import StaffArchive, sha256_file
+from quittance.aws.staff_archive import StaffArchive, proof_prefix, sha256_file
 from quittance.errors import NotFound, QuittanceError
+from quittance.ledger.retirement import LedgerCollection, invoices_in, judge
 from quittance.privacy.evidence import DeliverySource
 
 RESEND_LOG_DAYS = 396
@@ -63,6 +65,26 @@ class DisposalReport(BaseModel):
 
     reason: str = Field(min_length=3, max_length=500)
     items: tuple[DisposalRecord, ...] = Field(min_length=1, max_length=100)
+
+
+class RetiredInvoice(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    invoice: str = Field(min_length=1, max_length=200)
+    documents: tuple[str, ...] = Field(max_length=100)
+    items: int = Field(ge=1, le=100)
+
+
+class RetirementReport(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    reason: str = Field(min_length=3, max_length=500)
+    year: int = Field(ge=2000, le=2200)
+    invoices: tuple[RetiredInvoice, ...] = Field(min_length=1, max_length=100)
+
+
+class StillInLedger(QuittanceError):
+    code = "still_in_ledger"
 
 
 class NoAddress(QuittanceError):
@@ -290,6 +312,56 @@ class Desk:
             raise StillArchived(f"{item.key} version {item.version_id} is still archived")
         return {"disposed": [i.model_dump() for i in report.items], "reason": report.reason}
 
+    def retirable(self, year: int, cursor: date | None, limit: int = 100) -> dict[str, Any]:
+        """Invoices with a document collected in ``year`` (from ``cursor``, a day of it), and
+        for each whether its ledger records may be retired now (docs/ledger.md, section 9).
+        Served by the collection-day index, one day at a time, never a Scan."""
+        day = cursor or date(year, 1, 1)
+        numbers: list[str] = []
+        while day.year == year and len(numbers) < limit:
+            numbers = invoices_in(
+                [*numbers, *(d.invoice_number for d in self.ledger.documents_on(day))]
+            )
+            day += timedelta(days=1)
+        now = self.clock()
+        verdicts = [judge(self._collection(n), self.policy, now) for n in numbers]
+        return {
+            "year": year,
+            "next_cursor": day.isoformat() if day.year == year else None,
+            "retirable": [v.as_json() for v in verdicts if v.retirable],
+            "kept": [
+                {"invoice": v.invoice, "documents": list(v.documents), "reasons": list(v.reasons)}
+                for v in verdicts
+                if not v.retirable and v.sort_keys
+            ],
+        }
+
+    def _collection(self, invoice: str) -> LedgerCollection:
+        items = self.ledger.collection(invoice)
+        archived: dict[str, int] = {}
+        for item in items:
+            if str(item["sk"]).startswith("RCPT#"):
+                data = json.loads(item["data"])
+                key = (item.get("archive") or {}).get("key") or archive_key(
+                    data["receipt_number"], datetime.fromisoformat(data["issued_at"])
+                )
+                archived[data["receipt_number"]] = sum(
+                    1 for _ in self.archive.listed(proof_prefix(str(key)))
+                )
+        return LedgerCollection(invoice=invoice, items=tuple(items), archived=archived)
+
+    def record_retirement(self, report: RetirementReport) -> dict[str, Any]:
+        """Staff deleted these invoices' items with their own credentials; the API checks
+        that nothing of each is left before the retirement record is kept."""
+        for retired in report.invoices:
+            if self.ledger.collection(retired.invoice):
+                raise StillInLedger(f"invoice {retired.invoice} still has items in the ledger")
+        return {
+            "retired": [r.model_dump() for r in report.invoices],
+            "year": report.year,
+            "reason": report.reason,
+        }
+
     def export_page(
         self, year: int, cursor: str | None, url_seconds: int, limit: int = 100
     ) -> dict[str, Any]:
@@ -357,6 +429,21 @@ def expiring_query(params: dict[str, str]) -> dict[str, Any]:
         "before": _when(params["before"], "before"),
         "prefix": f"receipts/{_int(year, 'year', 2000, 2200)}/" if year else "receipts/",
         "limit": _int(params.get("limit", "200"), "limit", 1, 1000),
+    }
+
+
+def retirable_query(params: dict[str, str]) -> dict[str, Any]:
+    unknown = set(params) - {"year", "cursor", "limit"}
+    if unknown:
+        raise SearchRefused(f"unknown filters: {', '.join(sorted(unknown))}")
+    year = _int(params.get("year", ""), "year", 2000, 2200)
+    cursor = _when(params["cursor"], "cursor").date() if params.get("cursor") else None
+    if cursor is not None and cursor.year != year:
+        raise SearchRefused(f"cursor: a day of {year}")
+    return {
+        "year": year,
+        "cursor": cursor,
+        "limit": _int(params.get("limit", "100"), "limit", 1, 100),
     }
 
 

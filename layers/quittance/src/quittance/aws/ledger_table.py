@@ -92,6 +92,10 @@ class LedgerTable:
                 return items
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
+    def collection(self, number: str) -> list[dict[str, Any]]:
+        """Every item of the invoice as stored (consistent read), for its retirement."""
+        return self._collection(number)
+
     def invoice_for_payment(self, payment_id: str) -> str | None:
         response = self._client.query(
             TableName=self.name,

@@ -29,6 +29,11 @@ CONTRACT = "GDPR art. 6(1)(b): performance of the contract (proof of payment sen
 ACCOUNTABILITY = "GDPR art. 5(2), 24 and 30: accountability of the controller"
 LEGITIMATE_INTEREST = "GDPR art. 6(1)(f): legitimate interest in processing each payment once"
 TEN_YEARS = "10 years after the end of the fiscal year of the payment (Object Lock)"
+LEDGER_YEARS = (
+    "legal archive: 10 years after the end of the fiscal year of the invoice's newest "
+    "activity; then `quittance ledger retire` removes the whole invoice once its proofs are "
+    "disposed of (no TTL)"
+)
 EXPORT_RETENTION = timedelta(days=1)  # template.yaml, ExportsBucket's lifecycle
 WEBHOOK_DEDUPE_WINDOW = timedelta(days=7)  # IntakeSettings.dedupe_days default (minimum)
 
@@ -66,7 +71,7 @@ RECORDS: tuple[RecordType, ...] = (
         sk_prefix="#INVOICE",
         purpose="State of each invoice: amounts due, paid, refunded, status",
         legal_basis=LEGAL_OBLIGATION,
-        retention="legal archive, 10 years (no TTL; purge after 10 years not built yet)",
+        retention=LEDGER_YEARS,
         personal_data="pseudonymous customer id only",
         readers=LEDGER_READERS,
         legal_archive=True,
@@ -79,7 +84,7 @@ RECORDS: tuple[RecordType, ...] = (
         sk_prefix="EVT#",
         purpose="Every gateway event applied to the invoice (amount, method masked, times)",
         legal_basis=LEGAL_OBLIGATION,
-        retention="legal archive, 10 years",
+        retention=LEDGER_YEARS,
         personal_data="customer reference at the gateway and locale; card last 4 digits and "
         "masked IBAN only; no contact data (intake strips it)",
         readers=LEDGER_READERS,
@@ -93,7 +98,7 @@ RECORDS: tuple[RecordType, ...] = (
         sk_prefix="RCPT#",
         purpose="Numbered proof of payment and its archive copy's hash",
         legal_basis=LEGAL_OBLIGATION,
-        retention="legal archive, 10 years",
+        retention=LEDGER_YEARS,
         personal_data="pseudonymous customer id only",
         readers=LEDGER_READERS,
         legal_archive=True,
@@ -106,7 +111,7 @@ RECORDS: tuple[RecordType, ...] = (
         sk_prefix="ANOM#",
         purpose="Over/under/double payments reported to staff and customer",
         legal_basis=LEGAL_OBLIGATION,
-        retention="legal archive, 10 years",
+        retention=LEDGER_YEARS,
         personal_data="none",
         readers=LEDGER_READERS,
         legal_archive=True,
@@ -119,7 +124,7 @@ RECORDS: tuple[RecordType, ...] = (
         sk_prefix="PAY#",
         purpose="Find the invoice of a payment",
         legal_basis=LEGAL_OBLIGATION,
-        retention="legal archive, 10 years",
+        retention=LEDGER_YEARS,
         personal_data="none",
         readers=LEDGER_READERS,
         legal_archive=True,
@@ -131,7 +136,8 @@ RECORDS: tuple[RecordType, ...] = (
         prefix="SERIES#",
         purpose="Gapless receipt and credit note numbering",
         legal_basis=LEGAL_OBLIGATION,
-        retention="legal archive, 10 years",
+        retention="kept while the ledger is in use: one item per series and year, never "
+        "removed by retirement (it shows that the numbering went on)",
         personal_data="none",
         readers=("ledger",),
         legal_archive=True,
