@@ -18,6 +18,7 @@ from typing import Any
 import boto3
 import pytest
 
+from quittance.archive.compliance import encode_cursor
 from quittance.models.events import (
     EventType,
     Failure,
@@ -220,6 +221,7 @@ def test_a_retirement_record_for_an_invoice_still_in_the_ledger_is_refused(
         ({}, "year"),
         ({"year": "15"}, "year"),
         ({"year": "2015", "cursor": "2016-01-01"}, "cursor"),
+        ({"year": "2015", "cursor": encode_cursor({"day": "2016-01-01"})}, "cursor"),
         ({"year": "2015", "since": "x"}, "unknown"),
     ],
 )
@@ -265,3 +267,22 @@ def test_a_retirement_whose_record_fails_is_saved_and_recorded_later(
     _, log = admin(books, "GET", "/admin/audit", query={"action": "ledger.retire"})
     (entry,) = log["items"]
     assert entry["details"]["retired"] == saved["invoices"] == recorded["retired"]
+
+
+def test_a_busy_day_is_read_over_several_pages_each_invoice_once(books: MotoStack) -> None:
+    seen: list[str] = []
+    cursor: str | None = None
+    pages = 0
+    while True:
+        query = {"year": "2015", "limit": "1", **({"cursor": cursor} if cursor else {})}
+        status, page = admin(books, "GET", "/admin/ledger/retirable", query=query)
+        assert status == 200, page
+        pages += 1
+        seen += [v["invoice"] for v in page["retirable"] + page["kept"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+
+    # the three invoices were all paid on 2 March 2015: one page each, then the rest of the year
+    assert sorted(seen) == ["F-2015-0001", "F-2015-0002", "F-2015-0003"]
+    assert len(seen) == 3 and pages == 4

@@ -19,6 +19,7 @@ from quittance.archive.compliance import (
     SearchRefused,
     decode_cursor,
     delivery_for,
+    encode_cursor,
     search,
     source_event,
     spooled,
@@ -312,22 +313,28 @@ class Desk:
             raise StillArchived(f"{item.key} version {item.version_id} is still archived")
         return {"disposed": [i.model_dump() for i in report.items], "reason": report.reason}
 
-    def retirable(self, year: int, cursor: date | None, limit: int = 100) -> dict[str, Any]:
-        """Invoices with a document collected in ``year`` (from ``cursor``, a day of it), and
-        for each whether its ledger records may be retired now (docs/ledger.md, section 9).
-        Served by the collection-day index, one day at a time, never a Scan."""
-        day = cursor or date(year, 1, 1)
+    def retirable(
+        self, year: int, day: date | None, after: dict[str, Any] | None, limit: int = 100
+    ) -> dict[str, Any]:
+        """Up to ``limit`` invoices with a document collected in ``year`` (from ``day`` and the
+        index key ``after``, as the previous page's cursor says), and for each whether its
+        ledger records may be retired now (docs/ledger.md, section 9). Served by the
+        collection-day index, never a Scan; a busy day spans several pages."""
+        day = day or date(year, 1, 1)
         numbers: list[str] = []
         while day.year == year and len(numbers) < limit:
-            numbers = invoices_in(
-                [*numbers, *(d.invoice_number for d in self.ledger.documents_on(day))]
-            )
-            day += timedelta(days=1)
+            found, after = self.ledger.documents_page(day, after, limit - len(numbers))
+            numbers = invoices_in([*numbers, *(d.invoice_number for d in found)])
+            if after is None:
+                day += timedelta(days=1)
         now = self.clock()
         verdicts = [judge(self._collection(n), self.policy, now) for n in numbers]
+        more = day.year == year
         return {
             "year": year,
-            "next_cursor": day.isoformat() if day.year == year else None,
+            "next_cursor": encode_cursor({"day": day.isoformat(), "after": after})
+            if more
+            else None,
             "retirable": [v.as_json() for v in verdicts if v.retirable],
             "kept": [
                 {"invoice": v.invoice, "documents": list(v.documents), "reasons": list(v.reasons)}
@@ -437,12 +444,15 @@ def retirable_query(params: dict[str, str]) -> dict[str, Any]:
     if unknown:
         raise SearchRefused(f"unknown filters: {', '.join(sorted(unknown))}")
     year = _int(params.get("year", ""), "year", 2000, 2200)
-    cursor = _when(params["cursor"], "cursor").date() if params.get("cursor") else None
-    if cursor is not None and cursor.year != year:
-        raise SearchRefused(f"cursor: a day of {year}")
+    cursor = decode_cursor(params.get("cursor"))
+    day = _when(str(cursor["day"]), "cursor").date() if cursor.get("day") else None
+    after = cursor.get("after")
+    if (day is not None and day.year != year) or not isinstance(after, dict | None):
+        raise SearchRefused(f"cursor is not one this API gave for {year}")
     return {
         "year": year,
-        "cursor": cursor,
+        "day": day,
+        "after": after,
         "limit": _int(params.get("limit", "100"), "limit", 1, 100),
     }
 

@@ -196,6 +196,24 @@ class LedgerTable:
                 return found
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
+    def documents_page(
+        self, day: date, after: dict[str, Any] | None, limit: int
+    ) -> tuple[list[ReceiptRecord], dict[str, Any] | None]:
+        """Up to ``limit`` documents collected on a UTC day, from ``after`` (a key this method
+        returned); the key to go on from, or None when the day is done (index gsi2)."""
+        kwargs: dict[str, Any] = {
+            "TableName": self.name,
+            "IndexName": "gsi2",
+            "KeyConditionExpression": "gsi2pk = :day",
+            "ExpressionAttributeValues": to_item({":day": f"DAY#{day.isoformat()}"}),
+            "Limit": limit,
+        }
+        if after:
+            kwargs["ExclusiveStartKey"] = after
+        page = self._client.query(**kwargs)
+        found = [ReceiptRecord.model_validate_json(from_item(i)["data"]) for i in page["Items"]]
+        return found, page.get("LastEvaluatedKey")
+
     def counter(self, series: str, year: int) -> int:
         item = self._get(f"SERIES#{series}#{year}", COUNTER_SK)
         return int(item["last"]) if item else 0
