@@ -138,7 +138,7 @@ def retire_year(
 def retire(
     *,
     year: Annotated[
-        int | None, typer.Option(help="Invoices with documents collected that year")
+        int | None, typer.Option(help="The books of that year: invoices last active then")
     ] = None,
     reason: Annotated[
         str, typer.Option(help="Kept in the retirement record")
@@ -152,8 +152,8 @@ def retire(
     aws_stack: AwsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Remove from the ledger the invoices of a year whose proofs were all disposed of and
-    whose retention is over; list the others with the reason they stay. Needs
+    """Remove from the ledger the invoices last active in a year whose proofs were all
+    disposed of and whose retention is over; list the others with the reason they stay. Needs
     dynamodb:Query and dynamodb:DeleteItem on the ledger table in the caller's own role: no
     function of the stack may delete ledger records. Run it after ``archive dispose``."""
     if (year is None) == (record is None):

@@ -36,6 +36,8 @@ from .compliance_world import STAFF, InProcessApi, admin, pay, pump
 from .conftest import REGION, MotoStack
 
 PAID_2015 = datetime(2015, 3, 2, 9, 0, tzinfo=UTC)
+# Receipts for the 2015 payments are issued today: today is the invoices' newest activity.
+YEAR = datetime.now(UTC).year
 
 
 def _desk(stack: MotoStack) -> Desk:
@@ -85,13 +87,15 @@ def _items(stack: MotoStack, invoice: str) -> list[str]:
     return sorted(i["sk"]["S"] for i in found["Items"])
 
 
-def _fail(stack: MotoStack, invoice: str, payment: str) -> None:
-    """A failed retry on the invoice: a new event, no document."""
+def _fail(
+    stack: MotoStack, invoice: str, payment: str, at: datetime = datetime(2015, 3, 5, tzinfo=UTC)
+) -> None:
+    """A failed payment on the invoice: a new event, no document."""
     event = PaymentEvent(
         event_id=f"evt-fail-{payment}",
         provider="stripe",
         type=EventType.PAYMENT_FAILED,
-        occurred_at=datetime(2015, 3, 5, tzinfo=UTC),
+        occurred_at=at,
         payment_id=payment,
         invoice_number=invoice,
         amount=Money(amount_minor=500, currency="EUR"),
@@ -127,7 +131,7 @@ def books(dev_moto_stack: MotoStack) -> MotoStack:
 def test_an_invoice_whose_proofs_are_gone_waits_for_the_end_of_its_retention(
     books: MotoStack,
 ) -> None:
-    retirable, kept = candidates(_desk(books), 2015)
+    retirable, kept = candidates(_desk(books), YEAR)
 
     assert retirable == []
     reasons = {k["invoice"]: " ".join(k["reasons"]) for k in kept}
@@ -148,8 +152,8 @@ def test_retire_removes_exactly_the_invoices_past_retention_and_records_it(
     before = {n: _items(books, n) for n in ("F-2015-0002", "F-2015-0003")}
 
     # When staff retire the year
-    retirable, kept = candidates(desk, 2015)
-    result = retire_year(desk, 2015, "end of retention", retirable, tmp_path / "r.json")
+    retirable, kept = candidates(desk, YEAR)
+    result = retire_year(desk, YEAR, "end of retention", retirable, tmp_path / "r.json")
 
     # Then only the first invoice left the ledger, whole
     assert [r["invoice"] for r in result.retired] == ["F-2015-0001"]
@@ -180,7 +184,7 @@ def test_retire_removes_exactly_the_invoices_past_retention_and_records_it(
     ]
 
     # and a second run has nothing left to retire
-    again, _ = candidates(desk, 2015)
+    again, _ = candidates(desk, YEAR)
     assert again == []
 
 
@@ -189,14 +193,14 @@ def test_an_invoice_changed_since_it_was_listed_is_left_whole(
 ) -> None:
     _two_days_on(books)
     desk = _desk(books)
-    retirable, _ = candidates(desk, 2015)
+    retirable, _ = candidates(desk, YEAR)
     assert [v["invoice"] for v in retirable] == ["F-2015-0001"]
 
     # A late event lands on the invoice between the listing and the deletion
     _fail(books, "F-2015-0001", "pi_late")
     items = _items(books, "F-2015-0001")
 
-    result = retire_year(desk, 2015, "end of retention", retirable, tmp_path / "r.json")
+    result = retire_year(desk, YEAR, "end of retention", retirable, tmp_path / "r.json")
 
     assert result.retired == [] and result.audit_seqs == []
     assert "changed since it was listed" in result.refused[0]
@@ -251,10 +255,10 @@ def test_a_retirement_whose_record_fails_is_saved_and_recorded_later(
     desk = _desk(books)
     failing = Desk(RecordRefused(InProcessApi(books)), desk.bucket, desk.s3, desk.ledger_table,
                    desk.dynamodb)  # fmt: skip
-    retirable, _ = candidates(failing, 2015)
+    retirable, _ = candidates(failing, YEAR)
 
     with pytest.raises(DisposalNotRecorded) as missed:
-        retire_year(failing, 2015, "end of retention", retirable, tmp_path / "r.json")
+        retire_year(failing, YEAR, "end of retention", retirable, tmp_path / "r.json")
 
     # The invoice is gone, the trail has no record yet, and the report is on disk
     assert _items(books, "F-2015-0001") == []
@@ -274,7 +278,7 @@ def test_a_busy_day_is_read_over_several_pages_each_invoice_once(books: MotoStac
     cursor: str | None = None
     pages = 0
     while True:
-        query = {"year": "2015", "limit": "1", **({"cursor": cursor} if cursor else {})}
+        query = {"year": str(YEAR), "limit": "1", **({"cursor": cursor} if cursor else {})}
         status, page = admin(books, "GET", "/admin/ledger/retirable", query=query)
         assert status == 200, page
         pages += 1
@@ -283,6 +287,38 @@ def test_a_busy_day_is_read_over_several_pages_each_invoice_once(books: MotoStac
         if cursor is None:
             break
 
-    # the three invoices were all paid on 2 March 2015: one page each, then the rest of the year
+    # the three invoices were all last touched today (their receipts were issued today): one
+    # page each, then the rest of the year
     assert sorted(seen) == ["F-2015-0001", "F-2015-0002", "F-2015-0003"]
     assert len(seen) == 3 and pages == 4
+
+
+def test_invoices_without_a_proof_leave_when_their_own_retention_ends(
+    dev_moto_stack: MotoStack, tmp_path: Path
+) -> None:
+    # Given a card declined in 2015 on an invoice never paid since (events, no receipt)
+    _fail(dev_moto_stack, "F-2015-0009", "pi_declined", at=datetime(2015, 6, 1, tzinfo=UTC))
+    # and an invoice staff registered today that nobody has paid yet
+    status, _ = admin(dev_moto_stack, "PUT", "/admin/invoices/F-NEW-1", body={
+        "customer_reference": "CLI-9", "currency": "EUR",
+        "lines": [{"description": "Audit", "quantity": "1", "unit_price_minor": 9000,
+                   "vat_rate": "20"}],
+        "issue_date": "2026-11-01", "due_date": "2026-12-01", "nature": "services",
+    })  # fmt: skip
+    assert status == 200
+    desk = _desk(dev_moto_stack)
+
+    # Then the 2015 invoice is found in 2015's books, its retention long over
+    retirable, kept = candidates(desk, 2015)
+    assert [(v["invoice"], v["documents"]) for v in retirable] == [("F-2015-0009", [])]
+    assert kept == []
+    retire_year(desk, 2015, "end of retention", retirable, tmp_path / "r.json")
+    assert _items(dev_moto_stack, "F-2015-0009") == []
+
+    # and the registered invoice waits for its own retention, then goes too
+    _, kept = candidates(desk, YEAR)
+    assert [k["invoice"] for k in kept] == ["F-NEW-1"]
+    assert kept[0]["reasons"][0].startswith("retained until")
+    _two_days_on(dev_moto_stack)
+    retirable, _ = candidates(desk, YEAR)
+    assert [v["invoice"] for v in retirable] == ["F-NEW-1"]

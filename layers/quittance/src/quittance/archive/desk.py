@@ -316,15 +316,15 @@ class Desk:
     def retirable(
         self, year: int, day: date | None, after: dict[str, Any] | None, limit: int = 100
     ) -> dict[str, Any]:
-        """Up to ``limit`` invoices with a document collected in ``year`` (from ``day`` and the
+        """Up to ``limit`` invoices whose newest activity fell in ``year`` (from ``day`` and the
         index key ``after``, as the previous page's cursor says), and for each whether its
         ledger records may be retired now (docs/ledger.md, section 9). Served by the
-        collection-day index, never a Scan; a busy day spans several pages."""
+        activity-day index, never a Scan; a busy day spans several pages."""
         day = day or date(year, 1, 1)
         numbers: list[str] = []
         while day.year == year and len(numbers) < limit:
-            found, after = self.ledger.documents_page(day, after, limit - len(numbers))
-            numbers = invoices_in([*numbers, *(d.invoice_number for d in found)])
+            found, after = self.ledger.last_active_on(day, after, limit - len(numbers))
+            numbers = invoices_in([*numbers, *found])
             if after is None:
                 day += timedelta(days=1)
         now = self.clock()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
 from botocore.exceptions import ClientError
@@ -58,6 +58,15 @@ def _customer_index(number: str, customer_id: str | None, values: dict[str, Any]
 # read, write and back up.
 INVOICE_SK = "#INVOICE"
 COUNTER_SK = "#COUNTER"
+
+
+def _activity_index(number: str, at: datetime, values: dict[str, Any]) -> str:
+    """The invoice under the UTC day of its newest activity (gsi2, ``ACT#<day>``): the books of
+    a year are found by the day they were last touched, for their retirement."""
+    values[":activity_at"] = at.isoformat()
+    values[":activity_pk"] = f"ACT#{at.astimezone(UTC).date().isoformat()}"
+    values[":activity_sk"] = number
+    return ", activity_at = :activity_at, gsi2pk = :activity_pk, gsi2sk = :activity_sk"
 
 
 def invoice_pk(number: str) -> str:
@@ -139,6 +148,9 @@ class LedgerTable:
             ),
             reported_anomalies=frozenset(invoice.get("anomalies") or ()),
             outcomes={i["event_id"]: list(i.get("outcome") or []) for i in events},
+            activity_at=datetime.fromisoformat(invoice["activity_at"])
+            if invoice.get("activity_at")
+            else None,
         )
 
     def messages(self, number: str) -> list[dict[str, Any]]:
@@ -196,22 +208,24 @@ class LedgerTable:
                 return found
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-    def documents_page(
+    def last_active_on(
         self, day: date, after: dict[str, Any] | None, limit: int
-    ) -> tuple[list[ReceiptRecord], dict[str, Any] | None]:
-        """Up to ``limit`` documents collected on a UTC day, from ``after`` (a key this method
-        returned); the key to go on from, or None when the day is done (index gsi2)."""
+    ) -> tuple[list[str], dict[str, Any] | None]:
+        """Up to ``limit`` invoices whose newest activity fell on a UTC day, from ``after`` (a
+        key this method returned); the key to go on from, or None when the day is done
+        (index gsi2, ``ACT#<day>``)."""
         kwargs: dict[str, Any] = {
             "TableName": self.name,
             "IndexName": "gsi2",
             "KeyConditionExpression": "gsi2pk = :day",
-            "ExpressionAttributeValues": to_item({":day": f"DAY#{day.isoformat()}"}),
+            "ExpressionAttributeValues": to_item({":day": f"ACT#{day.isoformat()}"}),
+            "ProjectionExpression": "pk",
             "Limit": limit,
         }
         if after:
             kwargs["ExclusiveStartKey"] = after
         page = self._client.query(**kwargs)
-        found = [ReceiptRecord.model_validate_json(from_item(i)["data"]) for i in page["Items"]]
+        found = [str(from_item(i)["pk"]).removeprefix("INV#") for i in page["Items"]]
         return found, page.get("LastEvaluatedKey")
 
     def counter(self, series: str, year: int) -> int:
@@ -405,6 +419,7 @@ class LedgerTable:
         }
         sets = "#version = :version, #status = :status, #summary = :summary, #type = :type"
         sets += _customer_index(commit.invoice_number, commit.customer_id, values)
+        sets += _activity_index(commit.invoice_number, commit.activity_at, values)
         update = f"SET {sets}" + _open_index(
             commit.invoice_number, summary.status, view_due(commit), values
         )
@@ -468,6 +483,7 @@ class LedgerTable:
                     "SET #version = :version, terms = :terms, #summary = :summary,"
                     " #status = :status, #type = :type, registered_at = :at"
                     + customer
+                    + _activity_index(number, now, values)
                     + _open_index(number, summary.status, registration.due_date, values)
                 ),
                 ConditionExpression=condition,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -83,6 +84,16 @@ class InvoiceRecord(BaseModel):
     reported_anomalies: frozenset[str]
     outcomes: dict[str, list[str]]
     """Per event id: the document numbers and anomaly keys that event produced."""
+    activity_at: UtcDateTime | None = None
+    """The newest activity recorded on the invoice (event, document or registration)."""
+
+    def newest_activity(self, *times: datetime) -> datetime:
+        """The latest of ``times`` and of everything already on the invoice."""
+        known = [*times, *(e.occurred_at for e in self.events)]
+        known += [d.issued_at for d in self.documents]
+        if self.activity_at is not None:
+            known.append(self.activity_at)
+        return max(known)
 
     @property
     def receipted(self) -> tuple[str, ...]:

@@ -10,7 +10,12 @@ staff with their own credentials — only when both hold:
 - the retention of its newest activity is over: ten years after the end of the fiscal year
   of its latest event or document (the same rule as the archive's lock), and never sooner
   than the archive's minimum retention after it. An invoice that only ever saw failed
-  payments has no proof to wait for, but waits the same time.
+  payments, or was registered and never paid, has no proof to wait for, but waits the same
+  time.
+
+Invoices are found by the UTC day of their newest activity (``ACT#<day>`` on ``gsi2``, moved
+forward by every event and registration), so the books of a year are the invoices last
+touched that year.
 
 Series counters (``SERIES#…``) are not part of any invoice and are kept: they show that the
 numbering continued."""
@@ -72,6 +77,10 @@ class LedgerCollection:
                     times.append(_utc(str(item["recorded_at"])))
             elif kind in {"receipt", "credit_note"}:
                 times.append(_utc(str(item["created_at"])))
+            elif item["sk"] == "#INVOICE":
+                times += [
+                    _utc(str(item[k])) for k in ("activity_at", "registered_at") if item.get(k)
+                ]
         return max(times, default=None)
 
 

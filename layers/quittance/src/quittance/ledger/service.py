@@ -59,6 +59,8 @@ class Commit:
     """(series, year) → (value read, value written)."""
     produced: list[str]
     new_payment_ids: tuple[str, ...]
+    activity_at: datetime
+    """The invoice's newest activity once this is written (the retirement index's day)."""
 
 
 class LedgerStore(Protocol):
@@ -269,6 +271,7 @@ def _commit(
         sorted((a for a in view.anomalies if a.key not in reported), key=lambda a: a.key)
     )
     known_payments = {e.payment_id for e in (record.events if record else ())}
+    times = (event.occurred_at, *(d.issued_at for d in documents))
     return Commit(
         invoice_number=number,
         version_before=record.version if record else None,
@@ -280,6 +283,7 @@ def _commit(
         counters=counters,
         produced=[d.receipt_number for d in documents] + [a.key for a in anomalies],
         new_payment_ids=(event.payment_id,) if event.payment_id not in known_payments else (),
+        activity_at=record.newest_activity(*times) if record else max(times),
     )
 
 
