@@ -437,6 +437,7 @@ class DisposalNotRecorded(Exception):
     def __init__(self, saved: Path, why: str) -> None:
         super().__init__(f"{why}; the report is saved in {saved}")
         self.saved = saved
+        self.why = why
 
 
 def record_disposal(

@@ -36,10 +36,12 @@ class Retirement:
     refused: list[str] = field(default_factory=list)
     kept: list[dict[str, Any]] = field(default_factory=list)
     audit_seqs: list[int] = field(default_factory=list)
+    year_closes_at: str = ""
 
     def as_json(self) -> dict[str, Any]:
         return {
             "year": self.year,
+            "year_closes_at": self.year_closes_at,
             "retired": self.retired,
             "refused": self.refused,
             "kept": self.kept,
@@ -47,8 +49,9 @@ class Retirement:
         }
 
 
-def candidates(desk: Desk, year: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Every invoice of ``year`` the staff API finds retirable, and those it keeps (why)."""
+def candidates(desk: Desk, year: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]], str]:
+    """Every invoice of ``year`` the staff API finds retirable, those it keeps (why), and
+    when the year closes: the end of the retention of its last possible activity."""
     retirable: list[dict[str, Any]] = []
     kept: list[dict[str, Any]] = []
     cursor: str | None = None
@@ -59,7 +62,7 @@ def candidates(desk: Desk, year: int) -> tuple[list[dict[str, Any]], list[dict[s
         cursor = page["next_cursor"]
         if cursor is None:
             seen: dict[str, dict[str, Any]] = {v["invoice"]: v for v in retirable}
-            return list(seen.values()), _once(kept)
+            return list(seen.values()), _once(kept), str(page["year_closes_at"])
 
 
 def _once(kept: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -113,26 +116,58 @@ def _sort_keys(desk: Desk, pk: str) -> list[str]:
 
 
 def retire_year(
-    desk: Desk, year: int, reason: str, verdicts: list[dict[str, Any]], save_to: Path
+    desk: Desk, year: int, reason: str, verdicts: list[dict[str, Any]], journal: Path
 ) -> Retirement:
-    """Delete each retirable invoice, then record what left the books, a hundred invoices per
-    record. A record the API does not take is saved to ``save_to`` (DisposalNotRecorded)."""
+    """Delete each retirable invoice, noting it in ``journal`` on disk as soon as it is gone,
+    then record the journal with the staff API. Whatever stops the run (a refused record, an
+    expired session, a crash), every invoice already deleted stays in the journal until it is
+    recorded: ``DisposalNotRecorded`` names the file for ``--record``."""
     result = Retirement(year)
-    for verdict in verdicts:
-        why = delete_invoice(desk, verdict)
-        if why:
-            result.refused.append(why)
-        else:
-            result.retired.append(
-                {k: verdict[k] for k in ("invoice", "documents")} | {"items": verdict["items"]}
-            )
-    for start in range(0, len(result.retired), RECORD_BATCH):
-        batch = result.retired[start : start + RECORD_BATCH]
-        report = {"reason": reason, "year": year, "invoices": batch}
-        target = save_to.with_name(f"{save_to.stem}-{start // RECORD_BATCH + 1}{save_to.suffix}")
-        recorded = record_disposal(desk, report, save_to=target, path=RECORD_PATH)
-        result.audit_seqs.append(int(recorded.get("audit_seq") or 0))
+    report: dict[str, Any] = {"reason": reason, "year": year, "invoices": []}
+    try:
+        for verdict in verdicts:
+            why = delete_invoice(desk, verdict)
+            if why:
+                result.refused.append(why)
+                continue
+            retired = {k: verdict[k] for k in ("invoice", "documents")} | {
+                "items": verdict["items"]
+            }
+            result.retired.append(retired)
+            report["invoices"].append(retired)
+            _write(journal, report)
+    finally:
+        if report["invoices"]:
+            result.audit_seqs = record_journal(desk, journal, keep=False)
     return result
+
+
+def record_journal(desk: Desk, journal: Path, *, keep: bool) -> list[int]:
+    """Record a journal of retired invoices, a hundred per record (the API's limit). After
+    each record the journal keeps only what is still unrecorded; it is removed once all is
+    recorded unless ``keep``."""
+    report = json.loads(journal.read_text())
+    pending: list[dict[str, Any]] = list(report["invoices"])
+    seqs: list[int] = []
+    while pending:
+        batch = {**report, "invoices": pending[:RECORD_BATCH]}
+        try:
+            recorded = record_disposal(desk, batch, save_to=journal, path=RECORD_PATH)
+        except DisposalNotRecorded as exc:
+            _write(journal, {**report, "invoices": pending})  # the whole rest, not one batch
+            raise DisposalNotRecorded(journal, exc.why) from exc
+        seqs.append(int(recorded.get("audit_seq") or 0))
+        pending = pending[RECORD_BATCH:]
+        _write(journal, {**report, "invoices": pending})
+    if not keep:
+        journal.unlink(missing_ok=True)
+    return seqs
+
+
+def _write(journal: Path, report: dict[str, Any]) -> None:
+    partial = journal.with_name(journal.name + ".partial")
+    partial.write_text(json.dumps(report, indent=2) + "\n")
+    partial.replace(journal)  # never a half-written journal
 
 
 def retire(
@@ -163,19 +198,16 @@ def retire(
         raise typer.BadParameter("--json deletes without asking: add --yes to confirm")
     desk = connect(stack, aws_stack)
     if record is not None:
-        report = json.loads(record.read_text())
         try:
-            recorded = record_disposal(
-                desk, report, save_to=record.with_name(record.name + ".retry"), path=RECORD_PATH
-            )
+            seqs = record_journal(desk, record, keep=True)
         except DisposalNotRecorded as exc:
             Console(stderr=True).print(f"[red]still not recorded[/]: {exc}")
             raise typer.Exit(code=1) from exc
-        if not _emit(as_json, recorded):
-            Console().print(f"recorded (audit entry {recorded.get('audit_seq')})")
+        if not _emit(as_json, {"audit_seqs": seqs}):
+            Console().print(f"recorded (audit entries {seqs}); {record} now lists nothing")
         return
     assert year is not None
-    verdicts, kept = candidates(desk, year)
+    verdicts, kept, closes_at = candidates(desk, year)
     if verdicts and not yes:
         _show(verdicts, kept)
         if not typer.confirm(f"Remove {len(verdicts)} invoice(s) from the ledger for good?"):
@@ -190,6 +222,7 @@ def retire(
         )
         raise typer.Exit(code=1) from exc
     result.kept = kept
+    result.year_closes_at = closes_at
     if _emit(as_json, result.as_json()):
         return
     Console().print(
@@ -198,6 +231,11 @@ def retire(
     )
     for line in result.refused:
         Console().print(f"[yellow]{line}[/]")
+    if datetime.fromisoformat(closes_at) > datetime.now(UTC):
+        Console().print(
+            f"[yellow]the retention of {year}'s latest activity runs until {closes_at}: "
+            f"run again after that date to retire the rest of {year}[/]"
+        )
 
 
 def _show(verdicts: list[dict[str, Any]], kept: list[dict[str, Any]]) -> None:

@@ -29,8 +29,8 @@ from quittance.models.events import (
 )
 from quittance.models.messages import PaymentEventMessage
 from quittance.models.money import Money
-from quittance_ops.archive_cli import Desk, DisposalNotRecorded, record_disposal
-from quittance_ops.retire_cli import RECORD_PATH, candidates, retire_year
+from quittance_ops.archive_cli import Desk, DisposalNotRecorded
+from quittance_ops.retire_cli import RECORD_PATH, candidates, record_journal, retire_year
 
 from .compliance_world import STAFF, InProcessApi, admin, pay, pump
 from .conftest import REGION, MotoStack
@@ -131,7 +131,7 @@ def books(dev_moto_stack: MotoStack) -> MotoStack:
 def test_an_invoice_whose_proofs_are_gone_waits_for_the_end_of_its_retention(
     books: MotoStack,
 ) -> None:
-    retirable, kept = candidates(_desk(books), YEAR)
+    retirable, kept, _ = candidates(_desk(books), YEAR)
 
     assert retirable == []
     reasons = {k["invoice"]: " ".join(k["reasons"]) for k in kept}
@@ -152,7 +152,7 @@ def test_retire_removes_exactly_the_invoices_past_retention_and_records_it(
     before = {n: _items(books, n) for n in ("F-2015-0002", "F-2015-0003")}
 
     # When staff retire the year
-    retirable, kept = candidates(desk, YEAR)
+    retirable, kept, _ = candidates(desk, YEAR)
     result = retire_year(desk, YEAR, "end of retention", retirable, tmp_path / "r.json")
 
     # Then only the first invoice left the ledger, whole
@@ -184,7 +184,7 @@ def test_retire_removes_exactly_the_invoices_past_retention_and_records_it(
     ]
 
     # and a second run has nothing left to retire
-    again, _ = candidates(desk, YEAR)
+    again, _, _ = candidates(desk, YEAR)
     assert again == []
 
 
@@ -193,7 +193,7 @@ def test_an_invoice_changed_since_it_was_listed_is_left_whole(
 ) -> None:
     _two_days_on(books)
     desk = _desk(books)
-    retirable, _ = candidates(desk, YEAR)
+    retirable, _, _ = candidates(desk, YEAR)
     assert [v["invoice"] for v in retirable] == ["F-2015-0001"]
 
     # A late event lands on the invoice between the listing and the deletion
@@ -227,6 +227,25 @@ def test_a_retirement_record_for_an_invoice_still_in_the_ledger_is_refused(
         ({"year": "2015", "cursor": "2016-01-01"}, "cursor"),
         ({"year": "2015", "cursor": encode_cursor({"day": "2016-01-01"})}, "cursor"),
         ({"year": "2015", "since": "x"}, "unknown"),
+        (
+            {"year": "2015", "cursor": encode_cursor({"day": "2015-03-02", "after": {"x": 1}})},
+            "cursor",
+        ),
+        (
+            {
+                "year": "2015",
+                "cursor": encode_cursor(
+                    {
+                        "day": "2015-03-02",
+                        "after": {
+                            k: {"S": "ACT#2015-03-03" if k == "gsi2pk" else "#INVOICE"}
+                            for k in ("pk", "sk", "gsi2pk", "gsi2sk")
+                        },
+                    }
+                ),
+            },
+            "cursor",
+        ),
     ],
 )
 def test_bad_retirable_queries_are_refused(
@@ -255,22 +274,34 @@ def test_a_retirement_whose_record_fails_is_saved_and_recorded_later(
     desk = _desk(books)
     failing = Desk(RecordRefused(InProcessApi(books)), desk.bucket, desk.s3, desk.ledger_table,
                    desk.dynamodb)  # fmt: skip
-    retirable, _ = candidates(failing, YEAR)
+    retirable, _, _ = candidates(failing, YEAR)
 
     with pytest.raises(DisposalNotRecorded) as missed:
         retire_year(failing, YEAR, "end of retention", retirable, tmp_path / "r.json")
 
-    # The invoice is gone, the trail has no record yet, and the report is on disk
-    assert _items(books, "F-2015-0001") == []
+    # The invoice is gone, the trail has no record yet, and the journal on disk names it
+    assert _items(books, "F-2015-0001") == [] and missed.value.saved == tmp_path / "r.json"
     assert admin(books, "GET", "/admin/audit", query={"action": "ledger.retire"})[1]["items"] == []
     saved = json.loads(missed.value.saved.read_text())
     assert [i["invoice"] for i in saved["invoices"]] == ["F-2015-0001"]
 
-    recorded = record_disposal(desk, saved, save_to=tmp_path / "again.json", path=RECORD_PATH)
+    seqs = record_journal(desk, missed.value.saved, keep=True)
 
     _, log = admin(books, "GET", "/admin/audit", query={"action": "ledger.retire"})
     (entry,) = log["items"]
-    assert entry["details"]["retired"] == saved["invoices"] == recorded["retired"]
+    assert entry["details"]["retired"] == saved["invoices"] and len(seqs) == 1
+    assert json.loads(missed.value.saved.read_text())["invoices"] == []  # nothing left to record
+
+
+def test_a_retirement_record_naming_an_invoice_twice_is_refused(dev_moto_stack: MotoStack) -> None:
+    twice = [{"invoice": "F-1", "documents": [], "items": 1}] * 2
+    status, body = admin(
+        dev_moto_stack, "POST", "/admin/ledger/retirements",
+        body={"reason": "end of retention", "year": 2015, "invoices": twice},
+    )  # fmt: skip
+    assert status == 422 and "each invoice once" in json.dumps(body)
+    _, log = admin(dev_moto_stack, "GET", "/admin/audit", query={"action": "ledger.retire"})
+    assert [e["outcome"] for e in log["items"]] == ["refused_422"]
 
 
 def test_a_busy_day_is_read_over_several_pages_each_invoice_once(books: MotoStack) -> None:
@@ -309,16 +340,58 @@ def test_invoices_without_a_proof_leave_when_their_own_retention_ends(
     desk = _desk(dev_moto_stack)
 
     # Then the 2015 invoice is found in 2015's books, its retention long over
-    retirable, kept = candidates(desk, 2015)
+    retirable, kept, _ = candidates(desk, 2015)
     assert [(v["invoice"], v["documents"]) for v in retirable] == [("F-2015-0009", [])]
     assert kept == []
     retire_year(desk, 2015, "end of retention", retirable, tmp_path / "r.json")
     assert _items(dev_moto_stack, "F-2015-0009") == []
 
     # and the registered invoice waits for its own retention, then goes too
-    _, kept = candidates(desk, YEAR)
+    _, kept, _ = candidates(desk, YEAR)
     assert [k["invoice"] for k in kept] == ["F-NEW-1"]
     assert kept[0]["reasons"][0].startswith("retained until")
     _two_days_on(dev_moto_stack)
-    retirable, _ = candidates(desk, YEAR)
+    retirable, _, _ = candidates(desk, YEAR)
     assert [v["invoice"] for v in retirable] == ["F-NEW-1"]
+
+
+class ExpiresAfterOne:
+    """Staff credentials that expire after one retirement transaction."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.transactions = 0
+
+    def query(self, **kwargs: Any) -> Any:
+        return self.client.query(**kwargs)
+
+    def transact_write_items(self, **kwargs: Any) -> Any:
+        self.transactions += 1
+        if self.transactions > 1:
+            raise RuntimeError("ExpiredToken: the session expired")
+        return self.client.transact_write_items(**kwargs)
+
+
+def test_a_run_stopped_midway_still_records_what_it_deleted(
+    dev_moto_stack: MotoStack, tmp_path: Path
+) -> None:
+    # Given two declined-only invoices of 2015, both past retention
+    for n in (1, 2):
+        _fail(dev_moto_stack, f"F-2015-010{n}", f"pi_declined_{n}")
+    desk = _desk(dev_moto_stack)
+    retirable, _, _ = candidates(desk, 2015)
+    assert len(retirable) == 2
+    expiring = Desk(desk.api, desk.bucket, desk.s3, desk.ledger_table,
+                    ExpiresAfterOne(desk.dynamodb))  # fmt: skip
+
+    # When the session expires after the first deletion
+    with pytest.raises(RuntimeError, match="ExpiredToken"):
+        retire_year(expiring, 2015, "end of retention", retirable, tmp_path / "r.json")
+
+    # Then the first invoice is gone and recorded, the second untouched, no journal left over
+    first, second = (v["invoice"] for v in retirable)
+    assert _items(dev_moto_stack, first) == [] and _items(dev_moto_stack, second) != []
+    _, log = admin(dev_moto_stack, "GET", "/admin/audit", query={"action": "ledger.retire"})
+    (entry,) = log["items"]
+    assert [r["invoice"] for r in entry["details"]["retired"]] == [first]
+    assert not (tmp_path / "r.json").exists()

@@ -9,7 +9,13 @@ from typing import Any
 import pytest
 
 from quittance.archive.retention import RetentionPolicy
-from quittance.ledger.retirement import MAX_ITEMS, LedgerCollection, judge, retention_over_at
+from quittance.ledger.retirement import (
+    MAX_ITEMS,
+    LedgerCollection,
+    judge,
+    retention_over_at,
+    year_closes_at,
+)
 from quittance.settings import RetentionMode
 
 PROD = RetentionPolicy(RetentionMode.COMPLIANCE, 3650, 10)
@@ -110,3 +116,9 @@ def test_an_invoice_with_nothing_left_is_not_retired_again() -> None:
     assert not verdict.retirable and verdict.reasons == (
         "nothing left in the ledger (already retired)",
     )
+
+
+def test_a_utc_year_closes_with_the_retention_of_its_last_instant() -> None:
+    # 31 December 2015, 23:59 UTC is already 2016 in Paris: those books close a year later
+    assert year_closes_at(2015, PROD) == datetime(2027, 1, 1, tzinfo=UTC)
+    assert year_closes_at(2015, DEV) == datetime(2016, 1, 2, tzinfo=UTC) - timedelta(microseconds=1)

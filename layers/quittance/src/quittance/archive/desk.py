@@ -8,10 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from quittance.archive.compliance import (
     Check,
@@ -32,7 +32,13 @@ from quittance.aws.ledger_table import LedgerTable
 from quittance.aws.receipt_search import ReceiptIndex
 from quittance.aws.staff_archive import StaffArchive, proof_prefix, sha256_file
 from quittance.errors import NotFound, QuittanceError
-from quittance.ledger.retirement import LedgerCollection, invoices_in, judge
+from quittance.ledger.retirement import (
+    LEGAL_RECORDS,
+    LedgerCollection,
+    invoices_in,
+    judge,
+    year_closes_at,
+)
 from quittance.privacy.evidence import DeliverySource
 
 RESEND_LOG_DAYS = 396
@@ -71,8 +77,10 @@ class DisposalReport(BaseModel):
 class RetiredInvoice(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    invoice: str = Field(min_length=1, max_length=200)
-    documents: tuple[str, ...] = Field(max_length=100)
+    invoice: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._/:-]*$")
+    documents: tuple[Annotated[str, Field(pattern=r"^(R|AV)-\d{4}-\d{6}$")], ...] = Field(
+        max_length=100
+    )
     items: int = Field(ge=1, le=100)
 
 
@@ -82,6 +90,14 @@ class RetirementReport(BaseModel):
     reason: str = Field(min_length=3, max_length=500)
     year: int = Field(ge=2000, le=2200)
     invoices: tuple[RetiredInvoice, ...] = Field(min_length=1, max_length=100)
+
+    @field_validator("invoices")
+    @classmethod
+    def _each_once(cls, invoices: tuple[RetiredInvoice, ...]) -> tuple[RetiredInvoice, ...]:
+        numbers = [i.invoice for i in invoices]
+        if len(set(numbers)) != len(numbers):
+            raise ValueError("each invoice once")
+        return invoices
 
 
 class StillInLedger(QuittanceError):
@@ -332,6 +348,7 @@ class Desk:
         more = day.year == year
         return {
             "year": year,
+            "year_closes_at": year_closes_at(year, self.policy).isoformat(),
             "next_cursor": encode_cursor({"day": day.isoformat(), "after": after})
             if more
             else None,
@@ -361,8 +378,15 @@ class Desk:
         """Staff deleted these invoices' items with their own credentials; the API checks
         that nothing of each is left before the retirement record is kept."""
         for retired in report.invoices:
-            if self.ledger.collection(retired.invoice):
-                raise StillInLedger(f"invoice {retired.invoice} still has items in the ledger")
+            left = [
+                str(i["sk"])
+                for i in self.ledger.collection(retired.invoice)
+                if str(i["sk"]).startswith(LEGAL_RECORDS)
+            ]
+            if left:
+                raise StillInLedger(
+                    f"invoice {retired.invoice} still has {len(left)} record(s) in the ledger"
+                )
         return {
             "retired": [r.model_dump() for r in report.invoices],
             "year": report.year,
@@ -447,7 +471,7 @@ def retirable_query(params: dict[str, str]) -> dict[str, Any]:
     cursor = decode_cursor(params.get("cursor"))
     day = _when(str(cursor["day"]), "cursor").date() if cursor.get("day") else None
     after = cursor.get("after")
-    if (day is not None and day.year != year) or not isinstance(after, dict | None):
+    if cursor and (day is None or day.year != year or not _activity_key(after, day)):
         raise SearchRefused(f"cursor is not one this API gave for {year}")
     return {
         "year": year,
@@ -455,6 +479,17 @@ def retirable_query(params: dict[str, str]) -> dict[str, Any]:
         "after": after,
         "limit": _int(params.get("limit", "100"), "limit", 1, 100),
     }
+
+
+def _activity_key(after: Any, day: date) -> bool:
+    """None, or an index key of the activity day ``day`` as DynamoDB returned it."""
+    if after is None:
+        return True
+    if not isinstance(after, dict) or set(after) != {"pk", "sk", "gsi2pk", "gsi2sk"}:
+        return False
+    if not all(isinstance(v, dict) and set(v) == {"S"} for v in after.values()):
+        return False
+    return bool(after["gsi2pk"]["S"] == f"ACT#{day.isoformat()}" and after["sk"]["S"] == "#INVOICE")
 
 
 def export_query(params: dict[str, str]) -> dict[str, Any]:

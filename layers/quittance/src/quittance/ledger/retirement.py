@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from quittance.archive.retention import RetentionPolicy, fiscal_year_end
@@ -40,6 +40,17 @@ def retention_over_at(last_activity: datetime, policy: RetentionPolicy) -> datet
         return floor
     end = fiscal_year_end(last_activity, policy.fiscal_year_end_month, policy.fiscal_timezone)
     return max(end.replace(year=end.year + policy.legal_years), floor)
+
+
+def year_closes_at(year: int, policy: RetentionPolicy) -> datetime:
+    """When the retention of the last activity a UTC year can hold is over: from then on, a
+    run for that year finds every invoice last active in it retirable (proofs permitting)."""
+    last_instant = datetime(year + 1, 1, 1, tzinfo=UTC) - timedelta(microseconds=1)
+    return retention_over_at(last_instant, policy)
+
+
+# The legal record of an invoice; its message log and reminder steps expire by TTL.
+LEGAL_RECORDS = ("#INVOICE", "EVT#", "RCPT#", "ANOM#", "PAY#")
 
 
 @dataclass(frozen=True)
