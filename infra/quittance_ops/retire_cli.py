@@ -180,7 +180,7 @@ def retire(
     ] = "end of the legal retention period",
     record: Annotated[
         Path | None,
-        typer.Option(help="Record a retirement whose record failed (the saved report)"),
+        typer.Option(help="Record the journal a run left when its record failed"),
     ] = None,
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation")] = False,
     stack: StackOpt = None,
@@ -190,7 +190,7 @@ def retire(
     """Remove from the ledger the invoices last active in a year whose proofs were all
     disposed of and whose retention is over; list the others with the reason they stay. Needs
     dynamodb:Query and dynamodb:DeleteItem on the ledger table in the caller's own role: no
-    function of the stack may delete ledger records. Run it after ``archive dispose``."""
+    function of the stack may delete ledger records. Run it after quittance archive dispose."""
     if (year is None) == (record is None):
         raise typer.BadParameter("give --year YYYY to retire, or --record FILE")
     if record is None and as_json and not yes:
@@ -231,10 +231,12 @@ def retire(
     )
     for line in result.refused:
         Console().print(f"[yellow]{line}[/]")
-    if datetime.fromisoformat(closes_at) > datetime.now(UTC):
+    _show_kept(kept)
+    closes = datetime.fromisoformat(closes_at)
+    if closes > datetime.now(UTC):
         Console().print(
-            f"[yellow]the retention of {year}'s latest activity runs until {closes_at}: "
-            f"run again after that date to retire the rest of {year}[/]"
+            f"[yellow]{year} closes on {closes:%Y-%m-%d %H:%M} UTC (the end of the retention "
+            f"of its last instant): run again after that to retire the rest of {year}[/]"
         )
 
 
@@ -247,3 +249,19 @@ def _show(verdicts: list[dict[str, Any]], kept: list[dict[str, Any]]) -> None:
             v["invoice"], ", ".join(v["documents"]), str(v["items"]), str(v["retention_over_at"])
         )
     Console().print(table)
+
+
+SHOWN_KEPT = 20
+
+
+def _show_kept(kept: list[dict[str, Any]]) -> None:
+    if not kept:
+        return
+    table = Table(title="kept, and why")
+    table.add_column("invoice")
+    table.add_column("reasons")
+    for k in kept[:SHOWN_KEPT]:
+        table.add_row(k["invoice"], "\n".join(k["reasons"]))
+    Console().print(table)
+    if len(kept) > SHOWN_KEPT:
+        Console().print(f"… and {len(kept) - SHOWN_KEPT} more (--json lists them all)")

@@ -95,7 +95,9 @@ def test_every_reason_to_keep_an_invoice_is_named() -> None:
 
     assert not verdict.retirable
     assert verdict.retention_over_at == datetime(2027, 1, 1, tzinfo=UTC)
-    assert verdict.reasons[0].startswith("retained until 2027-01-01")
+    assert verdict.reasons[0] == (
+        "retained until 2027-01-01 00:00 UTC (last activity 2016-01-04 00:00 UTC)"
+    )
     assert verdict.reasons[1] == "R-2015-000007: 2 archived version(s) still kept"
 
 

@@ -128,7 +128,7 @@ def judge(collection: LedgerCollection, policy: RetentionPolicy, now: datetime) 
     last = collection.last_activity()
     over_at = retention_over_at(last, policy) if last else None
     if over_at is not None and over_at > now:
-        reasons.append(f"retained until {over_at.isoformat()} (last activity {last})")
+        reasons.append(f"retained until {_minute(over_at)} (last activity {_minute(last)})")
     for number, versions in sorted(collection.archived.items()):
         if versions:
             reasons.append(f"{number}: {versions} archived version(s) still kept")
@@ -159,3 +159,7 @@ def _utc(value: str) -> datetime:
     if parsed.tzinfo is None:
         raise ValueError(f"naive time in the ledger: {value}")
     return parsed
+
+
+def _minute(at: datetime | None) -> str:
+    return f"{at.astimezone(UTC):%Y-%m-%d %H:%M} UTC" if at else "unknown"
