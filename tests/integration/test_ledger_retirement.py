@@ -111,6 +111,14 @@ def _fail(
     pump(stack, "PaymentEventsQueue", "LedgerFunction")
 
 
+REGISTRATION = {
+    "customer_reference": "CLI-9", "currency": "EUR",
+    "lines": [{"description": "Audit", "quantity": "1", "unit_price_minor": 9000,
+               "vat_rate": "20"}],
+    "issue_date": "2026-11-01", "due_date": "2026-12-01", "nature": "services",
+}  # fmt: skip
+
+
 @pytest.fixture
 def books(dev_moto_stack: MotoStack) -> MotoStack:
     pay(dev_moto_stack, "F-2015-0001", "pi_gone", occurred_at=PAID_2015)
@@ -330,12 +338,7 @@ def test_invoices_without_a_proof_leave_when_their_own_retention_ends(
     # Given a card declined in 2015 on an invoice never paid since (events, no receipt)
     _fail(dev_moto_stack, "F-2015-0009", "pi_declined", at=datetime(2015, 6, 1, tzinfo=UTC))
     # and an invoice staff registered today that nobody has paid yet
-    status, _ = admin(dev_moto_stack, "PUT", "/admin/invoices/F-NEW-1", body={
-        "customer_reference": "CLI-9", "currency": "EUR",
-        "lines": [{"description": "Audit", "quantity": "1", "unit_price_minor": 9000,
-                   "vat_rate": "20"}],
-        "issue_date": "2026-11-01", "due_date": "2026-12-01", "nature": "services",
-    })  # fmt: skip
+    status, _ = admin(dev_moto_stack, "PUT", "/admin/invoices/F-NEW-1", body=REGISTRATION)
     assert status == 200
     desk = _desk(dev_moto_stack)
 
@@ -395,3 +398,19 @@ def test_a_run_stopped_midway_still_records_what_it_deleted(
     (entry,) = log["items"]
     assert [r["invoice"] for r in entry["details"]["retired"]] == [first]
     assert not (tmp_path / "r.json").exists()
+
+
+def test_a_registration_never_moves_the_activity_day_back(dev_moto_stack: MotoStack) -> None:
+    # A gateway whose clock runs ahead dated its event three days from now
+    ahead = (datetime.now(UTC) + timedelta(days=3)).replace(microsecond=0)
+    _fail(dev_moto_stack, "F-AHEAD-1", "pi_ahead", at=ahead)
+
+    status, _ = admin(dev_moto_stack, "PUT", "/admin/invoices/F-AHEAD-1", body=REGISTRATION)
+
+    assert status == 200
+    invoice = boto3.client("dynamodb", region_name=REGION).get_item(
+        TableName=dev_moto_stack.resource("LedgerTable"),
+        Key={"pk": {"S": "INV#F-AHEAD-1"}, "sk": {"S": "#INVOICE"}},
+    )["Item"]
+    assert datetime.fromisoformat(invoice["activity_at"]["S"]) == ahead
+    assert invoice["gsi2pk"]["S"] == f"ACT#{ahead.date().isoformat()}"

@@ -455,6 +455,7 @@ class LedgerTable:
         registration: InvoiceRegistration,
         summary: InvoiceSummary,
         now: datetime,
+        activity_at: datetime,
     ) -> None:
         values: dict[str, Any] = {
             ":version": (version_before or 0) + 1,
@@ -483,7 +484,7 @@ class LedgerTable:
                     "SET #version = :version, terms = :terms, #summary = :summary,"
                     " #status = :status, #type = :type, registered_at = :at"
                     + customer
-                    + _activity_index(number, now, values)
+                    + _activity_index(number, activity_at, values)
                     + _open_index(number, summary.status, registration.due_date, values)
                 ),
                 ConditionExpression=condition,

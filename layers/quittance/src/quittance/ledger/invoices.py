@@ -187,8 +187,10 @@ class InvoiceBook(Protocol):
         registration: InvoiceRegistration,
         summary: InvoiceSummary,
         now: datetime,
+        activity_at: datetime,
     ) -> None:
-        """Raises WriteConflict when the invoice changed since it was read."""
+        """Raises WriteConflict when the invoice changed since it was read. ``activity_at``
+        is the invoice's newest activity, this registration included."""
 
 
 def register_invoice(
@@ -235,6 +237,7 @@ def register_invoice(
                 registration=registration,
                 summary=summary,
                 now=now,
+                activity_at=record.newest_activity(now) if record else now,
             )
         except WriteConflict:
             continue
