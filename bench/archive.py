@@ -20,6 +20,7 @@ import argparse
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import random
 import subprocess
@@ -145,6 +146,8 @@ def export_peak(stack_json: Path, out: Path) -> tuple[float, int, float]:
 
 
 def main() -> None:
+    # The moto server logs every request to stderr; the figures are what matters here.
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
     parser = argparse.ArgumentParser()
     parser.add_argument("--receipts", type=int, default=20000)
     parser.add_argument("--small", type=int, default=2000)

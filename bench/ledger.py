@@ -22,11 +22,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import logging
 import statistics
 import sys
 import tempfile
 import time
 import urllib.request
+import warnings
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -58,6 +60,9 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> int:
 
 
 def main() -> None:
+    # The moto server logs every request to stderr; the figures are what matters here.
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=200)
     args = parser.parse_args()
