@@ -749,6 +749,7 @@ def compliance_scene(
     target = out_dir / f"{receipt_number}-evidence.zip"
     download(bundle["url"], target, bundle["sha256_hex"])
     console.print(f"evidence bundle: {target} ({len(bundle['files'])} files)")
+    books_ok = _books_scene(desk, console, today.year, str(hit["invoice_number"]))
     trail = desk.get("/admin/audit", {"receipt": receipt_number, "limit": 10})
     for e in reversed(trail["items"]):
         console.print(f"  audit #{e['seq']} {e['at'][:19]} {e['action']} {e['outcome']}")
@@ -761,4 +762,19 @@ def compliance_scene(
         "verify_ok": report["ok"],
         "bundle": str(target),
         "audit_ok": chain["ok"],
+        "books_ok": books_ok,
     }
+
+
+def _books_scene(desk: Desk, console: Console, year: int, invoice: str) -> bool:
+    """What ``ledger retire`` would do with this year's books now: nothing may go yet, and
+    the demo invoice says why. Lists only; deletes nothing."""
+    from quittance_ops.retire_cli import candidates
+
+    retirable, kept, closes_at = candidates(desk, year)
+    reasons: list[str] = next((k["reasons"] for k in kept if k["invoice"] == invoice), [])
+    console.print(
+        f"end of the books {year}: {len(retirable)} invoice(s) retirable, {len(kept)} kept"
+        f" (the year closes {closes_at[:10]}); {invoice}: {'; '.join(reasons) or 'no reason'}"
+    )
+    return not retirable and bool(reasons) and reasons[0].startswith("retained until")

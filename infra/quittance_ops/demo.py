@@ -237,7 +237,9 @@ def run_demo(root: Path, console: Console, out: Path | None = None) -> bool:
             stack.out_dir / "stack.json", out, console, receipt_number=card.receipt_number
         )
         problems = [
-            f"compliance: {name} not ok" for name in ("verify_ok", "audit_ok") if not desk[name]
+            f"compliance: {name} not ok"
+            for name in ("verify_ok", "audit_ok", "books_ok")
+            if not desk[name]
         ]
         # Last: it erases the card customer, whose messages are counted above.
         problems += erasure_scene(stack, console, out)
