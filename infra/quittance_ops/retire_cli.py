@@ -183,6 +183,9 @@ def retire(
         typer.Option(help="Record the journal a run left when its record failed"),
     ] = None,
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List what would go and what stays; delete nothing")
+    ] = False,
     stack: StackOpt = None,
     aws_stack: AwsOpt = None,
     as_json: JsonOpt = False,
@@ -193,21 +196,25 @@ def retire(
     function of the stack may delete ledger records. Run it after quittance archive dispose."""
     if (year is None) == (record is None):
         raise typer.BadParameter("give --year YYYY to retire, or --record FILE")
-    if record is None and as_json and not yes:
+    if record is None and as_json and not (yes or dry_run):
         # A script asking for JSON gets no prompt: it must say --yes, not delete by default.
         raise typer.BadParameter("--json deletes without asking: add --yes to confirm")
     desk = connect(stack, aws_stack)
     if record is not None:
-        try:
-            seqs = record_journal(desk, record, keep=True)
-        except DisposalNotRecorded as exc:
-            Console(stderr=True).print(f"[red]still not recorded[/]: {exc}")
-            raise typer.Exit(code=1) from exc
-        if not _emit(as_json, {"audit_seqs": seqs}):
-            Console().print(f"recorded (audit entries {seqs}); {record} now lists nothing")
+        _record_again(desk, record, as_json)
         return
     assert year is not None
     verdicts, kept, closes_at = candidates(desk, year)
+    if dry_run:
+        listing = {"year": year, "year_closes_at": closes_at, "retirable": verdicts, "kept": kept}
+        if not _emit(as_json, listing):
+            if verdicts:
+                _show(verdicts, kept)
+            else:
+                Console().print(f"nothing of {year} may be retired now")
+            _show_kept(kept)
+            _closing(year, closes_at)
+        return
     if verdicts and not yes:
         _show(verdicts, kept)
         if not typer.confirm(f"Remove {len(verdicts)} invoice(s) from the ledger for good?"):
@@ -223,8 +230,22 @@ def retire(
         raise typer.Exit(code=1) from exc
     result.kept = kept
     result.year_closes_at = closes_at
-    if _emit(as_json, result.as_json()):
-        return
+    if not _emit(as_json, result.as_json()):
+        _summary(result)
+
+
+def _record_again(desk: Desk, journal: Path, as_json: bool) -> None:
+    try:
+        seqs = record_journal(desk, journal, keep=True)
+    except DisposalNotRecorded as exc:
+        Console(stderr=True).print(f"[red]still not recorded[/]: {exc}")
+        raise typer.Exit(code=1) from exc
+    if not _emit(as_json, {"audit_seqs": seqs}):
+        Console().print(f"recorded (audit entries {seqs}); {journal} now lists nothing")
+
+
+def _summary(result: Retirement) -> None:
+    year, kept = result.year, result.kept
     Console().print(
         f"{len(result.retired)} invoice(s) retired (audit entries {result.audit_seqs}), "
         f"{len(result.refused)} refused, {len(kept)} kept"
@@ -232,6 +253,10 @@ def retire(
     for line in result.refused:
         Console().print(f"[yellow]{line}[/]")
     _show_kept(kept)
+    _closing(year, result.year_closes_at)
+
+
+def _closing(year: int, closes_at: str) -> None:
     closes = datetime.fromisoformat(closes_at)
     if closes > datetime.now(UTC):
         Console().print(

@@ -136,8 +136,11 @@ def test_ledger_retire_keeps_invoices_whose_proofs_are_archived_and_says_why(
     run = cli(dev_stack, tmp_path, "ledger", "retire", "--year", year, "--json")
     assert run.returncode == 2 and "--yes" in run.stderr  # a script must confirm
 
+    listed = cli(dev_stack, tmp_path, "ledger", "retire", "--year", year, "--dry-run", "--json")
     run = cli(dev_stack, tmp_path, "ledger", "retire", "--year", year, "--json", "--yes")
 
+    assert listed.returncode == 0, listed.stderr
+    assert json.loads(listed.stdout)["kept"] == json.loads(run.stdout)["kept"]
     assert run.returncode == 0, run.stderr
     result = json.loads(run.stdout)
     assert result["retired"] == [] and result["refused"] == []
