@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from quittance.aws.ledger_table import LedgerTable
 from quittance_ops.archive_cli import (
     AwsOpt,
     Desk,
@@ -61,12 +62,12 @@ def candidates(desk: Desk, year: int) -> tuple[list[dict[str, Any]], list[dict[s
         kept.extend(page["kept"])
         cursor = page["next_cursor"]
         if cursor is None:
-            seen: dict[str, dict[str, Any]] = {v["invoice"]: v for v in retirable}
-            return list(seen.values()), _once(kept), str(page["year_closes_at"])
+            return _once(retirable), _once(kept), str(page["year_closes_at"])
 
 
-def _once(kept: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return list({k["invoice"]: k for k in kept}.values())
+def _once(verdicts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each invoice once (an invoice whose activity moved during the listing shows twice)."""
+    return list({v["invoice"]: v for v in verdicts}.values())
 
 
 def delete_invoice(desk: Desk, verdict: dict[str, Any]) -> str | None:
@@ -76,7 +77,7 @@ def delete_invoice(desk: Desk, verdict: dict[str, Any]) -> str | None:
 
     pk = f"INV#{verdict['invoice']}"
     listed = sorted(verdict["sort_keys"])
-    now = _sort_keys(desk, pk)
+    now = _sort_keys(desk, verdict["invoice"])
     if now != listed:
         return f"{verdict['invoice']}: changed since it was listed ({len(now)} items now)"
     actions: list[dict[str, Any]] = []
@@ -98,21 +99,9 @@ def delete_invoice(desk: Desk, verdict: dict[str, Any]) -> str | None:
     return None
 
 
-def _sort_keys(desk: Desk, pk: str) -> list[str]:
-    keys: list[str] = []
-    kwargs: dict[str, Any] = {
-        "TableName": desk.ledger_table,
-        "KeyConditionExpression": "pk = :pk",
-        "ExpressionAttributeValues": {":pk": {"S": pk}},
-        "ProjectionExpression": "sk",
-        "ConsistentRead": True,
-    }
-    while True:
-        page = desk.dynamodb.query(**kwargs)
-        keys.extend(item["sk"]["S"] for item in page.get("Items", []))
-        if "LastEvaluatedKey" not in page:
-            return sorted(keys)
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+def _sort_keys(desk: Desk, invoice: str) -> list[str]:
+    ledger = LedgerTable(desk.ledger_table, desk.dynamodb)
+    return sorted(str(item["sk"]) for item in ledger.collection(invoice))
 
 
 def retire_year(
