@@ -31,7 +31,9 @@ SHORT = 3  # seconds of retention of the translation planted by the test
 def _translation(moto_stack: MotoStack, number: str) -> tuple[str, str, str]:
     """A short-retention GOVERNANCE version beside the original, as a dev-stage bucket has."""
     s3 = boto3.client("s3", region_name=REGION)
-    key = f"receipts/2026/11/{number}.en.pdf"
+    # Beside the original, wherever the day the receipt was issued put it.
+    original = admin(moto_stack, "GET", f"/admin/receipts/{number}")[1]["archive"]["key"]
+    key = original.removesuffix(".pdf") + ".en.pdf"
     body = b"%PDF-1.7 translation"
     response = s3.put_object(
         Bucket=moto_stack.resource("ArchiveBucket"),
