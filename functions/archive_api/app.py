@@ -9,7 +9,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from functools import cache
 from typing import Any
 
@@ -45,6 +45,7 @@ from quittance.aws.ledger_table import LedgerTable
 from quittance.aws.mailer import SesMailer
 from quittance.aws.receipt_search import ReceiptIndex
 from quittance.aws.staff_archive import StaffArchive
+from quittance.clock import Clock, SystemClock
 from quittance.errors import (
     CustomerErased,
     InvoiceCancelled,
@@ -85,18 +86,24 @@ class Deps:
     ledger: LedgerTable
     trail: AuditTrail
     exports: ExportsBucket
+    clock: Clock
 
 
 @cache
 def deps() -> Deps:
+    return wire(SystemClock())
+
+
+def wire(clock: Clock) -> Deps:
     s = load(ArchiveApiSettings)
     dynamodb = make_client("dynamodb", s.aws_region)
     return Deps(
         ledger=LedgerTable(s.ledger_table, dynamodb),
-        trail=AuditTrail(load(ComplianceSettings).audit_table, dynamodb),
+        trail=AuditTrail(load(ComplianceSettings).audit_table, dynamodb, clock=clock.now),
         exports=ExportsBucket(
             s.exports_bucket, make_client("s3", s.aws_region), s.archive_kms_key_id
         ),
+        clock=clock,
     )
 
 
@@ -122,6 +129,7 @@ def desk() -> Desk:
         deliveries=EvidenceStore(
             ArchiveBucket(s.archive_bucket, s3, s.archive_kms_key_id), s3, keyring()
         ),
+        clock=deps().clock.now,
     )
 
 
@@ -133,7 +141,9 @@ def keyring() -> CustomerKeyring:
     s = load(InvoiceContactSettings)
     dynamodb = make_client("dynamodb", s.aws_region)
     kms = make_client("kms", s.aws_region)
-    return CustomerKeyring(s.customers_table, dynamodb, kms, s.customer_keys_kms_key_id)
+    return CustomerKeyring(
+        s.customers_table, dynamodb, kms, s.customer_keys_kms_key_id, clock=deps().clock.now
+    )
 
 
 @cache
@@ -147,7 +157,7 @@ def profiles() -> CustomersTable:
 def resend_once() -> Callable[..., dict[str, Any]]:
     """The resend, once per (receipt, request id): a repeat returns the first answer."""
     s = load(ComplianceSettings)
-    mailer = SesMailer(make_client("sesv2", s.aws_region), s.ses_configuration_set)
+    mailer = SesMailer(make_client("sesv2", s.aws_region), s.ses_configuration_set, deps().clock)
 
     def send(payload: dict[str, Any]) -> dict[str, Any]:
         request = ResendRequest.model_validate(payload["request"])
@@ -396,7 +406,7 @@ def _put_invoice(number: str) -> Outcome:
             for e in exc.errors(include_url=False, include_input=False)
         ]
         return 422, {"error": "payload_invalid", "detail": "see fields", "fields": fields}, {}
-    now = datetime.now(UTC)
+    now = deps().clock.now()
     customer_id, contact = None, "not_given"
     if request.customer is not None:
         customer_id = request.customer.customer_id(request.customer_reference)
@@ -475,7 +485,7 @@ def _accounting_export() -> Response[str]:
     # Handed over from the exports bucket, not in the answer: a year of payments is more than
     # Lambda's 6 MB response.
     digest = hashlib.sha256(body).hexdigest()
-    key = books_key(start, end, _request_id(), datetime.now(UTC))
+    key = books_key(start, end, _request_id(), deps().clock.now())
     deps().exports.put(key, body, digest, CSV_TYPE)
     url = deps().exports.presign_download(
         key, f"quittance-{start}-{end}.csv", BOOKS_LINK_SECONDS, CSV_TYPE

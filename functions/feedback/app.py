@@ -22,6 +22,7 @@ from quittance.aws.customers_table import CustomersTable
 from quittance.aws.ledger_table import LedgerTable
 from quittance.aws.queue import SqsQueue
 from quittance.aws.sms_fallback import SmsFallbackQueue, fallback_config
+from quittance.clock import Clock, SystemClock
 from quittance.notifications.feedback import (
     EmailEventInvalid,
     apply_email_event,
@@ -49,10 +50,15 @@ class Deps:
     ledger: LedgerTable
     customers: CustomersTable
     fallback: SmsFallbackQueue
+    clock: Clock
 
 
 @cache
 def deps() -> Deps:
+    return wire(SystemClock())
+
+
+def wire(clock: Clock) -> Deps:
     s = load(FeedbackSettings)
     dynamodb = make_client("dynamodb", s.aws_region)
     return Deps(
@@ -61,7 +67,9 @@ def deps() -> Deps:
             s.customers_table,
             dynamodb,
             # Opens the address on file to compare it with the bounce; never mints a key.
-            CustomerKeyring(s.customers_table, dynamodb, make_client("kms", s.aws_region), None),
+            CustomerKeyring(
+                s.customers_table, dynamodb, make_client("kms", s.aws_region), None, clock=clock.now
+            ),
         ),
         fallback=SmsFallbackQueue(
             SqsQueue(s.notifications_queue_url, make_client("sqs", s.aws_region)),
@@ -69,6 +77,7 @@ def deps() -> Deps:
             table=s.idempotency_table,
             client=dynamodb,
         ),
+        clock=clock,
     )
 
 

@@ -6,7 +6,6 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -26,6 +25,7 @@ from quittance.aws.publisher import DedupedPublisher
 from quittance.aws.queue import SqsQueue
 from quittance.aws.secrets import JsonSecret
 from quittance.aws.webhook_secrets import WebhookSecrets
+from quittance.clock import Clock, SystemClock
 from quittance.intake import CustomerRecords, accept_delivery
 from quittance.observability import instruments
 from quittance.privacy.keyring import CustomerKeyring
@@ -56,17 +56,26 @@ class Deps:
     secrets: WebhookSecrets
     publisher: DedupedPublisher
     records: CustomerRecords
+    clock: Clock
 
 
 @cache
 def deps() -> Deps:
+    return wire(SystemClock())
+
+
+def wire(clock: Clock) -> Deps:
     settings = load(IntakeSettings)
     region = settings.aws_region
     kept = load(IntakeRecordsSettings)
     dynamodb = make_client("dynamodb", region)
     s3 = make_client("s3", region)
     keyring = CustomerKeyring(
-        kept.customers_table, dynamodb, make_client("kms", region), kept.customer_keys_kms_key_id
+        kept.customers_table,
+        dynamodb,
+        make_client("kms", region),
+        kept.customer_keys_kms_key_id,
+        clock=clock.now,
     )
     return Deps(
         settings=settings,
@@ -95,6 +104,7 @@ def deps() -> Deps:
                 fiscal_timezone=kept.fiscal_timezone,
             ),
         ),
+        clock=clock,
     )
 
 
@@ -132,7 +142,7 @@ def receive(provider: str) -> Response[str]:
         raise errors.BodyTooLarge(f"body exceeds {d.settings.max_body_bytes} bytes")
     result = accept_delivery(
         provider,
-        WebhookRequest(headers=headers, body=body, received_at=datetime.now(UTC)),
+        WebhookRequest(headers=headers, body=body, received_at=d.clock.now()),
         secrets=d.secrets,
         publisher=d.publisher,
         correlation_id=event.request_context.request_id,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -27,6 +26,7 @@ from quittance.aws.customers_table import CustomersTable
 from quittance.aws.idempotency import consumer_config, once_per_key
 from quittance.aws.ledger_table import LedgerTable
 from quittance.aws.queue import SqsQueue
+from quittance.clock import Clock, SystemClock
 from quittance.ledger.customer_jobs import failure_notification
 from quittance.ledger.model import ReceiptRecord
 from quittance.ledger.service import apply_event
@@ -56,10 +56,15 @@ class Deps:
     notifications: SqsQueue
     alerts: OpsAlerts
     dynamodb: Any
+    clock: Clock
 
 
 @cache
 def deps() -> Deps:
+    return wire(SystemClock())
+
+
+def wire(clock: Clock) -> Deps:
     settings = load(LedgerSettings)
     dynamodb = make_client("dynamodb", settings.aws_region)
     sqs = make_client("sqs", settings.aws_region)
@@ -71,6 +76,7 @@ def deps() -> Deps:
         notifications=SqsQueue(settings.notifications_queue_url, sqs),
         alerts=OpsAlerts(settings.ops_alerts_topic_arn, make_client("sns", settings.aws_region)),
         dynamodb=dynamodb,
+        clock=clock,
     )
 
 
@@ -90,7 +96,11 @@ def apply_once() -> Callable[..., dict[str, Any]]:
 def _apply(*, message: PaymentEventMessage) -> dict[str, Any]:
     d = deps()
     outcome = apply_event(
-        message.event, store=d.ledger, profiles=d.customers, now=datetime.now(UTC)
+        message.event,
+        store=d.ledger,
+        profiles=d.customers,
+        now=d.clock.now(),
+        calendar=d.settings.fiscal_timezone,
     )
     # Everything below is sent after every successful apply, a redelivery included: if an
     # earlier attempt committed and then failed to send, this is the send that was missing.

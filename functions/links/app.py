@@ -4,7 +4,6 @@ GET/POST /u/{token}: one-click unsubscribe from marketing extras (RFC 8058)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -19,6 +18,7 @@ from quittance.aws.clients import make_client
 from quittance.aws.customers_table import CustomersTable
 from quittance.aws.ledger_table import LedgerTable
 from quittance.aws.secrets import JsonSecret
+from quittance.clock import Clock, SystemClock
 from quittance.links.page import (
     ReceiptView,
     page_language,
@@ -53,16 +53,26 @@ class Deps:
     ledger: LedgerTable
     archive: ArchiveBucket
     link_keys: JsonSecret
+    consents: CustomersTable | None
+    """For the one-click unsubscribe; None where no customers table is configured."""
+    clock: Clock
 
 
 @cache
 def deps() -> Deps:
+    return wire(SystemClock())
+
+
+def wire(clock: Clock) -> Deps:
     s = load(LinksSettings)
+    dynamodb = make_client("dynamodb", s.aws_region)
     return Deps(
         settings=s,
-        ledger=LedgerTable(s.ledger_table, make_client("dynamodb", s.aws_region)),
+        ledger=LedgerTable(s.ledger_table, dynamodb),
         archive=ArchiveBucket(s.archive_bucket, make_client("s3", s.aws_region)),
         link_keys=JsonSecret(s.link_keys_secret_name, make_client("secretsmanager", s.aws_region)),
+        consents=CustomersTable(s.customers_table, dynamodb) if s.customers_table else None,
+        clock=clock,
     )
 
 
@@ -77,7 +87,7 @@ def _html(status: int, body: str) -> Response[str]:
 
 def _claims(token: str) -> LinkClaims:
     signer = LinkSigner.from_secret(deps().link_keys.read())
-    return signer.verify(token, datetime.now(UTC))
+    return signer.verify(token, deps().clock.now())
 
 
 def _receipt(token: str) -> dict[str, Any]:
@@ -131,7 +141,7 @@ def pdf(token: str) -> Response[str]:
 @app.get("/u/<token>")
 def unsubscribe_page(token: str) -> Response[str]:
     # Showing the form changes nothing: mail scanners open links; only the POST withdraws.
-    customer_of(_signer(), token, datetime.now(UTC))
+    customer_of(_signer(), token, deps().clock.now())
     return _html(200, render_unsubscribe_page(_locale(), f"/u/{token}", done=False))
 
 
@@ -139,11 +149,10 @@ def unsubscribe_page(token: str) -> Response[str]:
 def unsubscribe(token: str) -> Response[str]:
     """RFC 8058 one-click (body ``List-Unsubscribe=One-Click``) and the page's button alike:
     the signed token is the whole authority, no login, no cookie."""
-    s = deps().settings
-    if not s.customers_table:
+    d = deps()
+    if d.consents is None:
         raise errors.NotFound("unsubscribe is not configured")
-    consents = CustomersTable(s.customers_table, make_client("dynamodb", s.aws_region))
-    withdraw_marketing_consent(_signer(), token, consents, datetime.now(UTC))
+    withdraw_marketing_consent(_signer(), token, d.consents, d.clock.now())
     metrics.add_metric(name="unsubscribes", unit=MetricUnit.Count, value=1)
     return _html(200, render_unsubscribe_page(_locale(), f"/u/{token}", done=True))
 

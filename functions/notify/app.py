@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from functools import cache
 from typing import Any
 
@@ -27,6 +27,7 @@ from quittance.aws.ledger_table import LedgerTable
 from quittance.aws.mailer import SesMailer
 from quittance.aws.secrets import JsonSecret
 from quittance.aws.sms import SnsSms
+from quittance.clock import Clock, SystemClock
 from quittance.links.tokens import LinkSigner
 from quittance.models.messages import NotificationJob
 from quittance.notifications.confirmation import Sender
@@ -59,10 +60,15 @@ class Deps:
     archive: ArchiveBucket | None
     link_keys: JsonSecret
     dynamodb: Any
+    clock: Clock
 
 
 @cache
 def deps() -> Deps:
+    return wire(SystemClock())
+
+
+def wire(clock: Clock) -> Deps:
     s = load(NotifySettings)
     dynamodb = make_client("dynamodb", s.aws_region)
     return Deps(
@@ -72,15 +78,18 @@ def deps() -> Deps:
             s.customers_table,
             dynamodb,
             # Opens sealed contact fields; never mints a key (no KMS key id given).
-            CustomerKeyring(s.customers_table, dynamodb, make_client("kms", s.aws_region), None),
+            CustomerKeyring(
+                s.customers_table, dynamodb, make_client("kms", s.aws_region), None, clock=clock.now
+            ),
         ),
-        mailer=SesMailer(make_client("sesv2", s.aws_region), s.ses_configuration_set),
+        mailer=SesMailer(make_client("sesv2", s.aws_region), s.ses_configuration_set, clock),
         sms=SnsSms(make_client("sns", s.aws_region), s.sms_sender_id),
         archive=ArchiveBucket(s.archive_bucket, make_client("s3", s.aws_region))
         if s.archive_bucket
         else None,
         link_keys=JsonSecret(s.link_keys_secret_name, make_client("secretsmanager", s.aws_region)),
         dynamodb=dynamodb,
+        clock=clock,
     )
 
 
@@ -113,7 +122,7 @@ def _notify(*, job: NotificationJob) -> dict[str, Any]:
         seller=SellerContact(name=s.seller_name, email=s.seller_email, phone=s.seller_phone),
         public_base_url=str(s.public_base_url),
         link_ttl=timedelta(days=s.link_ttl_days),
-        now=datetime.now(UTC),
+        now=d.clock.now(),
         invoices=d.ledger,
     )
     for delivery in deliveries:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import cache
 from typing import Any, Literal
 
@@ -23,6 +22,7 @@ from quittance.aws.customers_table import CustomersTable
 from quittance.aws.evidence_store import EvidenceStore
 from quittance.aws.exports_bucket import ExportsBucket
 from quittance.aws.ledger_table import LedgerTable
+from quittance.clock import Clock, SystemClock
 from quittance.errors import NotFound
 from quittance.observability import instruments
 from quittance.privacy.erasure import erase_customer
@@ -60,15 +60,22 @@ class Deps:
     evidence: EvidenceStore
     exports: ExportsBucket
     audit: Auditor
+    clock: Clock
 
 
 @cache
 def deps() -> Deps:
+    return wire(SystemClock())
+
+
+def wire(clock: Clock) -> Deps:
     s = load(PrivacyApiSettings)
     dynamodb = make_client("dynamodb", s.aws_region)
     s3 = make_client("s3", s.aws_region)
     # Opens and destroys customer keys; never mints one (no KMS key id).
-    keyring = CustomerKeyring(s.customers_table, dynamodb, make_client("kms", s.aws_region), None)
+    keyring = CustomerKeyring(
+        s.customers_table, dynamodb, make_client("kms", s.aws_region), None, clock=clock.now
+    )
     archive = ArchiveBucket(s.archive_bucket, s3, s.archive_kms_key_id)
     return Deps(
         keyring=keyring,
@@ -77,7 +84,10 @@ def deps() -> Deps:
         archive=archive,
         evidence=EvidenceStore(archive, s3, keyring),
         exports=ExportsBucket(s.exports_bucket, s3, s.archive_kms_key_id),
-        audit=Auditor(AuditTrail(s.audit_table, dynamodb) if s.audit_table else None),
+        audit=Auditor(
+            AuditTrail(s.audit_table, dynamodb, clock=clock.now) if s.audit_table else None
+        ),
+        clock=clock,
     )
 
 
@@ -112,7 +122,7 @@ def erase(customer_id: str) -> Response[str]:
         keyring=d.keyring,
         profiles=d.customers,
         ledger=d.ledger,
-        now=datetime.now(UTC),
+        now=d.clock.now(),
     )
     outcome: Literal["erased", "already_erased"] = (
         "already_erased" if report.already_erased else "erased"
@@ -133,7 +143,7 @@ def export(customer_id: str) -> Response[str]:
     if refused := _invalid(customer_id):
         return refused
     d = deps()
-    now = datetime.now(UTC)
+    now = d.clock.now()
     try:
         result = export_customer(
             customer_id,
@@ -181,7 +191,7 @@ def marketing_consent(customer_id: str) -> Response[str]:
         # Never create a profile, least of all for an erased customer.
         d.audit.record("customer.consent.marketing", target, "not_found", {})
         return _json(404, {"error": "not_found", "detail": f"no profile for {customer_id}"})
-    at = datetime.now(UTC)
+    at = d.clock.now()
     d.customers.record_marketing_consent(customer_id, change.granted, at, "admin")
     d.audit.record(
         "customer.consent.marketing", target, "granted" if change.granted else "withdrawn", {}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import cache
 from typing import Any, Literal
 
@@ -27,6 +26,7 @@ from quittance.aws.idempotency import consumer_config, once_per_key
 from quittance.aws.ledger_table import LedgerTable
 from quittance.aws.queue import SqsQueue
 from quittance.aws.secrets import JsonSecret
+from quittance.clock import Clock, SystemClock
 from quittance.links.tokens import LinkSigner
 from quittance.links.urls import receipt_link
 from quittance.models.messages import NotificationJob, ReceiptJob
@@ -60,10 +60,15 @@ class Deps:
     seller: Seller
     dynamodb: Any
     link_keys: JsonSecret
+    clock: Clock
 
 
 @cache
 def deps() -> Deps:
+    return wire(SystemClock())
+
+
+def wire(clock: Clock) -> Deps:
     s = load(ReceiptsSettings)
     dynamodb = make_client("dynamodb", s.aws_region)
     return Deps(
@@ -73,7 +78,9 @@ def deps() -> Deps:
             s.customers_table,
             dynamodb,
             # Opens sealed contact fields; never mints a key (no KMS key id given).
-            CustomerKeyring(s.customers_table, dynamodb, make_client("kms", s.aws_region), None),
+            CustomerKeyring(
+                s.customers_table, dynamodb, make_client("kms", s.aws_region), None, clock=clock.now
+            ),
         ),
         archive=ArchiveBucket(
             s.archive_bucket, make_client("s3", s.aws_region), s.archive_kms_key_id
@@ -98,6 +105,7 @@ def deps() -> Deps:
         ),
         dynamodb=dynamodb,
         link_keys=JsonSecret(s.link_keys_secret_name, make_client("secretsmanager", s.aws_region)),
+        clock=clock,
     )
 
 
@@ -131,7 +139,7 @@ def _issue(*, job: ReceiptJob) -> dict[str, Any]:
         link_for=lambda number, expires: receipt_link(
             str(d.settings.public_base_url), link_signer(), number, expires
         ),
-        now=datetime.now(UTC),
+        now=d.clock.now(),
     )
     d.notifications.send(notification_for(job).model_dump_json(), correlation_id=job.correlation_id)
     if issued.rendered_now:

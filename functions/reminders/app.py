@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict
 from quittance.aws.clients import make_client
 from quittance.aws.ledger_table import LedgerTable
 from quittance.aws.queue import SqsQueue
+from quittance.clock import Clock, SystemClock
 from quittance.observability import instruments
 from quittance.reminders import Cadence, run_reminders, summary
 from quittance.settings import ReminderSettings, load
@@ -37,16 +38,22 @@ class Deps:
     ledger: LedgerTable
     notifications: SqsQueue
     cadence: Cadence
+    clock: Clock
 
 
 @cache
 def deps() -> Deps:
+    return wire(SystemClock())
+
+
+def wire(clock: Clock) -> Deps:
     s = load(ReminderSettings)
     return Deps(
         settings=s,
         ledger=LedgerTable(s.ledger_table, make_client("dynamodb", s.aws_region)),
         notifications=SqsQueue(s.notifications_queue_url, make_client("sqs", s.aws_region)),
         cadence=Cadence(s.reminder_offsets_days, s.reminder_catch_up_days),
+        clock=clock,
     )
 
 
@@ -56,7 +63,7 @@ def deps() -> Deps:
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     run = ReminderRun.model_validate(event or {})
     d = deps()
-    now = datetime.now(UTC)
+    now = d.clock.now()
     today = run.today or now.astimezone(ZoneInfo(d.settings.reminder_timezone)).date()
     logger.set_correlation_id(f"reminders-{today.isoformat()}-{context.aws_request_id}")
     results = run_reminders(

@@ -15,6 +15,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from quittance.clock import Clock
 from quittance.settings import load
 from quittance_ops.localstack.provision import Provisioned, Provisioner
 from quittance_ops.localstack.runtime import LocalFunction
@@ -36,6 +37,11 @@ class MotoStack:
 
     def client(self, service: str) -> Any:
         return boto3.client(service, region_name=REGION)
+
+    def use_clock(self, clock: Clock) -> None:
+        """Every function of the stack reads ``clock`` from now on."""
+        for function in self.functions.values():
+            function.use_clock(clock)
 
     def queue_messages(self, logical: str) -> list[dict[str, Any]]:
         return (

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import pytest
@@ -177,7 +176,6 @@ def test_receipt_link_is_printed_in_text_and_clickable_in_html() -> None:
 
 def test_headers_identify_sender_recipient_and_message() -> None:
     # Given a composed confirmation with SES configuration-set headers
-    before = datetime.now(UTC).replace(microsecond=0)
     msg = _compose(configuration_set_headers={"X-SES-CONFIGURATION-SET": "quittance-dev"})
     _, parsed = wire(msg)
     # Then every header a transactional message needs is there and well-formed
@@ -186,7 +184,6 @@ def test_headers_identify_sender_recipient_and_message() -> None:
     recipient = parsed["To"].addresses[0]
     assert (recipient.display_name, recipient.addr_spec) == ("Léa Martin", "lea.martin@example.com")
     assert parsed["Reply-To"].addresses[0].addr_spec == "contact@dupont.example"
-    assert parsedate_to_datetime(parsed["Date"]) >= before
     assert parsed["Message-ID"].startswith("<")
     assert parsed["Message-ID"].endswith("@quittance.example>")
     assert parsed["X-SES-CONFIGURATION-SET"] == "quittance-dev"

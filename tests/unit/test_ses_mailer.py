@@ -3,8 +3,11 @@ accepts but does not keep them: the request is read on its way out, as botocore 
 
 from __future__ import annotations
 
+import email
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from email.message import EmailMessage
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import boto3
@@ -12,6 +15,7 @@ import pytest
 from moto import mock_aws
 
 from quittance.aws.mailer import SesMailer
+from quittance.clock import FixedClock
 from quittance.notifications.tags import TagInvalid
 
 REGION = "eu-west-3"
@@ -80,3 +84,15 @@ def test_a_tag_ses_would_refuse_stops_the_send_before_anything_leaves(
     with pytest.raises(TagInvalid):
         SesMailer(client, "quittance-prod").send(message(), tags={"in voice": "FA-1"})
     assert sent == []
+
+
+def test_the_message_is_dated_when_handed_to_ses_by_the_injected_clock(
+    sesv2: tuple[Any, list[dict[str, Any]]],
+) -> None:
+    # Given a mailer whose clock reads 00:30 on 1 January in Paris (still 2026 in UTC)
+    client, sent = sesv2
+    at = datetime(2026, 12, 31, 23, 30, tzinfo=UTC)
+    SesMailer(client, "quittance-prod", FixedClock(at)).send(message())
+    # Then the Date header SES receives is that moment, not the machine's
+    raw = email.message_from_bytes(sent[0]["Content"]["Raw"]["Data"])
+    assert parsedate_to_datetime(raw["Date"]) == at

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from quittance.clock import Clock
 from quittance_ops.localstack.provision import FunctionSpec
 
 
@@ -50,10 +51,24 @@ class LocalFunction:
         module = importlib.util.module_from_spec(loader_spec)
         sys.modules[module_id] = module  # as an import would: dataclasses look it up
         loader_spec.loader.exec_module(module)
+        self._module: Any = module
         self._handler: Callable[[dict[str, Any], Any], Any] = getattr(module, attribute)
         self.invocations = 0
         self.errors = 0
         self._lock = threading.Lock()
+
+    def use_clock(self, clock: Clock) -> None:
+        """Run this function on ``clock`` from now on: its composition root is wired again
+        around it (``wire(clock)``, which ``deps()`` calls with the system clock) and every
+        cached root built on the old one is dropped, as a cold start would."""
+        wire = getattr(self._module, "wire", None)
+        if wire is None:
+            raise TypeError(f"{self.name}: its handler module has no wire(clock)")
+        for value in vars(self._module).values():
+            if callable(getattr(value, "cache_clear", None)):
+                value.cache_clear()
+        built = wire(clock)
+        self._module.deps = lambda: built
 
     def invoke(self, event: dict[str, Any]) -> Any:
         context = LocalContext(

@@ -44,6 +44,8 @@ class LedgerSettings(_Base):
     receipt_jobs_queue_url: str = Field(alias="RECEIPT_JOBS_QUEUE_URL")
     notifications_queue_url: str = Field(alias="NOTIFICATIONS_QUEUE_URL")
     ops_alerts_topic_arn: str = Field(alias="OPS_ALERTS_TOPIC_ARN")
+    fiscal_timezone: str = Field(default="Europe/Paris", alias="FISCAL_TIMEZONE")
+    """Whose calendar says which year's series a receipt is numbered in."""
 
 
 class ArchivePolicy(_Base):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from typing import Annotated, Any, Protocol
@@ -31,6 +31,7 @@ from quittance.audit.trail import AuditTrail
 from quittance.aws.ledger_table import LedgerTable
 from quittance.aws.receipt_search import ReceiptIndex
 from quittance.aws.staff_archive import StaffArchive, proof_prefix, sha256_file
+from quittance.clock import SystemClock
 from quittance.errors import NotFound, QuittanceError
 from quittance.ledger.retirement import (
     LEGAL_RECORDS,
@@ -128,7 +129,7 @@ class Desk:
     trail: AuditTrail
     policy: RetentionPolicy
     deliveries: DeliverySource | None
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    clock: Callable[[], datetime] = field(default_factory=lambda: SystemClock().now)
 
     # ---------------------------------------------------------------- reads
     def search(self, query: ReceiptQuery) -> dict[str, Any]:
@@ -367,7 +368,9 @@ class Desk:
             if str(item["sk"]).startswith("RCPT#"):
                 data = json.loads(item["data"])
                 key = (item.get("archive") or {}).get("key") or archive_key(
-                    data["receipt_number"], datetime.fromisoformat(data["issued_at"])
+                    data["receipt_number"],
+                    datetime.fromisoformat(data["issued_at"]),
+                    calendar=self.policy.fiscal_timezone,
                 )
                 archived[data["receipt_number"]] = sum(
                     1 for _ in self.archive.listed(proof_prefix(str(key)))

@@ -49,7 +49,12 @@ def lock_for(paid_at: datetime, policy: RetentionPolicy, now: datetime) -> Lock:
     return Lock(policy.mode, max(legal, floor))
 
 
-def archive_key(receipt_number: str, issued_at: datetime, suffix: str = "") -> str:
-    """``receipts/2026/11/R-2026-000042.pdf`` (``suffix`` e.g. ``.en`` for a translation)."""
-    issued = issued_at.astimezone(UTC)
+def archive_key(
+    receipt_number: str, issued_at: datetime, suffix: str = "", calendar: str = "Europe/Paris"
+) -> str:
+    """``receipts/2026/11/R-2026-000042.pdf`` (``suffix`` e.g. ``.en`` for a translation).
+
+    Year and month are read on the business's calendar, as the receipt's series year is, so
+    R-2027-000001 issued at 00:30 on 1 January in Paris sits under ``receipts/2027/01/``."""
+    issued = issued_at.astimezone(ZoneInfo(calendar))
     return f"receipts/{issued:%Y}/{issued:%m}/{receipt_number}{suffix}.pdf"

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -24,6 +24,7 @@ from botocore.exceptions import ClientError
 
 from quittance.aws.errors import error_code
 from quittance.aws.items import from_item, to_item
+from quittance.clock import SystemClock
 
 GENESIS = "0" * 64
 DEFAULT_CHAIN = "admin"
@@ -132,12 +133,12 @@ class AuditTrail:
         table: str,
         client: Any,
         chain: str = DEFAULT_CHAIN,
-        clock: Any = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.table = table
         self._client = client
         self.chain = chain
-        self._clock = clock or (lambda: datetime.now(UTC))
+        self._clock: Callable[[], datetime] = clock or SystemClock().now
 
     @property
     def _pk(self) -> str:

@@ -13,6 +13,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from quittance.ledger.model import (
     SERIES,
@@ -132,7 +133,11 @@ def apply_event(
     store: LedgerStore,
     profiles: CustomerProfiles,
     now: datetime,
+    calendar: str = "Europe/Paris",
 ) -> LedgerOutcome:
+    """``calendar`` is the business's time zone: a receipt is numbered in the series of the
+    year it is issued in there (00:30 on 1 January in Paris is 2027's series, though UTC
+    still says 31 December 2026)."""
     number = (
         event.invoice_number
         or store.invoice_for_payment(event.payment_id)
@@ -171,6 +176,7 @@ def apply_event(
             customer_id=customer_id,
             store=store,
             now=now,
+            series_year=now.astimezone(ZoneInfo(calendar)).year,
         )
         try:
             store.commit(commit)
@@ -199,12 +205,13 @@ def _commit(
     customer_id: str | None,
     store: LedgerStore,
     now: datetime,
+    series_year: int,
 ) -> Commit:
     documents: list[ReceiptRecord] = []
     counters: dict[tuple[str, int], tuple[int, int]] = {}
 
     def next_number(kind: DocumentKind) -> str:
-        key = (SERIES[kind], now.year)
+        key = (SERIES[kind], series_year)
         read, written = counters.get(key) or (store.counter(*key),) * 2
         counters[key] = (read, written + 1)
         return receipt_number(key[0], key[1], written + 1)

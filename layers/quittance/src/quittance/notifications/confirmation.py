@@ -15,11 +15,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import make_msgid
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -285,7 +285,7 @@ def _build_message(
     # Replies go to the seller: the expired-link page tells customers to reply for a new link.
     msg["Reply-To"] = Address(display_name=seller_name, addr_spec=seller_email)
     msg["Subject"] = subject
-    msg["Date"] = format_datetime(datetime.now(UTC))
+    # No Date here: the mailer dates the message when it hands it to SES (one clock).
     msg["Message-ID"] = make_msgid(domain=message_id_domain)
     # RFC 3834: keeps out-of-office robots from answering a machine-sent message.
     msg["Auto-Submitted"] = "auto-generated"

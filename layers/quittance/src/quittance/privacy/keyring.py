@@ -27,7 +27,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -36,6 +36,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from quittance.aws.errors import error_code
 from quittance.aws.items import to_item
+from quittance.clock import SystemClock
 from quittance.errors import CustomerErased, SealInvalid
 
 ENVELOPE_V1 = b"\x01"
@@ -88,7 +89,7 @@ class CustomerKeyring:
         self._cache_seconds = cache_seconds
         self._cache: dict[str, _Cached] = {}
         self._lock = threading.Lock()
-        self._now: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
+        self._now: Callable[[], datetime] = clock or SystemClock().now
 
     # ------------------------------------------------------------------ public contract
     def seal(self, customer_id: str, plaintext: bytes, context: str) -> bytes:

@@ -116,7 +116,14 @@ def issue_receipt(
         verify_url=link_for(job.receipt_number, lock.retain_until),
     )
     if original is None:
-        original = _archive_once(document, "", archive=archive, renderer=renderer, lock=lock)
+        original = _archive_once(
+            document,
+            "",
+            archive=archive,
+            renderer=renderer,
+            lock=lock,
+            calendar=policy.fiscal_timezone,
+        )
         try:
             ledger.record_archive(job.invoice_number, job.receipt_number, original)
         except AlreadyExists:
@@ -131,6 +138,7 @@ def issue_receipt(
             archive=archive,
             renderer=renderer,
             lock=lock,
+            calendar=policy.fiscal_timezone,
         )
         try:
             ledger.record_translation(job.invoice_number, job.receipt_number, translation)
@@ -166,12 +174,15 @@ def _archive_once(
     archive: Archive,
     renderer: ReceiptRenderer,
     lock: Lock,
+    calendar: str,
 ) -> dict[str, Any]:
     rendered = renderer.render(document)
-    key = archive_key(document.receipt_number, document.issued_at, suffix)
+    key = archive_key(document.receipt_number, document.issued_at, suffix, calendar)
     metadata = {"receipt-number": document.receipt_number, "sha256": rendered.sha256_hex}
     if document.is_translation:
-        metadata["translation-of"] = archive_key(document.receipt_number, document.issued_at)
+        metadata["translation-of"] = archive_key(
+            document.receipt_number, document.issued_at, calendar=calendar
+        )
     try:
         archived = archive.put_once(
             key, rendered.pdf, lock, content_type="application/pdf", metadata=metadata
