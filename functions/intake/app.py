@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections import Counter
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -151,6 +152,9 @@ def receive(provider: str) -> Response[str]:
     for outcome, ids in (("accepted", result.accepted), ("duplicate", result.duplicates)):
         if ids:
             metrics.add_metric(name=f"events_{outcome}", unit=MetricUnit.Count, value=len(ids))
+    records = Counter(result.records)
+    for outcome, count in records.items():
+        metrics.add_metric(name=f"customer_records_{outcome}", unit=MetricUnit.Count, value=count)
     logger.info(
         "delivery accepted",
         extra={
@@ -158,6 +162,8 @@ def receive(provider: str) -> Response[str]:
             "delivery_id": result.delivery_id,
             "accepted": list(result.accepted),
             "duplicates": list(result.duplicates),
+            # What became of the payer's details: counts only, never the details.
+            "customer_records": dict(records),
         },
     )
     if result.ignored:

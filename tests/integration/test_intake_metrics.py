@@ -72,11 +72,15 @@ def test_each_outcome_is_counted_under_its_own_name(
     # Then each request leaves one document, counted under what happened to it
     assert statuses == [202, 200, 401, 404]
     assert emitted(out) == [
-        {"provider": "stripe", "deliveries": [1.0], "events_accepted": [1.0]},
-        {"provider": "stripe", "deliveries": [1.0], "events_duplicate": [1.0]},
+        # the payer's details sealed into their profile and the delivery kept as evidence
+        {"provider": "stripe", "deliveries": [1.0], "events_accepted": [1.0],
+         "customer_records_kept": [1.0]},
+        # a redelivery: the first copy received stays the evidence
+        {"provider": "stripe", "deliveries": [1.0], "events_duplicate": [1.0],
+         "customer_records_evidence_already_kept": [1.0]},
         {"provider": "stripe", "deliveries": [1.0], "rejected_signature_invalid": [1.0]},
         {"provider": "unknown", "deliveries": [1.0], "rejected_unknown_provider": [1.0]},
-    ]
+    ]  # fmt: skip
     # and no contact data rides along with the metrics
     for line in out.splitlines():
         if '"_aws"' in line:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from quittance.archive.retention import Lock, RetentionPolicy, lock_for
 from quittance.errors import AlreadyExists, CustomerErased
@@ -39,9 +39,9 @@ class ContactProfiles(Protocol):
         now: datetime,
         *,
         as_of: datetime | None = None,
-    ) -> None:
-        """Seal and store the contact fields unless newer ones are stored; CustomerErased
-        for an erased customer."""
+    ) -> str:
+        """Seal and store the contact fields unless newer ones are stored ("stored" or
+        "older_than_stored"); CustomerErased for an erased customer."""
 
 
 class Evidence(Protocol):
@@ -58,6 +58,13 @@ class CustomerRecords:
     retention: RetentionPolicy
 
 
+RecordsOutcome = Literal[
+    "kept", "contact_older_than_stored", "evidence_already_kept", "customer_erased"
+]
+"""What intake did with an event's customer records. Only "kept" wrote both; the others say
+why something was not written, so that nothing is left out without a trace."""
+
+
 @dataclass(frozen=True)
 class IntakeResult:
     provider: str
@@ -65,6 +72,8 @@ class IntakeResult:
     accepted: tuple[str, ...]
     duplicates: tuple[str, ...]
     ignored: tuple[str, ...]
+    records: tuple[RecordsOutcome, ...] = ()
+    """One per event that carried customer details, in the delivery's order."""
 
 
 def accept_delivery(
@@ -82,10 +91,11 @@ def accept_delivery(
     parsed = adapter.parse(request)
     accepted: list[str] = []
     duplicates: list[str] = []
+    kept: list[RecordsOutcome] = []
     for parsed_event in parsed.events:
         event = parsed_event
         if records is not None and parsed_event.customer is not None:
-            _keep_customer_records(provider, request, parsed_event, records)
+            kept.append(_keep_customer_records(provider, request, parsed_event, records))
             event = minimised(parsed_event)
         message = PaymentEventMessage(
             correlation_id=correlation_id, received_at=request.received_at, event=event
@@ -97,6 +107,7 @@ def accept_delivery(
         accepted=tuple(accepted),
         duplicates=tuple(duplicates),
         ignored=parsed.ignored,
+        records=tuple(kept),
     )
 
 
@@ -115,11 +126,13 @@ def minimised(event: PaymentEvent) -> PaymentEvent:
 
 def _keep_customer_records(
     provider: str, request: WebhookRequest, event: PaymentEvent, records: CustomerRecords
-) -> None:
+) -> RecordsOutcome:
+    """Any other failure (throttling, a timeout, KMS) propagates: the delivery gets a 5xx and
+    the gateway sends it again, rather than the payment going on without its contact."""
     assert event.customer is not None
     customer_id = pseudonymous_customer_id(event.provider, event.customer.reference)
     try:
-        records.profiles.remember(
+        remembered = records.profiles.remember(
             customer_id, event.customer, request.received_at, as_of=event.occurred_at
         )
         records.evidence.keep(
@@ -135,6 +148,8 @@ def _keep_customer_records(
             lock_for(event.occurred_at, records.retention, request.received_at),
         )
     except AlreadyExists:
-        pass  # a redelivery: the first copy received is the evidence
+        return "evidence_already_kept"  # a redelivery: the first copy received is the evidence
     except CustomerErased:
-        pass  # erased on request: nothing personal is kept again; the payment still counts
+        # Erased on request: nothing personal is kept again; the payment still counts.
+        return "customer_erased"
+    return "kept" if remembered == "stored" else "contact_older_than_stored"

@@ -8,7 +8,7 @@ the decrypted plain dict, or None for an unknown or erased customer."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from boto3.dynamodb.types import Binary
 from botocore.exceptions import ClientError
@@ -20,6 +20,11 @@ from quittance.models.events import CustomerDetails
 from quittance.privacy.keyring import key_pk, tombstone_pk
 
 INACTIVE_PROFILE_RETENTION = timedelta(days=3 * 365)
+Remembered = Literal["stored", "older_than_stored", "erased"]
+"""What became of the details given to :meth:`CustomersTable.remember`: written; not
+written because the profile holds details the gateway knew later (the inactivity clock still
+moved); not written because the customer was erased (the ledger's table only: with a
+keyring, an erasure raises CustomerErased)."""
 CONTACT_FIELDS = ("name", "email", "phone", "address")
 
 
@@ -54,7 +59,7 @@ class CustomersTable:
         now: datetime,
         *,
         as_of: datetime | None = None,
-    ) -> None:
+    ) -> Remembered:
         """Upsert what the gateway told about the customer; restart the inactivity clock.
 
         ``as_of`` is when the gateway knew these details (the event's time): details older
@@ -121,11 +126,13 @@ class CustomersTable:
             codes = cancellation_codes(exc)
             if codes[:1] == ["ConditionalCheckFailed"]:
                 if self._keyring is None:
-                    return  # the ledger: nothing to remember about an erased customer
+                    return "erased"  # the ledger: nothing to remember about an erased customer
                 raise CustomerErased(f"customer {customer_id} was erased") from None
             if codes[1:2] != ["ConditionalCheckFailed"]:
                 raise
             self._keep_active(customer_id, int(values["expires_at"]))
+            return "older_than_stored"
+        return "stored"
 
     def _keep_active(self, customer_id: str, expires_at: int) -> None:
         """Push the inactivity TTL out (never back) on a profile that still exists."""

@@ -83,7 +83,8 @@ class CustomerProfiles(Protocol):
         now: datetime,
         *,
         as_of: datetime | None = None,
-    ) -> None: ...
+    ) -> object:
+        """Whatever it reports, the ledger goes on: it writes no contact data itself."""
 
     def record_marketing_consent(
         self, customer_id: str, granted: bool, at: datetime, source: str, *, only_if_newer: bool
