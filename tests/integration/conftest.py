@@ -17,6 +17,7 @@ from moto import mock_aws
 
 from quittance.clock import Clock
 from quittance.settings import load
+from quittance_ops.localstack.moto_fidelity import serialise_dynamodb
 from quittance_ops.localstack.provision import Provisioned, Provisioner
 from quittance_ops.localstack.runtime import LocalFunction
 from quittance_ops.localstack.stack import LAYER_PATH_VARIABLES
@@ -73,6 +74,7 @@ def _stack(monkeypatch: pytest.MonkeyPatch, stage: str) -> Iterator[MotoStack]:
     monkeypatch.setenv("AWS_REGION", REGION)
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+    serialise_dynamodb()
     with mock_aws():
         provisioned = Provisioner(
             load_template(ROOT / "template.yaml"),
