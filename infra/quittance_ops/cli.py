@@ -58,7 +58,7 @@ def _quiet_libraries() -> None:
 
 
 @local_app.command("up")
-def local_up(
+def local_up(  # noqa: PLR0917 - typer passes every option by name
     stage: Annotated[str, typer.Option(help="Template stage whose settings to run with.")] = "prod",
     out: Annotated[Path | None, typer.Option(help="Where stack.json goes.")] = None,
     webhook_secret: Annotated[
@@ -67,8 +67,32 @@ def local_up(
             help="Also accept PROVIDER=SECRET, e.g. the whsec_… that `stripe listen` prints.",
         ),
     ] = None,
+    faults: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Share of the functions' AWS calls that fail as AWS fails (throttling, 500,"
+            " timeout before or after the write), e.g. 0.2.",
+        ),
+    ] = 0.0,
+    faults_seed: Annotated[int, typer.Option(help="Seed of the fault plan.")] = 0,
+    crash_rate: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Share of successful side effects (S3 put, DynamoDB write, SQS send, SES send…)"
+            " right after which the function crashes.",
+        ),
+    ] = 0.0,
+    fault_rule: Annotated[
+        list[str] | None,
+        typer.Option(help="SERVICE[.Operation]=RATE overriding --faults, e.g. s3=0.5."),
+    ] = None,
 ) -> None:
     """Start the local stack and keep it running until Ctrl-C."""
+    from quittance_ops.localstack.faults import FaultPlan
     from quittance_ops.localstack.stack import LocalStack
 
     _quiet_libraries()
@@ -80,7 +104,20 @@ def local_up(
         if not sep or not provider or not secret:
             raise typer.BadParameter(f"expected PROVIDER=SECRET, got {pair!r}")
         extra.setdefault(provider, []).append(secret)
-    stack = LocalStack(root, out_dir=out, stage=stage, extra_webhook_secrets=extra)
+    try:
+        plan = (
+            FaultPlan(
+                rate=faults,
+                seed=faults_seed,
+                crash_rate=crash_rate,
+                rules=FaultPlan.parse_rules(fault_rule or []),
+            )
+            if faults or crash_rate or fault_rule
+            else None
+        )
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    stack = LocalStack(root, out_dir=out, stage=stage, extra_webhook_secrets=extra, faults=plan)
     # Installed before start, because a caller may send Ctrl-C the moment stack.json
     # appears; during start it still interrupts (start cleans up after itself).
     stopping = threading.Event()
@@ -109,8 +146,12 @@ def local_up(
             pass
     finally:
         started = time.monotonic()
+        injected = stack.faults.stats.as_json() if stack.faults else None
         stack.stop()
         console.print(f"local stack stopped in {time.monotonic() - started:.1f} s")
+        if injected is not None:
+            console.print("faults injected:")
+            console.print_json(json.dumps(injected))
     # A pump thread still inside a handler (a PDF half-rendered in native code) must not keep
     # the process from ending: everything that matters was stopped above.
     sys.stdout.flush()

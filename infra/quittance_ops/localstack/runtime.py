@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from quittance.clock import Clock
+from quittance_ops.localstack.faults import function_scope
 from quittance_ops.localstack.provision import FunctionSpec
 
 
@@ -80,7 +81,9 @@ class LocalFunction:
         with self._lock:
             self.invocations += 1
         try:
-            return self._handler(event, context)
+            # AWS calls made inside are this function's own: a fault plan may fail them.
+            with function_scope(self.name):
+                return self._handler(event, context)
         except Exception:
             with self._lock:
                 self.errors += 1

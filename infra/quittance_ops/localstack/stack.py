@@ -14,7 +14,9 @@ import boto3
 from botocore.config import Config
 from moto.server import ThreadedMotoServer
 
+from quittance_ops.localstack.faults import FaultPlan, Injector
 from quittance_ops.localstack.gateway import LocalGateway
+from quittance_ops.localstack.moto_fidelity import serialise_dynamodb
 from quittance_ops.localstack.provision import Provisioned, Provisioner
 from quittance_ops.localstack.pumps import QueuePump
 from quittance_ops.localstack.runtime import LocalFunction
@@ -68,8 +70,11 @@ class LocalStack:
         out_dir: Path | None = None,
         stage: str = "prod",
         extra_webhook_secrets: dict[str, list[str]] | None = None,
+        faults: FaultPlan | None = None,
     ) -> None:
         self.root = root
+        self.fault_plan = faults
+        self.faults: Injector | None = None
         self.extra_webhook_secrets = extra_webhook_secrets or {}
         self.out_dir = out_dir or root / "out" / "local"
         self.stage = stage
@@ -90,6 +95,7 @@ class LocalStack:
             raise
 
     def _start(self) -> StackInfo:
+        serialise_dynamodb()
         self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self.moto.start()
         host, port = self.moto.get_host_and_port()
@@ -121,6 +127,9 @@ class LocalStack:
             self._add_webhook_secrets()
         self._apply_environment()
         self._wire_functions()
+        if self.fault_plan is not None:
+            # Installed once the stack is built: provisioning itself never fails on purpose.
+            self.faults = Injector(self.fault_plan).install()
         self.gateway.start()
         for pump in self.pumps:
             pump.start()
@@ -143,6 +152,8 @@ class LocalStack:
         if self.gateway:
             self.gateway.stop()
             self.gateway = None
+        if self.faults is not None:
+            self.faults.uninstall()
         if self.moto:
             self.moto.stop()
             self.moto = None
