@@ -33,12 +33,14 @@ from quittance_ops.archive_cli import AwsOpt, StackOpt, archive_app, audit_app  
 
 app.add_typer(archive_app, name="archive")
 app.add_typer(audit_app, name="audit")
+from quittance_ops.dlq_cli import dlq_app  # noqa: E402 - sub-app registration
 from quittance_ops.privacy_cli import privacy_app  # noqa: E402 - sub-app registration
 from quittance_ops.retire_cli import retire  # noqa: E402 - sub-app registration
 
 ledger_app.command("retire")(retire)
 
 app.add_typer(privacy_app, name="privacy")
+app.add_typer(dlq_app, name="dlq")
 
 
 def project_root() -> Path:
