@@ -568,6 +568,39 @@ def queue_violations(stack: Stack) -> list[str]:
     return violations
 
 
+def _alarms_on(stack: Stack, namespace: str, metric: str, dimension: str, target: str) -> bool:
+    """Whether an alarm on ``namespace``/``metric`` for ``dimension`` = ``target`` notifies
+    the ops topic at the first breach."""
+    for alarm in stack.of_type("AWS::CloudWatch::Alarm").values():
+        p = props(alarm)
+        if (p.get("Namespace"), p.get("MetricName")) != (namespace, metric):
+            continue
+        if not any(
+            d.get("Name") == dimension and ref_of(d.get("Value")) == target
+            for d in as_list(p.get("Dimensions"))
+        ):
+            continue
+        if (
+            any(ref_of(a) == OPS_TOPIC for a in as_list(p.get("AlarmActions")))
+            and float(p.get("Threshold", 1)) == 0
+        ):
+            return True
+    return False
+
+
+def intake_alarm_violations(stack: Stack) -> list[str]:
+    """The webhook endpoint is watched: intake's errors and throttles, and the API's 5xx
+    answers, each alarm the ops topic at the first occurrence."""
+    violations = []
+    for metric in ("Errors", "Throttles"):
+        if not _alarms_on(stack, "AWS/Lambda", metric, "FunctionName", "IntakeFunction"):
+            violations.append(f"IntakeFunction: no alarm on AWS/Lambda {metric} to {OPS_TOPIC}")
+    api = next(iter(stack.of_type("AWS::ApiGatewayV2::Api")), None)
+    if api is None or not _alarms_on(stack, "AWS/ApiGateway", "5xx", "ApiId", api):
+        violations.append(f"{api}: no alarm on AWS/ApiGateway 5xx to {OPS_TOPIC}")
+    return violations
+
+
 def alarm_topic_key_violations(stack: Stack) -> list[str]:
     """CloudWatch alarms can publish to an encrypted topic only through a customer managed key
     whose policy lets cloudwatch.amazonaws.com use it; the AWS managed alias/aws/sns cannot."""
@@ -831,6 +864,12 @@ def test_consumed_queues_redrive_to_alarmed_dlqs(stack: Stack) -> None:
     assert queue_violations(stack) == []
 
 
+def test_the_webhook_endpoint_is_alarmed(stack: Stack) -> None:
+    # Given the stage, Then intake's errors and throttles and the API's 5xx answers each
+    # alarm the ops topic at the first one.
+    assert intake_alarm_violations(stack) == []
+
+
 def test_dlq_alarms_can_publish_to_the_encrypted_ops_topic(stack: Stack) -> None:
     # Given the ops topic the DLQ alarms notify, When it is encrypted,
     # Then its key is a customer managed key that CloudWatch may use (not alias/aws/sns).
@@ -903,6 +942,13 @@ def _no_partial_batch(t: Template) -> None:
 
 def _drop_dlq_alarm(t: Template) -> None:
     del t["Resources"]["ReceiptJobsDLQAlarm"]
+
+
+def _drop(resource: str) -> Callable[[Template], None]:
+    def mutate(t: Template) -> None:
+        del t["Resources"][resource]
+
+    return mutate
 
 
 def _audit_ttl(t: Template) -> None:
@@ -990,6 +1036,16 @@ REGRESSIONS: dict[str, tuple[Callable[[Template], None], Callable[[Stack], list[
     ),
     "DLQ alarm dropped": (_drop_dlq_alarm, queue_violations, "ReceiptJobsDLQ: no CloudWatch alarm"),
     "TTL on the audit table": (_audit_ttl, table_violations, "AuditTable: has a TTL"),
+    "intake errors unwatched": (
+        _drop("IntakeErrorsAlarm"),
+        intake_alarm_violations,
+        "IntakeFunction: no alarm on AWS/Lambda Errors",
+    ),
+    "API 5xx unwatched": (
+        _drop("ApiServerErrorsAlarm"),
+        intake_alarm_violations,
+        "no alarm on AWS/ApiGateway 5xx",
+    ),
     "weasyprint layer on links": (
         _weasyprint_on_links,
         runtime_violations,
