@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ from moto import mock_aws
 
 from quittance.clock import Clock
 from quittance.settings import load
+from quittance_ops.localstack.faults import FaultPlan, Injector
 from quittance_ops.localstack.moto_fidelity import serialise_dynamodb
 from quittance_ops.localstack.provision import Provisioned, Provisioner
 from quittance_ops.localstack.runtime import LocalFunction
@@ -95,6 +96,21 @@ def _stack(monkeypatch: pytest.MonkeyPatch, stage: str) -> Iterator[MotoStack]:
         }
         yield MotoStack(provisioned, functions)
         load.cache_clear()
+
+
+@pytest.fixture
+def faults() -> Iterator[Callable[[FaultPlan], Injector]]:
+    """Install a fault plan on the functions' AWS calls for the rest of the test."""
+    installed: list[Injector] = []
+
+    def install(plan: FaultPlan) -> Injector:
+        injector = Injector(plan).install()
+        installed.append(injector)
+        return injector
+
+    yield install
+    for injector in installed:
+        injector.uninstall()
 
 
 def http_event(

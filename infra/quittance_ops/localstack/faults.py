@@ -80,6 +80,9 @@ class FaultPlan:
     crash_rate: float = 0.0
     rules: dict[str, float] = field(default_factory=dict)
     kinds: tuple[str, ...] = KINDS
+    crash_only: tuple[str, ...] = ()
+    """``("s3.PutObject",)``: crash points only after these operations (all side effects when
+    empty)."""
 
     def __post_init__(self) -> None:
         for name, value in {"rate": self.rate, "crash_rate": self.crash_rate, **self.rules}.items():
@@ -193,6 +196,8 @@ class Injector:
 
     def crash_after(self, service: str, operation: str) -> bool:
         if self.plan.crash_rate <= 0.0 or not operation.startswith(SIDE_EFFECT_PREFIXES):
+            return False
+        if self.plan.crash_only and f"{service}.{operation}" not in self.plan.crash_only:
             return False
         return self._draw(f"crash|{service}|{operation}") < self.plan.crash_rate
 
