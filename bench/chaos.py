@@ -33,6 +33,7 @@ def main() -> int:
     parser.add_argument("--faults", type=float, default=defaults.faults)
     parser.add_argument("--crash-rate", type=float, default=defaults.crash_rate)
     parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--pollers", type=int, default=defaults.pollers)
     parser.add_argument("--out", type=Path, default=ROOT / "out" / "bench")
     args = parser.parse_args()
     config = ChaosConfig(
@@ -43,6 +44,7 @@ def main() -> int:
         faults=args.faults,
         crash_rate=args.crash_rate,
         seed=args.seed,
+        pollers=args.pollers,
     )
     # The functions log every line as JSON to stdout, as on Lambda: keep them out of the figures.
     logging.basicConfig(level=logging.ERROR)

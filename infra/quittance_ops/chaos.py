@@ -72,6 +72,9 @@ class ChaosConfig:
     drain_timeout: float = 1800.0
     max_attempts: int = 30
     """A gateway's patience: Stripe retries for three days; here, this many attempts."""
+    pollers: int = 4
+    """Pollers per queue: under faults most of an invocation is spent in retry back-offs,
+    which Lambda would overlap by running more consumers at once."""
 
 
 @dataclass(frozen=True)
@@ -303,7 +306,7 @@ def run_chaos(
     report = ChaosReport(config)
     plan = FaultPlan(rate=config.faults, seed=config.seed, crash_rate=config.crash_rate)
     started = time.monotonic()
-    with LocalStack(root, out_dir=out, faults=plan) as stack:
+    with LocalStack(root, out_dir=out, faults=plan, pollers_per_source=config.pollers) as stack:
         assert stack.info is not None and stack.faults is not None
         sqs = stack.client("sqs")
         for queue, consumer in PIPELINE_QUEUES.items():

@@ -38,40 +38,111 @@ class LocalContext:
         return max(int((self._deadline - time.monotonic()) * 1000), 0)
 
 
+@dataclass
+class _Environment:
+    """One execution environment: its own import of the handler module, so its own
+    module-level state (Powertools' batch processor and resolver, cached clients)."""
+
+    module: Any
+    handler: Callable[[dict[str, Any], Any], Any]
+
+
 class LocalFunction:
-    def __init__(self, spec: FunctionSpec, root: Path, region: str, account: str) -> None:
+    """A function as Lambda runs it: a pool of execution environments, each serving one
+    invocation at a time. When every environment is busy a new one starts (a cold start), up
+    to ``max_environments``; past that an invocation waits for one to be free, where Lambda
+    would throttle. Handlers keep per-invocation state at module level (Powertools' batch
+    processor collects a batch's failures there, its HTTP resolver the current event), which
+    is only sound because no two invocations ever share an environment: two pollers, or two
+    webhook requests at once, sharing one module would mix their batches and their events."""
+
+    def __init__(
+        self,
+        spec: FunctionSpec,
+        root: Path,
+        region: str,
+        account: str,
+        *,
+        max_environments: int = 16,
+    ) -> None:
         self.spec = spec
         self.name = spec.logical_id
+        self.max_environments = max_environments
         self._arn = f"arn:aws:lambda:{region}:{account}:function:{spec.logical_id}"
-        module_name, _, attribute = spec.handler.rpartition(".")
-        path = root / spec.code_uri / f"{module_name.replace('.', '/')}.py"
-        module_id = f"quittance_fn_{spec.logical_id}"
-        loader_spec = importlib.util.spec_from_file_location(module_id, path)
-        if loader_spec is None or loader_spec.loader is None:
-            raise ImportError(f"{spec.logical_id}: no handler module at {path}")
-        module = importlib.util.module_from_spec(loader_spec)
-        sys.modules[module_id] = module  # as an import would: dataclasses look it up
-        loader_spec.loader.exec_module(module)
-        self._module: Any = module
-        self._handler: Callable[[dict[str, Any], Any], Any] = getattr(module, attribute)
+        module_name, _, self._attribute = spec.handler.rpartition(".")
+        self._path = root / spec.code_uri / f"{module_name.replace('.', '/')}.py"
         self.invocations = 0
         self.errors = 0
         self._lock = threading.Lock()
+        self._pool = threading.Condition()
+        self._idle: list[_Environment] = []
+        self._every: list[_Environment] = []
+        self._started = 0
+        self._clock: Clock | None = None
+        # The first environment starts now, so that a handler that cannot load stops the stack.
+        self._started = 1
+        first = self._start(0)
+        self._idle.append(first)
+        self._module: Any = first.module  # tests reach the first environment's deps()
+
+    @property
+    def environments(self) -> int:
+        return len(self._every)
+
+    def _start(self, number: int) -> _Environment:
+        # The first keeps the plain name: tests and tools look it up in sys.modules.
+        module_id = f"quittance_fn_{self.name}" + (f"_env{number}" if number else "")
+        loader_spec = importlib.util.spec_from_file_location(module_id, self._path)
+        if loader_spec is None or loader_spec.loader is None:
+            raise ImportError(f"{self.name}: no handler module at {self._path}")
+        module = importlib.util.module_from_spec(loader_spec)
+        sys.modules[module_id] = module  # as an import would: dataclasses look it up
+        loader_spec.loader.exec_module(module)
+        environment = _Environment(module, getattr(module, self._attribute))
+        with self._pool:
+            self._every.append(environment)
+            clock = self._clock
+        if clock is not None:
+            self._pin(environment.module, clock)
+        return environment
 
     def use_clock(self, clock: Clock) -> None:
-        """Run this function on ``clock`` from now on: its composition root is wired again
-        around it (``wire(clock)``, which ``deps()`` calls with the system clock) and every
-        cached root built on the old one is dropped, as a cold start would."""
-        wire = getattr(self._module, "wire", None)
-        if wire is None:
+        """Run this function on ``clock`` from now on: each environment's composition root is
+        wired again around it (``wire(clock)``, which ``deps()`` calls with the system clock)
+        and every cached root built on the old one is dropped, as a cold start would."""
+        if getattr(self._module, "wire", None) is None:
             raise TypeError(f"{self.name}: its handler module has no wire(clock)")
-        for value in vars(self._module).values():
+        with self._pool:
+            self._clock = clock
+            environments = list(self._every)
+        for environment in environments:
+            self._pin(environment.module, clock)
+
+    @staticmethod
+    def _pin(module: Any, clock: Clock) -> None:
+        for value in vars(module).values():
             if callable(getattr(value, "cache_clear", None)):
                 value.cache_clear()
-        built = wire(clock)
-        self._module.deps = lambda: built
+        built = module.wire(clock)
+        module.deps = lambda: built
+
+    def _acquire(self) -> _Environment:
+        with self._pool:
+            while not self._idle and self._started >= self.max_environments:
+                self._pool.wait()
+            if self._idle:
+                return self._idle.pop()
+            self._started += 1
+            number = self._started - 1
+        return self._start(number)  # a cold start, outside the lock: an import takes time
+
+    def _release(self, environment: _Environment) -> None:
+        with self._pool:
+            self._idle.append(environment)
+            self._pool.notify()
 
     def invoke(self, event: dict[str, Any]) -> Any:
+        environment = self._acquire()
         context = LocalContext(
             function_name=self.name,
             memory_limit_in_mb=self.spec.memory,
@@ -83,8 +154,10 @@ class LocalFunction:
         try:
             # AWS calls made inside are this function's own: a fault plan may fail them.
             with function_scope(self.name):
-                return self._handler(event, context)
+                return environment.handler(event, context)
         except Exception:
             with self._lock:
                 self.errors += 1
             raise
+        finally:
+            self._release(environment)

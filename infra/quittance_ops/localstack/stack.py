@@ -70,9 +70,15 @@ class LocalStack:
         out_dir: Path | None = None,
         stage: str = "prod",
         extra_webhook_secrets: dict[str, list[str]] | None = None,
+        *,
         faults: FaultPlan | None = None,
+        pollers_per_source: int = POLLERS_PER_SOURCE,
     ) -> None:
+        """``pollers_per_source``: one by default (measured fastest in one process); more where
+        invocations mostly wait (AWS faults and their retry back-offs), as Lambda scales its
+        pollers out."""
         self.root = root
+        self.pollers_per_source = pollers_per_source
         self.fault_plan = faults
         self.faults: Injector | None = None
         self.extra_webhook_secrets = extra_webhook_secrets or {}
@@ -231,7 +237,7 @@ class LocalStack:
                         report_failures=source["report_failures"],
                         region=REGION,
                     )
-                    for _ in range(POLLERS_PER_SOURCE)
+                    for _ in range(self.pollers_per_source)
                 )
 
     def _describe(self) -> StackInfo:
