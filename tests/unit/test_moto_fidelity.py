@@ -3,6 +3,8 @@ same table are cancelled from other threads (moto alone loses them: see moto_fid
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -10,6 +12,7 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+from moto.dynamodb.models.dynamo_type import Item
 
 from quittance_ops.localstack.moto_fidelity import serialise_dynamodb
 
@@ -83,3 +86,26 @@ def test_no_write_is_undone_by_a_transaction_cancelled_beside_it(table: Any) -> 
     assert len(kept) == 100
     assert "Item" not in table.get_item(TableName="profiles", Key={"pk": {"S": "tx-0"}})
     assert errors == []
+
+
+def test_transactions_do_not_keep_a_copy_of_the_table_each(table: Any) -> None:
+    # Given a table of 300 items, When 40 transactions run (half of them cancelled)
+    for n in range(40):
+        check = "attribute_exists(pk)" if n % 2 else "attribute_not_exists(pk)"
+        with contextlib.suppress(table.exceptions.TransactionCanceledException):
+            table.transact_write_items(
+                TransactItems=[
+                    {
+                        "ConditionCheck": {
+                            "TableName": "profiles",
+                            "Key": {"pk": {"S": "old-0"}},
+                            "ConditionExpression": check,
+                        }
+                    }
+                ]
+            )
+    # Then the process holds about one table's items, not one copy per transaction (moto's
+    # instance tracking alone kept 40 × 300 of them, and a long local run was killed for it)
+    gc.collect()
+    alive = sum(1 for o in gc.get_objects() if isinstance(o, Item))
+    assert alive < 2 * 300, alive
