@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -327,9 +327,11 @@ def test_a_busy_day_is_read_over_several_pages_each_invoice_once(books: MotoStac
             break
 
     # the three invoices were all last touched today (their receipts were issued today): one
-    # page each, then the rest of the year
+    # page each, then one for the rest of the year, unless today is its last day
     assert sorted(seen) == ["F-2015-0001", "F-2015-0002", "F-2015-0003"]
-    assert len(seen) == 3 and pages == 4
+    today = datetime.now(UTC).date()
+    rest_of_year = 1 if today < date(today.year, 12, 31) else 0
+    assert len(seen) == 3 and pages == 3 + rest_of_year
 
 
 def test_invoices_without_a_proof_leave_when_their_own_retention_ends(
