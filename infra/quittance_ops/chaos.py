@@ -117,7 +117,11 @@ class ChaosReport:
     """Receipt number → extra copies sent."""
     duplicate_window: int = 0
     """Side effects after which a second email is possible: SES sends that crashed right
-    after, and SES sends whose answer was lost (the client tried again)."""
+    after, SES sends whose answer was lost (the client tried again), and notify invocations
+    that outlived their timeout on this loaded machine (Lambda would have stopped each one at
+    some step, right after the SES send included; nothing stops a thread here, so its message
+    came back while it still ran)."""
+    notify_overruns: int = 0
     dead_letters_left: dict[str, int] = field(default_factory=dict)
     left_behind: list[dict[str, Any]] = field(default_factory=list)
     """What is still in a dead-letter queue at the end (ids and kinds, no personal data)."""
@@ -164,6 +168,7 @@ class ChaosReport:
                 "missing": self.emails_missing,
                 "duplicates": sum(self.email_duplicates.values()),
                 "duplicate_window": self.duplicate_window,
+                "notify_overruns": self.notify_overruns,
             },
             "dead_letters_left": self.dead_letters_left,
             "left_behind": self.left_behind,
@@ -346,6 +351,7 @@ def run_chaos(
         progress(f"redriven: {report.redriven or 'nothing'}; waiting again")
         report.queues_drained = stack.wait_until_drained(timeout=config.drain_timeout, interval=0.5)
         report.faults = stack.faults.stats.as_json()
+        report.notify_overruns = stack.functions["NotifyFunction"].overruns
         _count(stack, payments, report)
         report.dead_letters_left = {
             name: depth for name, depth in stack.queue_depths().items() if name.endswith("DLQ")
@@ -419,7 +425,9 @@ def _count(stack: LocalStack, payments: list[Payment], report: ChaosReport) -> N
     report.email_duplicates = {n: c - 1 for n, c in sent.items() if c > 1}
     crashes = report.faults.get("crashes", {}).get("NotifyFunction", {})
     lost_answers = report.faults.get("injected", {}).get("sesv2", {}).get("timeout_after", 0)
-    report.duplicate_window = int(crashes.get("sesv2.SendEmail", 0)) + int(lost_answers)
+    report.duplicate_window = (
+        int(crashes.get("sesv2.SendEmail", 0)) + int(lost_answers) + report.notify_overruns
+    )
 
 
 def _exists(s3: Any, bucket: str, key: str | None) -> bool:

@@ -314,8 +314,16 @@ def _any_resource(statement: dict[str, Any]) -> bool:
 # ---------------------------------------------------------------- the rules
 
 
+# Lambda runtime deprecation rules judge the day cfn-lint runs, not the template: python3.12
+# passes today and fails from 2029 (update blocked). They are left out here so that the suite
+# passes on any date (docs/reliability.md, guarantee 12); the runtime's own end of support is
+# a deployment-time check, against the day of the deploy.
+DATE_DEPENDENT_RULES = ("E2531", "E2533", "W2531")
+
+
 def lint_violations(path: Path) -> list[str]:
-    return [str(match) for match in lint_file(path, config=ManualArgs(regions=[REGION]))]
+    config = ManualArgs(regions=[REGION], ignore_checks=list(DATE_DEPENDENT_RULES))
+    return [str(match) for match in lint_file(path, config=config)]
 
 
 def archive_bucket_violations(stack: Stack) -> list[str]:

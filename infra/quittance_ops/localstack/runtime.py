@@ -73,6 +73,9 @@ class LocalFunction:
         self._path = root / spec.code_uri / f"{module_name.replace('.', '/')}.py"
         self.invocations = 0
         self.errors = 0
+        self.overruns = 0
+        """Invocations that ran past the function's timeout: Lambda would have stopped each
+        one there, at whatever step it was (nothing stops a thread here)."""
         self._lock = threading.Lock()
         self._pool = threading.Condition()
         self._idle: list[_Environment] = []
@@ -151,6 +154,7 @@ class LocalFunction:
         )
         with self._lock:
             self.invocations += 1
+        started = time.monotonic()
         try:
             # AWS calls made inside are this function's own: a fault plan may fail them.
             with function_scope(self.name):
@@ -160,4 +164,7 @@ class LocalFunction:
                 self.errors += 1
             raise
         finally:
+            if time.monotonic() - started > self.spec.timeout:
+                with self._lock:
+                    self.overruns += 1
             self._release(environment)
