@@ -80,7 +80,6 @@ class LocalFunction:
         self._pool = threading.Condition()
         self._idle: list[_Environment] = []
         self._every: list[_Environment] = []
-        self._started = 0
         self._clock: Clock | None = None
         # The first environment starts now, so that a handler that cannot load stops the stack.
         self._started = 1
