@@ -109,3 +109,100 @@ def test_transactions_do_not_keep_a_copy_of_the_table_each(table: Any) -> None:
     gc.collect()
     alive = sum(1 for o in gc.get_objects() if isinstance(o, Item))
     assert alive < 2 * 300, alive
+
+
+def test_a_cancelled_transaction_puts_back_exactly_what_it_touched(table: Any) -> None:
+    # Given an item the transaction will update, one it will delete, and one it will create,
+    table.put_item(TableName="profiles", Item={"pk": {"S": "counter"}, "n": {"N": "7"}})
+    table.put_item(TableName="profiles", Item={"pk": {"S": "doomed"}, "v": {"S": "kept"}})
+    # When its last operation's condition fails after the first three were applied
+    with pytest.raises(table.exceptions.TransactionCanceledException):
+        table.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": "profiles",
+                        "Key": {"pk": {"S": "counter"}},
+                        "UpdateExpression": "SET n = n + :one",
+                        "ExpressionAttributeValues": {":one": {"N": "1"}},
+                    }
+                },
+                {"Delete": {"TableName": "profiles", "Key": {"pk": {"S": "doomed"}}}},
+                {"Put": {"TableName": "profiles", "Item": {"pk": {"S": "fresh"}}}},
+                {
+                    "ConditionCheck": {
+                        "TableName": "profiles",
+                        "Key": {"pk": {"S": "KEY#absent"}},
+                        "ConditionExpression": "attribute_exists(pk)",
+                    }
+                },
+            ]
+        )
+
+    # Then each is as it was before, and the rest of the table is untouched
+    def item(pk: str) -> dict[str, Any] | None:
+        found: dict[str, Any] | None = table.get_item(
+            TableName="profiles", Key={"pk": {"S": pk}}
+        ).get("Item")
+        return found
+
+    assert item("counter") == {"pk": {"S": "counter"}, "n": {"N": "7"}}
+    assert item("doomed") == {"pk": {"S": "doomed"}, "v": {"S": "kept"}}
+    assert item("fresh") is None
+    assert table.scan(TableName="profiles", Select="COUNT")["Count"] == 302
+
+
+def test_a_committed_transaction_applies_every_operation(table: Any) -> None:
+    table.transact_write_items(
+        TransactItems=[
+            {"Put": {"TableName": "profiles", "Item": {"pk": {"S": "a"}}}},
+            {"Delete": {"TableName": "profiles", "Key": {"pk": {"S": "old-1"}}}},
+        ]
+    )
+    assert "Item" in table.get_item(TableName="profiles", Key={"pk": {"S": "a"}})
+    assert "Item" not in table.get_item(TableName="profiles", Key={"pk": {"S": "old-1"}})
+
+
+def test_a_query_on_the_table_key_reads_its_partition_in_order_page_by_page(table: Any) -> None:
+    # Given a ledger-shaped table (pk, sk) with several partitions
+    table.create_table(
+        TableName="ledger",
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for invoice in ("INV#2", "INV#1", "INV#3"):
+        for sk in ("EVENT#b", "INVOICE", "EVENT#a", "DOC#1"):
+            table.put_item(TableName="ledger", Item={"pk": {"S": invoice}, "sk": {"S": sk}})
+
+    def query(**extra: Any) -> list[str]:
+        found: list[str] = []
+        kwargs: dict[str, Any] = {
+            "TableName": "ledger",
+            "KeyConditionExpression": "pk = :pk" + extra.pop("condition", ""),
+            "ExpressionAttributeValues": {":pk": {"S": "INV#1"}, **extra.pop("values", {})},
+            "Limit": 2,
+            **extra,
+        }
+        while True:
+            page = table.query(**kwargs)
+            found += [f"{i['pk']['S']} {i['sk']['S']}" for i in page["Items"]]
+            if "LastEvaluatedKey" not in page:
+                return found
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    # Then a query returns that partition only, sorted, across pages, both ways
+    assert query() == ["INV#1 DOC#1", "INV#1 EVENT#a", "INV#1 EVENT#b", "INV#1 INVOICE"]
+    assert query(ScanIndexForward=False)[0] == "INV#1 INVOICE"
+    assert query(condition=" AND begins_with(sk, :e)", values={":e": {"S": "EVENT#"}}) == [
+        "INV#1 EVENT#a",
+        "INV#1 EVENT#b",
+    ]
+    # and a scan still sees the whole table
+    assert table.scan(TableName="ledger", Select="COUNT")["Count"] == 12
