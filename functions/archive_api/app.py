@@ -34,9 +34,10 @@ from quittance.archive.desk import (
     retirable_query,
 )
 from quittance.archive.retention import RetentionPolicy
-from quittance.audit.trail import AuditTrail
 from quittance.aws.archive_bucket import ArchiveBucket
+from quittance.aws.audit_table import AuditTrail
 from quittance.aws.clients import make_client
+from quittance.aws.customer_keys import CustomerKeyring
 from quittance.aws.customers_table import CustomersTable
 from quittance.aws.evidence_store import EvidenceStore
 from quittance.aws.exports_bucket import ExportsBucket
@@ -61,7 +62,6 @@ from quittance.ledger.invoices import (
     register_invoice,
 )
 from quittance.observability import instruments
-from quittance.privacy.keyring import CustomerKeyring
 from quittance.settings import (
     ArchiveApiSettings,
     ComplianceSettings,

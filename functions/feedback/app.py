@@ -18,6 +18,7 @@ from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from quittance.aws.clients import make_client
+from quittance.aws.customer_keys import CustomerKeyring
 from quittance.aws.customers_table import CustomersTable
 from quittance.aws.ledger_table import LedgerTable
 from quittance.aws.queue import SqsQueue
@@ -29,7 +30,6 @@ from quittance.notifications.feedback import (
     parse_sns_delivery,
 )
 from quittance.observability import instruments
-from quittance.privacy.keyring import CustomerKeyring
 from quittance.settings import FeedbackSettings, load
 
 logger, metrics, tracer = instruments("feedback")

@@ -21,6 +21,7 @@ from pydantic import Json
 
 from quittance.aws.archive_bucket import ArchiveBucket
 from quittance.aws.clients import make_client
+from quittance.aws.customer_keys import CustomerKeyring
 from quittance.aws.customers_table import CustomersTable
 from quittance.aws.idempotency import consumer_config, once_per_key
 from quittance.aws.ledger_table import LedgerTable
@@ -33,7 +34,6 @@ from quittance.models.messages import NotificationJob
 from quittance.notifications.confirmation import Sender
 from quittance.notifications.dispatch import MessageOptions, SellerContact, notify_customer
 from quittance.observability import instruments
-from quittance.privacy.keyring import CustomerKeyring
 from quittance.settings import NotifySettings, load
 
 logger, metrics, tracer = instruments("notify")

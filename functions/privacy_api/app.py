@@ -15,9 +15,10 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from quittance.audit.trail import AuditTrail
 from quittance.aws.archive_bucket import ArchiveBucket
+from quittance.aws.audit_table import AuditTrail
 from quittance.aws.clients import make_client
+from quittance.aws.customer_keys import CustomerKeyring
 from quittance.aws.customers_table import CustomersTable
 from quittance.aws.evidence_store import EvidenceStore
 from quittance.aws.exports_bucket import ExportsBucket
@@ -27,7 +28,6 @@ from quittance.errors import NotFound
 from quittance.observability import instruments
 from quittance.privacy.erasure import erase_customer
 from quittance.privacy.export import export_customer, hand_over
-from quittance.privacy.keyring import CustomerKeyring
 from quittance.settings import PrivacyApiSettings, load
 
 logger, metrics, tracer = instruments("privacy_api")

@@ -21,6 +21,7 @@ from pydantic import Json
 from quittance.archive.retention import RetentionPolicy
 from quittance.aws.archive_bucket import ArchiveBucket
 from quittance.aws.clients import make_client
+from quittance.aws.customer_keys import CustomerKeyring
 from quittance.aws.customers_table import CustomersTable
 from quittance.aws.idempotency import consumer_config, once_per_key
 from quittance.aws.ledger_table import LedgerTable
@@ -31,7 +32,6 @@ from quittance.links.tokens import LinkSigner
 from quittance.links.urls import receipt_link
 from quittance.models.messages import NotificationJob, ReceiptJob
 from quittance.observability import instruments
-from quittance.privacy.keyring import CustomerKeyring
 from quittance.receipts.document import Seller
 from quittance.receipts.issuance import issue_receipt
 from quittance.receipts.render import ReceiptRenderer

@@ -1,25 +1,25 @@
 """Customer profiles (``pk = CUST#<pseudonymous id>``): contact data, locale, preferences.
 
 Contact fields (name, email, phone, address) are stored sealed with the customer's own data
-key (:mod:`quittance.privacy.keyring`), as binary attributes; everything else (locale,
+key (:mod:`quittance.aws.customer_keys`), as binary attributes; everything else (locale,
 segment, channel, consent, suppression) stays plain. :meth:`CustomersTable.profile` returns
 the decrypted plain dict, or None for an unknown or erased customer."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
 from boto3.dynamodb.types import Binary
 from botocore.exceptions import ClientError
 
+from quittance.aws.customer_keys import key_pk, tombstone_pk
 from quittance.aws.errors import cancellation_codes, error_code
 from quittance.aws.items import from_item, to_item
 from quittance.errors import CustomerErased
 from quittance.models.events import CustomerDetails
-from quittance.privacy.keyring import key_pk, tombstone_pk
+from quittance.privacy.periods import INACTIVE_PROFILE_RETENTION
 
-INACTIVE_PROFILE_RETENTION = timedelta(days=3 * 365)
 Remembered = Literal["stored", "older_than_stored", "erased"]
 """What became of the details given to :meth:`CustomersTable.remember`: written; not
 written because the profile holds details the gateway knew later (the inactivity clock still

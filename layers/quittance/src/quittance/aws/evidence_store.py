@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError
 
 from quittance.archive.retention import Lock
 from quittance.aws.archive_bucket import ArchiveBucket
+from quittance.aws.customer_keys import CustomerKeyring
 from quittance.aws.errors import error_code
 from quittance.errors import NotFound
 from quittance.privacy.evidence import (
@@ -22,7 +23,6 @@ from quittance.privacy.evidence import (
     encode,
     evidence_key,
 )
-from quittance.privacy.keyring import CustomerKeyring
 
 
 def _context(provider: str, event_id: str) -> str:

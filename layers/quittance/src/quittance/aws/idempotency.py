@@ -12,8 +12,7 @@ from aws_lambda_powertools.utilities.idempotency import (
     idempotent_function,
 )
 
-# SQS keeps a message 14 days; a redelivery inside that window finds its idempotency record.
-REDELIVERY_WINDOW = 14 * 24 * 3600
+from quittance.privacy.periods import REDELIVERY_WINDOW
 
 
 def persistence_layer(table: str, client: Any) -> DynamoDBPersistenceLayer:

@@ -12,9 +12,10 @@ from typing import Any
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 
-from quittance.aws.idempotency import REDELIVERY_WINDOW, once_per_key
+from quittance.aws.idempotency import once_per_key
 from quittance.aws.queue import SqsQueue
 from quittance.models.messages import NotificationJob
+from quittance.privacy.periods import REDELIVERY_WINDOW
 
 
 def _mark_repeat(response: Any, idempotent_data: DataRecord) -> Any:

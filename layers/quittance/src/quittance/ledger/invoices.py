@@ -23,8 +23,8 @@ from quittance.ledger.state import InvoiceTerms, derive
 from quittance.ledger.taxation import Nature, Taxation, VatShare
 from quittance.models.events import CustomerDetails
 from quittance.models.money import Currency, Money
+from quittance.models.phone import InvalidPhoneNumber, to_e164
 from quittance.models.timezone import TimeZoneName
-from quittance.notifications.phone import InvalidPhoneNumber, to_e164
 from quittance.providers import provider_names
 
 INVOICE_NUMBER = r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$"

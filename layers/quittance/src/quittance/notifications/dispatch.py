@@ -22,6 +22,7 @@ from quittance.links.urls import receipt_link
 from quittance.models.events import MethodKind, PaymentMethod
 from quittance.models.messages import NotificationJob
 from quittance.models.money import Money
+from quittance.models.phone import InvalidPhoneNumber, to_e164
 from quittance.notifications.confirmation import (
     _BABEL_LOCALES,
     Attachment,
@@ -41,7 +42,6 @@ from quittance.notifications.notices import (
     compose_refund_issued,
 )
 from quittance.notifications.payment_failed import compose_payment_failed
-from quittance.notifications.phone import InvalidPhoneNumber, to_e164
 from quittance.notifications.reminder import compose_invoice_reminder
 from quittance.notifications.sms_messages import SmsFacts, sms_text
 from quittance.notifications.unsubscribe import unsubscribe_url
