@@ -4,12 +4,11 @@ verify the audit trail). Every call leaves exactly one audit entry, reads includ
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -54,7 +53,7 @@ from quittance.errors import (
     PayloadInvalid,
     QuittanceError,
 )
-from quittance.ledger.export import books_key, days, export_rows, to_csv
+from quittance.ledger.export import export_books
 from quittance.ledger.invoices import (
     INVOICE_NUMBER,
     InvoiceContact,
@@ -77,8 +76,6 @@ RESEND_IDEMPOTENCY = IdempotencyConfig(
     expires_after_seconds=7 * 24 * 3600,
 )
 app = APIGatewayHttpResolver()
-CSV_TYPE = "text/csv; charset=utf-8"
-BOOKS_LINK_SECONDS = 15 * 60
 
 
 @dataclass(frozen=True)
@@ -442,71 +439,34 @@ def _keep_contact(customer_id: str, given: InvoiceContact, reference: str, now: 
 
 @app.get("/admin/exports")
 def accounting_export() -> Response[str]:
+    """The books as CSV (quittance.ledger.export); audited with the period asked for."""
     query = app.current_event.query_string_parameters or {}
     period = {"from": query.get("from", ""), "to": query.get("to", "")}
     trail = deps().trail
     try:
-        response = _accounting_export()
+        status, body = (
+            200,
+            export_books(
+                query,
+                ledger=deps().ledger,
+                store=deps().exports,
+                request_id=_request_id(),
+                now=deps().clock.now(),
+            ),
+        )
+    except QuittanceError as exc:
+        status, body = 422, {"error": exc.code, "detail": exc.detail}
     except Exception:
         trail.record(_actor(), "books.export", "books", "error", _request_id(), period)
         raise
-    status = response.status_code
+    if status == 200:
+        logger.info(
+            "accounting export",
+            extra={"from": body["from"], "to": body["to"], "rows": body["rows"], "actor": _actor()},
+        )
     outcome = "ok" if status < 400 else f"refused_{status}"
     trail.record(_actor(), "books.export", "books", outcome, _request_id(), period)
-    return response
-
-
-def _accounting_export() -> Response[str]:
-    query = app.current_event.query_string_parameters or {}
-    try:
-        start = date.fromisoformat(query.get("from", ""))
-        end = date.fromisoformat(query.get("to", ""))
-        day_list = list(days(start, end))
-    except ValueError as exc:
-        return _json(422, {"error": "invalid_period", "detail": str(exc)})
-    if query.get("format", "csv") != "csv":
-        return _json(422, {"error": "invalid_format", "detail": "csv only"})
-    ledger = deps().ledger
-    records: dict[str, Any] = {}
-
-    def record(number: str) -> Any:
-        if number not in records:
-            records[number] = ledger.load(number)
-        return records[number]
-
-    documents = [doc for day in day_list for doc in ledger.documents_on(day)]
-    body = to_csv(
-        export_rows(
-            documents,
-            registration_of=ledger.registration,
-            anomalies_of=lambda n: record(n).reported_anomalies if record(n) else frozenset(),
-        )
-    ).encode()
-    # Handed over from the exports bucket, not in the answer: a year of payments is more than
-    # Lambda's 6 MB response.
-    digest = hashlib.sha256(body).hexdigest()
-    key = books_key(start, end, _request_id(), deps().clock.now())
-    deps().exports.put(key, body, digest, CSV_TYPE)
-    url = deps().exports.presign_download(
-        key, f"quittance-{start}-{end}.csv", BOOKS_LINK_SECONDS, CSV_TYPE
-    )
-    logger.info(
-        "accounting export",
-        extra={"from": start.isoformat(), "to": end.isoformat(), "rows": len(documents),
-               "actor": _actor()},
-    )  # fmt: skip
-    return _json(
-        200,
-        {
-            "from": start.isoformat(),
-            "to": end.isoformat(),
-            "rows": len(documents),
-            "size": len(body),
-            "sha256": digest,
-            "download_url": url,
-            "expires_in": BOOKS_LINK_SECONDS,
-        },
-    )
+    return _json(status, body)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
