@@ -4,15 +4,14 @@ verify the audit trail). Every call leaves exactly one audit entry, reads includ
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
@@ -40,6 +39,7 @@ from quittance.aws.customer_keys import CustomerKeyring
 from quittance.aws.customers_table import CustomersTable
 from quittance.aws.evidence_store import EvidenceStore
 from quittance.aws.exports_bucket import ExportsBucket
+from quittance.aws.http import iam_actor, invalid_fields, json_object, json_response, request_id
 from quittance.aws.idempotency import once_per_key
 from quittance.aws.ledger_table import LedgerTable
 from quittance.aws.mailer import SesMailer
@@ -80,10 +80,82 @@ app = APIGatewayHttpResolver()
 
 @dataclass(frozen=True)
 class Deps:
+    """The one composition root; what only some routes need is built on first use."""
+
     ledger: LedgerTable
     trail: AuditTrail
     exports: ExportsBucket
     clock: Clock
+
+    @cached_property
+    def desk(self) -> Desk:
+        s = load(ComplianceSettings)
+        dynamodb = make_client("dynamodb", s.aws_region)
+        s3 = make_client("s3", s.aws_region)
+        return Desk(
+            ledger=self.ledger,
+            index=ReceiptIndex(s.ledger_table, dynamodb),
+            archive=StaffArchive(
+                s.archive_bucket, make_client("s3", s.aws_region), s.archive_kms_key_id
+            ),
+            trail=self.trail,
+            policy=RetentionPolicy(
+                s.retention_mode,
+                s.retention_days,
+                s.legal_retention_years,
+                s.fiscal_year_end_month,
+                s.fiscal_timezone,
+            ),
+            deliveries=EvidenceStore(
+                ArchiveBucket(s.archive_bucket, s3, s.archive_kms_key_id), s3, self.keyring
+            ),
+            clock=self.clock.now,
+        )
+
+    @cached_property
+    def keyring(self) -> CustomerKeyring:
+        """Customers' data keys: opened for the raw deliveries and the address on file, minted
+        for a customer staff register with an invoice before any gateway did. The keyring
+        checks the key item on every use, so a bundle made just after an erasure already says
+        "erased"."""
+        s = load(InvoiceContactSettings)
+        dynamodb = make_client("dynamodb", s.aws_region)
+        kms = make_client("kms", s.aws_region)
+        return CustomerKeyring(
+            s.customers_table, dynamodb, kms, s.customer_keys_kms_key_id, clock=self.clock.now
+        )
+
+    @cached_property
+    def profiles(self) -> CustomersTable:
+        """Profiles, contact fields sealed with the customer's own key (the keyring above)."""
+        s = load(InvoiceContactSettings)
+        return CustomersTable(
+            s.customers_table, make_client("dynamodb", s.aws_region), self.keyring
+        )
+
+    @cached_property
+    def resend_once(self) -> Callable[..., dict[str, Any]]:
+        """The resend, once per (receipt, request id): a repeat returns the first answer."""
+        s = load(ComplianceSettings)
+        mailer = SesMailer(make_client("sesv2", s.aws_region), s.ses_configuration_set, self.clock)
+
+        def send(payload: dict[str, Any]) -> dict[str, Any]:
+            request = ResendRequest.model_validate(payload["request"])
+            return self.desk.resend(
+                payload["number"],
+                request,
+                profiles=self.profiles,
+                mailer=mailer,
+                sender=s.sender_email,
+            )
+
+        return once_per_key(
+            send,
+            data_keyword="payload",
+            config=RESEND_IDEMPOTENCY,
+            table=s.idempotency_table,
+            client=make_client("dynamodb", s.aws_region),
+        )
 
 
 @cache
@@ -104,82 +176,8 @@ def wire(clock: Clock) -> Deps:
     )
 
 
-@cache
-def desk() -> Desk:
-    s = load(ComplianceSettings)
-    dynamodb = make_client("dynamodb", s.aws_region)
-    s3 = make_client("s3", s.aws_region)
-    return Desk(
-        ledger=deps().ledger,
-        index=ReceiptIndex(s.ledger_table, dynamodb),
-        archive=StaffArchive(
-            s.archive_bucket, make_client("s3", s.aws_region), s.archive_kms_key_id
-        ),
-        trail=deps().trail,
-        policy=RetentionPolicy(
-            s.retention_mode,
-            s.retention_days,
-            s.legal_retention_years,
-            s.fiscal_year_end_month,
-            s.fiscal_timezone,
-        ),
-        deliveries=EvidenceStore(
-            ArchiveBucket(s.archive_bucket, s3, s.archive_kms_key_id), s3, keyring()
-        ),
-        clock=deps().clock.now,
-    )
-
-
-@cache
-def keyring() -> CustomerKeyring:
-    """Customers' data keys: opened for the raw deliveries and the address on file, minted
-    for a customer staff register with an invoice before any gateway did. The keyring checks
-    the key item on every use, so a bundle made just after an erasure already says "erased"."""
-    s = load(InvoiceContactSettings)
-    dynamodb = make_client("dynamodb", s.aws_region)
-    kms = make_client("kms", s.aws_region)
-    return CustomerKeyring(
-        s.customers_table, dynamodb, kms, s.customer_keys_kms_key_id, clock=deps().clock.now
-    )
-
-
-@cache
-def profiles() -> CustomersTable:
-    """Profiles, contact fields sealed with the customer's own key (the keyring above)."""
-    s = load(InvoiceContactSettings)
-    return CustomersTable(s.customers_table, make_client("dynamodb", s.aws_region), keyring())
-
-
-@cache
-def resend_once() -> Callable[..., dict[str, Any]]:
-    """The resend, once per (receipt, request id): a repeat returns the first answer."""
-    s = load(ComplianceSettings)
-    mailer = SesMailer(make_client("sesv2", s.aws_region), s.ses_configuration_set, deps().clock)
-
-    def send(payload: dict[str, Any]) -> dict[str, Any]:
-        request = ResendRequest.model_validate(payload["request"])
-        return desk().resend(
-            payload["number"], request, profiles=profiles(), mailer=mailer, sender=s.sender_email
-        )
-
-    return once_per_key(
-        send,
-        data_keyword="payload",
-        config=RESEND_IDEMPOTENCY,
-        table=s.idempotency_table,
-        client=make_client("dynamodb", s.aws_region),
-    )
-
-
-def _json(status: int, body: dict[str, Any]) -> Response[str]:
-    return Response(
-        status_code=status, content_type=content_types.APPLICATION_JSON, body=json.dumps(body)
-    )
-
-
 def _actor() -> str:
-    iam = (app.current_event.request_context.raw_event.get("authorizer") or {}).get("iam") or {}
-    return str(iam.get("userArn") or "unknown")
+    return iam_actor(app.current_event)
 
 
 Outcome = tuple[int, dict[str, Any], dict[str, Any]]
@@ -187,7 +185,7 @@ Outcome = tuple[int, dict[str, Any], dict[str, Any]]
 
 
 def _request_id() -> str:
-    return str(app.current_event.request_context.request_id or "")
+    return request_id(app.current_event)
 
 
 def audited(action: str, target: str, work: Callable[[], Outcome]) -> Response[str]:
@@ -200,10 +198,7 @@ def audited(action: str, target: str, work: Callable[[], Outcome]) -> Response[s
     except QuittanceError as exc:
         status, body, details = 422, {"error": exc.code, "detail": exc.detail}, {}
     except ValidationError as exc:
-        fields = [
-            {"loc": list(e["loc"]), "msg": e["msg"]}
-            for e in exc.errors(include_url=False, include_input=False)
-        ]
+        fields = invalid_fields(exc)
         status, body, details = (
             422,
             {"error": "invalid", "detail": "see fields", "fields": fields},
@@ -214,18 +209,11 @@ def audited(action: str, target: str, work: Callable[[], Outcome]) -> Response[s
         raise
     outcome = "ok" if status < 400 else f"refused_{status}"
     entry = trail.record(_actor(), action, target, outcome, _request_id(), details)
-    return _json(status, {**body, "audit_seq": entry.seq})
+    return json_response(status, {**body, "audit_seq": entry.seq})
 
 
 def _body() -> dict[str, Any]:
-    raw = app.current_event.body or ""
-    try:
-        value = json.loads(raw) if raw.strip() else {}
-    except json.JSONDecodeError:
-        raise PayloadInvalid("the body is not JSON") from None
-    if not isinstance(value, dict):
-        raise PayloadInvalid("the body must be a JSON object")
-    return value
+    return json_object(app.current_event.body)
 
 
 @app.get("/admin/receipts")
@@ -234,7 +222,7 @@ def search_receipts() -> Response[str]:
 
     def work() -> Outcome:
         query = ReceiptQuery.model_validate(params)
-        found = desk().search(query)
+        found = deps().desk.search(query)
         filters = {k: v for k, v in params.items() if k not in {"reference", "cursor"}}
         return 200, found, {"filters": filters, "hits": len(found["items"])}
 
@@ -243,13 +231,13 @@ def search_receipts() -> Response[str]:
 
 @app.get("/admin/receipts/<number>")
 def show_receipt(number: str) -> Response[str]:
-    return audited("receipt.show", number, lambda: (200, desk().show(number), {}))
+    return audited("receipt.show", number, lambda: (200, deps().desk.show(number), {}))
 
 
 @app.post("/admin/receipts/<number>/verify")
 def verify_receipt(number: str) -> Response[str]:
     def work() -> Outcome:
-        report = desk().verify(number)
+        report = deps().desk.verify(number)
         return 200, report, {"ok": report["ok"], "failed": report["failed"]}
 
     return audited("receipt.verify", number, work)
@@ -268,7 +256,7 @@ def release_receipt(number: str) -> Response[str]:
 def _hold(number: str, *, on: bool) -> Response[str]:
     def work() -> Outcome:
         request = HoldRequest.model_validate(_body())
-        result = desk().hold(number, on)
+        result = deps().desk.hold(number, on)
         details = {"reason": request.reason, "case": request.case, "versions": result["versions"]}
         return 200, result, details
 
@@ -279,7 +267,7 @@ def _hold(number: str, *, on: bool) -> Response[str]:
 def evidence_bundle(number: str) -> Response[str]:
     def work() -> Outcome:
         seconds = load(ComplianceSettings).evidence_url_seconds
-        result = desk().evidence(number, _actor(), seconds)
+        result = deps().desk.evidence(number, _actor(), seconds)
         details = {k: result[k] for k in ("key", "version_id", "sha256_hex", "delivery")}
         return 200, result, details
 
@@ -291,7 +279,7 @@ def resend_receipt(number: str) -> Response[str]:
     def work() -> Outcome:
         request = ResendRequest.model_validate(_body())
         try:
-            result = resend_once()(payload={"number": number, "request": request.model_dump()})
+            result = deps().resend_once(payload={"number": number, "request": request.model_dump()})
         except IdempotencyValidationError:
             raise PayloadInvalid("this request id was used with another address") from None
         details = {
@@ -333,7 +321,7 @@ def archive_expiring() -> Response[str]:
     params = dict(app.current_event.query_string_parameters or {})
 
     def work() -> Outcome:
-        found = desk().expiring(**expiring_query(params))
+        found = deps().desk.expiring(**expiring_query(params))
         return 200, found, {"before": found["before"], "candidates": len(found["items"])}
 
     return audited("archive.expiring", "archive", work)
@@ -343,7 +331,7 @@ def archive_expiring() -> Response[str]:
 def archive_disposal() -> Response[str]:
     def work() -> Outcome:
         report = DisposalReport.model_validate(_body())
-        result = desk().record_disposal(report)
+        result = deps().desk.record_disposal(report)
         return 200, result, result
 
     return audited("archive.dispose", "archive", work)
@@ -354,7 +342,7 @@ def ledger_retirable() -> Response[str]:
     params = dict(app.current_event.query_string_parameters or {})
 
     def work() -> Outcome:
-        found = desk().retirable(**retirable_query(params))
+        found = deps().desk.retirable(**retirable_query(params))
         details = {
             "year": found["year"],
             "retirable": [v["invoice"] for v in found["retirable"]],
@@ -369,7 +357,7 @@ def ledger_retirable() -> Response[str]:
 def ledger_retirement() -> Response[str]:
     def work() -> Outcome:
         report = RetirementReport.model_validate(_body())
-        result = desk().record_retirement(report)
+        result = deps().desk.record_retirement(report)
         return 200, result, result
 
     return audited("ledger.retire", "ledger", work)
@@ -380,7 +368,7 @@ def archive_export() -> Response[str]:
     params = dict(app.current_event.query_string_parameters or {})
 
     def work() -> Outcome:
-        page = desk().export_page(**export_query(params), url_seconds=300)
+        page = deps().desk.export_page(**export_query(params), url_seconds=300)
         numbers = [i["receipt_number"] for i in page["items"]]
         return 200, page, {"year": page["year"], "receipts": numbers}
 
@@ -398,10 +386,7 @@ def _put_invoice(number: str) -> Outcome:
     try:
         request = InvoiceRequest.model_validate_json(app.current_event.body or "")
     except ValidationError as exc:
-        fields = [
-            {"loc": list(e["loc"]), "msg": e["msg"]}
-            for e in exc.errors(include_url=False, include_input=False)
-        ]
+        fields = invalid_fields(exc)
         return 422, {"error": "payload_invalid", "detail": "see fields", "fields": fields}, {}
     now = deps().clock.now()
     customer_id, contact = None, "not_given"
@@ -428,10 +413,10 @@ def _keep_contact(customer_id: str, given: InvoiceContact, reference: str, now: 
     """Seal what staff gave into the customer's profile: "kept", or "erased" for a customer
     who asked to be forgotten (nothing is kept; the invoice still counts)."""
     try:
-        profiles().remember(customer_id, given.details(reference), now, as_of=now)
+        deps().profiles.remember(customer_id, given.details(reference), now, as_of=now)
     except CustomerErased:
         return "erased"
-    profiles().set_preferences(
+    deps().profiles.set_preferences(
         customer_id, channel=given.channel, segment=given.segment, timezone=given.timezone
     )
     return "kept"
@@ -466,7 +451,7 @@ def accounting_export() -> Response[str]:
         )
     outcome = "ok" if status < 400 else f"refused_{status}"
     trail.record(_actor(), "books.export", "books", outcome, _request_id(), period)
-    return _json(status, body)
+    return json_response(status, body)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
