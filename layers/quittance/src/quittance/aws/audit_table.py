@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -33,6 +33,9 @@ from quittance.aws.errors import error_code
 from quittance.aws.items import from_item, to_item
 from quittance.clock import SystemClock
 
+if TYPE_CHECKING:  # the stubs are a development dependency, not in the Lambda layer
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
 
 def _seq_key(seq: int) -> str:
     return f"E#{seq:012d}"
@@ -47,7 +50,7 @@ class AuditTrail:
     def __init__(
         self,
         table: str,
-        client: Any,
+        client: DynamoDBClient,
         chain: str = DEFAULT_CHAIN,
         clock: Callable[[], datetime] | None = None,
     ) -> None:

@@ -5,7 +5,7 @@ partial batch failures reported so only the failed records come back."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
@@ -18,6 +18,9 @@ from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from quittance.aws.idempotency import consumer_config, once_per_key
+
+if TYPE_CHECKING:  # the stubs are a development dependency, not in the Lambda layer
+    from mypy_boto3_dynamodb.client import DynamoDBClient
 
 
 class SqsConsumer:
@@ -41,7 +44,7 @@ class SqsConsumer:
         *,
         data_keyword: str,
         table: str,
-        client: Any,
+        client: DynamoDBClient,
     ) -> Callable[..., dict[str, Any]]:
         """``function`` runs once per idempotency key; repeats get the stored result."""
         return once_per_key(

@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -41,6 +41,11 @@ from quittance.privacy.keyring import (
     open_values,
     seal_values,
 )
+
+if TYPE_CHECKING:  # the stubs are a development dependency, not in the Lambda layer
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_kms.client import KMSClient
+
 
 KEY_PURPOSE = "customer-data-key"
 # How long an unwrapped key is reused while its wrapped copy is still in the table.
@@ -68,8 +73,8 @@ class CustomerKeyring:
     def __init__(
         self,
         table: str,
-        dynamodb: Any,
-        kms: Any,
+        dynamodb: DynamoDBClient,
+        kms: KMSClient,
         kms_key_id: str | None,
         *,
         cache_seconds: float = CACHE_SECONDS,

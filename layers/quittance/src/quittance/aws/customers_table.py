@@ -8,7 +8,7 @@ the decrypted plain dict, or None for an unknown or erased customer."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from boto3.dynamodb.types import Binary
 from botocore.exceptions import ClientError
@@ -19,6 +19,10 @@ from quittance.aws.items import from_item, to_item
 from quittance.errors import CustomerErased
 from quittance.models.events import CustomerDetails
 from quittance.privacy.periods import INACTIVE_PROFILE_RETENTION
+
+if TYPE_CHECKING:  # the stubs are a development dependency, not in the Lambda layer
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
 
 Remembered = Literal["stored", "older_than_stored", "erased"]
 """What became of the details given to :meth:`CustomersTable.remember`: written; not
@@ -47,7 +51,7 @@ def field_context(field: str) -> str:
 
 
 class CustomersTable:
-    def __init__(self, name: str, client: Any, keyring: Sealer | None = None) -> None:
+    def __init__(self, name: str, client: DynamoDBClient, keyring: Sealer | None = None) -> None:
         self.name = name
         self._client = client
         self._keyring = keyring
@@ -108,18 +112,17 @@ class CustomersTable:
             else {"pk": tombstone_pk(customer_id), "if": "attribute_not_exists(pk)"}
         )
         try:
-            self._client.transact_write_items(
-                TransactItems=[
-                    {
-                        "ConditionCheck": {
-                            "TableName": self.name,
-                            "Key": to_item({"pk": guard["pk"]}),
-                            "ConditionExpression": guard["if"],
-                        }
-                    },
-                    {"Update": update},
-                ]
-            )
+            guarded: list[Any] = [  # plain dicts, their values from to_item
+                {
+                    "ConditionCheck": {
+                        "TableName": self.name,
+                        "Key": to_item({"pk": guard["pk"]}),
+                        "ConditionExpression": guard["if"],
+                    }
+                },
+                {"Update": update},
+            ]
+            self._client.transact_write_items(TransactItems=guarded)
         except ClientError as exc:
             if error_code(exc) != "TransactionCanceledException":
                 raise
@@ -306,7 +309,9 @@ class CustomersTable:
         present = {k: v for k, v in given.items() if v is not None}
         if not present:
             return self.stored_profile(customer_id) is not None
-        condition = {"ConditionExpression": "attribute_exists(pk)"} if only_existing else {}
+        condition: dict[str, Any] = (
+            {"ConditionExpression": "attribute_exists(pk)"} if only_existing else {}
+        )
         try:
             self._client.update_item(
                 TableName=self.name,

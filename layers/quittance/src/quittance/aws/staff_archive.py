@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterator
 from datetime import datetime
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -15,11 +15,15 @@ from quittance.archive.ports import ProofVersion, proof_prefix
 from quittance.aws.errors import error_code
 from quittance.errors import NotFound
 
+if TYPE_CHECKING:  # the stubs are a development dependency, not in the Lambda layer
+    from mypy_boto3_s3.client import S3Client
+
+
 BUNDLE_PREFIX = "evidence-bundles/"
 
 
 class StaffArchive:
-    def __init__(self, bucket: str, client: Any, kms_key_id: str | None = None) -> None:
+    def __init__(self, bucket: str, client: S3Client, kms_key_id: str | None = None) -> None:
         self.bucket = bucket
         self._client = client
         self._kms_key_id = kms_key_id
