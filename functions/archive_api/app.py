@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from functools import cache, cached_property
 from typing import Any
 
@@ -47,19 +46,13 @@ from quittance.aws.receipt_search import ReceiptIndex
 from quittance.aws.staff_archive import StaffArchive
 from quittance.clock import Clock, SystemClock
 from quittance.errors import (
-    CustomerErased,
     InvoiceCancelled,
     NotFound,
     PayloadInvalid,
     QuittanceError,
 )
 from quittance.ledger.export import export_books
-from quittance.ledger.invoices import (
-    INVOICE_NUMBER,
-    InvoiceContact,
-    InvoiceRequest,
-    register_invoice,
-)
+from quittance.ledger.invoices import INVOICE_NUMBER, InvoiceRequest, register_request
 from quittance.observability import instruments
 from quittance.settings import (
     ArchiveApiSettings,
@@ -388,38 +381,20 @@ def _put_invoice(number: str) -> Outcome:
     except ValidationError as exc:
         fields = invalid_fields(exc)
         return 422, {"error": "payload_invalid", "detail": "see fields", "fields": fields}, {}
-    now = deps().clock.now()
-    customer_id, contact = None, "not_given"
-    if request.customer is not None:
-        customer_id = request.customer.customer_id(request.customer_reference)
     try:
-        summary = register_invoice(
-            number, request.terms(), book=deps().ledger, now=now, customer_id=customer_id
+        registered = register_request(
+            number, request, book=deps().ledger, profiles=deps().profiles, now=deps().clock.now()
         )
     except InvoiceCancelled as exc:
         return 409, {"error": exc.code, "detail": exc.detail}, {}
-    if request.customer is not None and customer_id is not None:
-        contact = _keep_contact(customer_id, request.customer, request.customer_reference, now)
+    contact = registered.contact
     logger.info(
         "invoice registered",
         extra={"invoice_number": number, "actor": _actor(), "contact": contact},
     )
     metrics.add_metric(name="invoices_registered", unit=MetricUnit.Count, value=1)
-    answer = {**summary.model_dump(mode="json"), "contact": contact}
-    return 200, answer, {"customer_id": customer_id, "contact": contact}
-
-
-def _keep_contact(customer_id: str, given: InvoiceContact, reference: str, now: datetime) -> str:
-    """Seal what staff gave into the customer's profile: "kept", or "erased" for a customer
-    who asked to be forgotten (nothing is kept; the invoice still counts)."""
-    try:
-        deps().profiles.remember(customer_id, given.details(reference), now, as_of=now)
-    except CustomerErased:
-        return "erased"
-    deps().profiles.set_preferences(
-        customer_id, channel=given.channel, segment=given.segment, timezone=given.timezone
-    )
-    return "kept"
+    answer = {**registered.summary.model_dump(mode="json"), "contact": contact}
+    return 200, answer, {"customer_id": registered.customer_id, "contact": contact}
 
 
 @app.get("/admin/exports")
