@@ -4,16 +4,13 @@ verify the audit trail). Every call leaves exactly one audit entry, reads includ
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
@@ -34,12 +31,14 @@ from quittance.archive.desk import (
     retirable_query,
 )
 from quittance.archive.retention import RetentionPolicy
-from quittance.audit.trail import AuditTrail
 from quittance.aws.archive_bucket import ArchiveBucket
+from quittance.aws.audit_table import AuditTrail
 from quittance.aws.clients import make_client
+from quittance.aws.customer_keys import CustomerKeyring
 from quittance.aws.customers_table import CustomersTable
 from quittance.aws.evidence_store import EvidenceStore
 from quittance.aws.exports_bucket import ExportsBucket
+from quittance.aws.http import iam_actor, invalid_fields, json_object, json_response, request_id
 from quittance.aws.idempotency import once_per_key
 from quittance.aws.ledger_table import LedgerTable
 from quittance.aws.mailer import SesMailer
@@ -47,21 +46,14 @@ from quittance.aws.receipt_search import ReceiptIndex
 from quittance.aws.staff_archive import StaffArchive
 from quittance.clock import Clock, SystemClock
 from quittance.errors import (
-    CustomerErased,
     InvoiceCancelled,
     NotFound,
     PayloadInvalid,
     QuittanceError,
 )
-from quittance.ledger.export import books_key, days, export_rows, to_csv
-from quittance.ledger.invoices import (
-    INVOICE_NUMBER,
-    InvoiceContact,
-    InvoiceRequest,
-    register_invoice,
-)
+from quittance.ledger.export import export_books
+from quittance.ledger.invoices import INVOICE_NUMBER, InvoiceRequest, register_request
 from quittance.observability import instruments
-from quittance.privacy.keyring import CustomerKeyring
 from quittance.settings import (
     ArchiveApiSettings,
     ComplianceSettings,
@@ -77,16 +69,86 @@ RESEND_IDEMPOTENCY = IdempotencyConfig(
     expires_after_seconds=7 * 24 * 3600,
 )
 app = APIGatewayHttpResolver()
-CSV_TYPE = "text/csv; charset=utf-8"
-BOOKS_LINK_SECONDS = 15 * 60
 
 
 @dataclass(frozen=True)
 class Deps:
+    """The one composition root; what only some routes need is built on first use."""
+
     ledger: LedgerTable
     trail: AuditTrail
     exports: ExportsBucket
     clock: Clock
+
+    @cached_property
+    def desk(self) -> Desk:
+        s = load(ComplianceSettings)
+        dynamodb = make_client("dynamodb", s.aws_region)
+        s3 = make_client("s3", s.aws_region)
+        return Desk(
+            ledger=self.ledger,
+            index=ReceiptIndex(s.ledger_table, dynamodb),
+            archive=StaffArchive(
+                s.archive_bucket, make_client("s3", s.aws_region), s.archive_kms_key_id
+            ),
+            trail=self.trail,
+            policy=RetentionPolicy(
+                s.retention_mode,
+                s.retention_days,
+                s.legal_retention_years,
+                s.fiscal_year_end_month,
+                s.fiscal_timezone,
+            ),
+            deliveries=EvidenceStore(
+                ArchiveBucket(s.archive_bucket, s3, s.archive_kms_key_id), s3, self.keyring
+            ),
+            clock=self.clock.now,
+        )
+
+    @cached_property
+    def keyring(self) -> CustomerKeyring:
+        """Customers' data keys: opened for the raw deliveries and the address on file, minted
+        for a customer staff register with an invoice before any gateway did. The keyring
+        checks the key item on every use, so a bundle made just after an erasure already says
+        "erased"."""
+        s = load(InvoiceContactSettings)
+        dynamodb = make_client("dynamodb", s.aws_region)
+        kms = make_client("kms", s.aws_region)
+        return CustomerKeyring(
+            s.customers_table, dynamodb, kms, s.customer_keys_kms_key_id, clock=self.clock.now
+        )
+
+    @cached_property
+    def profiles(self) -> CustomersTable:
+        """Profiles, contact fields sealed with the customer's own key (the keyring above)."""
+        s = load(InvoiceContactSettings)
+        return CustomersTable(
+            s.customers_table, make_client("dynamodb", s.aws_region), self.keyring
+        )
+
+    @cached_property
+    def resend_once(self) -> Callable[..., dict[str, Any]]:
+        """The resend, once per (receipt, request id): a repeat returns the first answer."""
+        s = load(ComplianceSettings)
+        mailer = SesMailer(make_client("sesv2", s.aws_region), s.ses_configuration_set, self.clock)
+
+        def send(payload: dict[str, Any]) -> dict[str, Any]:
+            request = ResendRequest.model_validate(payload["request"])
+            return self.desk.resend(
+                payload["number"],
+                request,
+                profiles=self.profiles,
+                mailer=mailer,
+                sender=s.sender_email,
+            )
+
+        return once_per_key(
+            send,
+            data_keyword="payload",
+            config=RESEND_IDEMPOTENCY,
+            table=s.idempotency_table,
+            client=make_client("dynamodb", s.aws_region),
+        )
 
 
 @cache
@@ -107,82 +169,8 @@ def wire(clock: Clock) -> Deps:
     )
 
 
-@cache
-def desk() -> Desk:
-    s = load(ComplianceSettings)
-    dynamodb = make_client("dynamodb", s.aws_region)
-    s3 = make_client("s3", s.aws_region)
-    return Desk(
-        ledger=deps().ledger,
-        index=ReceiptIndex(s.ledger_table, dynamodb),
-        archive=StaffArchive(
-            s.archive_bucket, make_client("s3", s.aws_region), s.archive_kms_key_id
-        ),
-        trail=deps().trail,
-        policy=RetentionPolicy(
-            s.retention_mode,
-            s.retention_days,
-            s.legal_retention_years,
-            s.fiscal_year_end_month,
-            s.fiscal_timezone,
-        ),
-        deliveries=EvidenceStore(
-            ArchiveBucket(s.archive_bucket, s3, s.archive_kms_key_id), s3, keyring()
-        ),
-        clock=deps().clock.now,
-    )
-
-
-@cache
-def keyring() -> CustomerKeyring:
-    """Customers' data keys: opened for the raw deliveries and the address on file, minted
-    for a customer staff register with an invoice before any gateway did. The keyring checks
-    the key item on every use, so a bundle made just after an erasure already says "erased"."""
-    s = load(InvoiceContactSettings)
-    dynamodb = make_client("dynamodb", s.aws_region)
-    kms = make_client("kms", s.aws_region)
-    return CustomerKeyring(
-        s.customers_table, dynamodb, kms, s.customer_keys_kms_key_id, clock=deps().clock.now
-    )
-
-
-@cache
-def profiles() -> CustomersTable:
-    """Profiles, contact fields sealed with the customer's own key (the keyring above)."""
-    s = load(InvoiceContactSettings)
-    return CustomersTable(s.customers_table, make_client("dynamodb", s.aws_region), keyring())
-
-
-@cache
-def resend_once() -> Callable[..., dict[str, Any]]:
-    """The resend, once per (receipt, request id): a repeat returns the first answer."""
-    s = load(ComplianceSettings)
-    mailer = SesMailer(make_client("sesv2", s.aws_region), s.ses_configuration_set, deps().clock)
-
-    def send(payload: dict[str, Any]) -> dict[str, Any]:
-        request = ResendRequest.model_validate(payload["request"])
-        return desk().resend(
-            payload["number"], request, profiles=profiles(), mailer=mailer, sender=s.sender_email
-        )
-
-    return once_per_key(
-        send,
-        data_keyword="payload",
-        config=RESEND_IDEMPOTENCY,
-        table=s.idempotency_table,
-        client=make_client("dynamodb", s.aws_region),
-    )
-
-
-def _json(status: int, body: dict[str, Any]) -> Response[str]:
-    return Response(
-        status_code=status, content_type=content_types.APPLICATION_JSON, body=json.dumps(body)
-    )
-
-
 def _actor() -> str:
-    iam = (app.current_event.request_context.raw_event.get("authorizer") or {}).get("iam") or {}
-    return str(iam.get("userArn") or "unknown")
+    return iam_actor(app.current_event)
 
 
 Outcome = tuple[int, dict[str, Any], dict[str, Any]]
@@ -190,7 +178,7 @@ Outcome = tuple[int, dict[str, Any], dict[str, Any]]
 
 
 def _request_id() -> str:
-    return str(app.current_event.request_context.request_id or "")
+    return request_id(app.current_event)
 
 
 def audited(action: str, target: str, work: Callable[[], Outcome]) -> Response[str]:
@@ -203,10 +191,7 @@ def audited(action: str, target: str, work: Callable[[], Outcome]) -> Response[s
     except QuittanceError as exc:
         status, body, details = 422, {"error": exc.code, "detail": exc.detail}, {}
     except ValidationError as exc:
-        fields = [
-            {"loc": list(e["loc"]), "msg": e["msg"]}
-            for e in exc.errors(include_url=False, include_input=False)
-        ]
+        fields = invalid_fields(exc)
         status, body, details = (
             422,
             {"error": "invalid", "detail": "see fields", "fields": fields},
@@ -217,18 +202,11 @@ def audited(action: str, target: str, work: Callable[[], Outcome]) -> Response[s
         raise
     outcome = "ok" if status < 400 else f"refused_{status}"
     entry = trail.record(_actor(), action, target, outcome, _request_id(), details)
-    return _json(status, {**body, "audit_seq": entry.seq})
+    return json_response(status, {**body, "audit_seq": entry.seq})
 
 
 def _body() -> dict[str, Any]:
-    raw = app.current_event.body or ""
-    try:
-        value = json.loads(raw) if raw.strip() else {}
-    except json.JSONDecodeError:
-        raise PayloadInvalid("the body is not JSON") from None
-    if not isinstance(value, dict):
-        raise PayloadInvalid("the body must be a JSON object")
-    return value
+    return json_object(app.current_event.body)
 
 
 @app.get("/admin/receipts")
@@ -237,7 +215,7 @@ def search_receipts() -> Response[str]:
 
     def work() -> Outcome:
         query = ReceiptQuery.model_validate(params)
-        found = desk().search(query)
+        found = deps().desk.search(query)
         filters = {k: v for k, v in params.items() if k not in {"reference", "cursor"}}
         return 200, found, {"filters": filters, "hits": len(found["items"])}
 
@@ -246,13 +224,13 @@ def search_receipts() -> Response[str]:
 
 @app.get("/admin/receipts/<number>")
 def show_receipt(number: str) -> Response[str]:
-    return audited("receipt.show", number, lambda: (200, desk().show(number), {}))
+    return audited("receipt.show", number, lambda: (200, deps().desk.show(number), {}))
 
 
 @app.post("/admin/receipts/<number>/verify")
 def verify_receipt(number: str) -> Response[str]:
     def work() -> Outcome:
-        report = desk().verify(number)
+        report = deps().desk.verify(number)
         return 200, report, {"ok": report["ok"], "failed": report["failed"]}
 
     return audited("receipt.verify", number, work)
@@ -271,7 +249,7 @@ def release_receipt(number: str) -> Response[str]:
 def _hold(number: str, *, on: bool) -> Response[str]:
     def work() -> Outcome:
         request = HoldRequest.model_validate(_body())
-        result = desk().hold(number, on)
+        result = deps().desk.hold(number, on)
         details = {"reason": request.reason, "case": request.case, "versions": result["versions"]}
         return 200, result, details
 
@@ -282,7 +260,7 @@ def _hold(number: str, *, on: bool) -> Response[str]:
 def evidence_bundle(number: str) -> Response[str]:
     def work() -> Outcome:
         seconds = load(ComplianceSettings).evidence_url_seconds
-        result = desk().evidence(number, _actor(), seconds)
+        result = deps().desk.evidence(number, _actor(), seconds)
         details = {k: result[k] for k in ("key", "version_id", "sha256_hex", "delivery")}
         return 200, result, details
 
@@ -294,7 +272,7 @@ def resend_receipt(number: str) -> Response[str]:
     def work() -> Outcome:
         request = ResendRequest.model_validate(_body())
         try:
-            result = resend_once()(payload={"number": number, "request": request.model_dump()})
+            result = deps().resend_once(payload={"number": number, "request": request.model_dump()})
         except IdempotencyValidationError:
             raise PayloadInvalid("this request id was used with another address") from None
         details = {
@@ -336,7 +314,7 @@ def archive_expiring() -> Response[str]:
     params = dict(app.current_event.query_string_parameters or {})
 
     def work() -> Outcome:
-        found = desk().expiring(**expiring_query(params))
+        found = deps().desk.expiring(**expiring_query(params))
         return 200, found, {"before": found["before"], "candidates": len(found["items"])}
 
     return audited("archive.expiring", "archive", work)
@@ -346,7 +324,7 @@ def archive_expiring() -> Response[str]:
 def archive_disposal() -> Response[str]:
     def work() -> Outcome:
         report = DisposalReport.model_validate(_body())
-        result = desk().record_disposal(report)
+        result = deps().desk.record_disposal(report)
         return 200, result, result
 
     return audited("archive.dispose", "archive", work)
@@ -357,7 +335,7 @@ def ledger_retirable() -> Response[str]:
     params = dict(app.current_event.query_string_parameters or {})
 
     def work() -> Outcome:
-        found = desk().retirable(**retirable_query(params))
+        found = deps().desk.retirable(**retirable_query(params))
         details = {
             "year": found["year"],
             "retirable": [v["invoice"] for v in found["retirable"]],
@@ -372,7 +350,7 @@ def ledger_retirable() -> Response[str]:
 def ledger_retirement() -> Response[str]:
     def work() -> Outcome:
         report = RetirementReport.model_validate(_body())
-        result = desk().record_retirement(report)
+        result = deps().desk.record_retirement(report)
         return 200, result, result
 
     return audited("ledger.retire", "ledger", work)
@@ -383,7 +361,7 @@ def archive_export() -> Response[str]:
     params = dict(app.current_event.query_string_parameters or {})
 
     def work() -> Outcome:
-        page = desk().export_page(**export_query(params), url_seconds=300)
+        page = deps().desk.export_page(**export_query(params), url_seconds=300)
         numbers = [i["receipt_number"] for i in page["items"]]
         return 200, page, {"year": page["year"], "receipts": numbers}
 
@@ -401,112 +379,54 @@ def _put_invoice(number: str) -> Outcome:
     try:
         request = InvoiceRequest.model_validate_json(app.current_event.body or "")
     except ValidationError as exc:
-        fields = [
-            {"loc": list(e["loc"]), "msg": e["msg"]}
-            for e in exc.errors(include_url=False, include_input=False)
-        ]
+        fields = invalid_fields(exc)
         return 422, {"error": "payload_invalid", "detail": "see fields", "fields": fields}, {}
-    now = deps().clock.now()
-    customer_id, contact = None, "not_given"
-    if request.customer is not None:
-        customer_id = request.customer.customer_id(request.customer_reference)
     try:
-        summary = register_invoice(
-            number, request.terms(), book=deps().ledger, now=now, customer_id=customer_id
+        registered = register_request(
+            number, request, book=deps().ledger, profiles=deps().profiles, now=deps().clock.now()
         )
     except InvoiceCancelled as exc:
         return 409, {"error": exc.code, "detail": exc.detail}, {}
-    if request.customer is not None and customer_id is not None:
-        contact = _keep_contact(customer_id, request.customer, request.customer_reference, now)
+    contact = registered.contact
     logger.info(
         "invoice registered",
         extra={"invoice_number": number, "actor": _actor(), "contact": contact},
     )
     metrics.add_metric(name="invoices_registered", unit=MetricUnit.Count, value=1)
-    answer = {**summary.model_dump(mode="json"), "contact": contact}
-    return 200, answer, {"customer_id": customer_id, "contact": contact}
-
-
-def _keep_contact(customer_id: str, given: InvoiceContact, reference: str, now: datetime) -> str:
-    """Seal what staff gave into the customer's profile: "kept", or "erased" for a customer
-    who asked to be forgotten (nothing is kept; the invoice still counts)."""
-    try:
-        profiles().remember(customer_id, given.details(reference), now, as_of=now)
-    except CustomerErased:
-        return "erased"
-    profiles().set_preferences(
-        customer_id, channel=given.channel, segment=given.segment, timezone=given.timezone
-    )
-    return "kept"
+    answer = {**registered.summary.model_dump(mode="json"), "contact": contact}
+    return 200, answer, {"customer_id": registered.customer_id, "contact": contact}
 
 
 @app.get("/admin/exports")
 def accounting_export() -> Response[str]:
+    """The books as CSV (quittance.ledger.export); audited with the period asked for."""
     query = app.current_event.query_string_parameters or {}
     period = {"from": query.get("from", ""), "to": query.get("to", "")}
     trail = deps().trail
     try:
-        response = _accounting_export()
+        status, body = (
+            200,
+            export_books(
+                query,
+                ledger=deps().ledger,
+                store=deps().exports,
+                request_id=_request_id(),
+                now=deps().clock.now(),
+            ),
+        )
+    except QuittanceError as exc:
+        status, body = 422, {"error": exc.code, "detail": exc.detail}
     except Exception:
         trail.record(_actor(), "books.export", "books", "error", _request_id(), period)
         raise
-    status = response.status_code
+    if status == 200:
+        logger.info(
+            "accounting export",
+            extra={"from": body["from"], "to": body["to"], "rows": body["rows"], "actor": _actor()},
+        )
     outcome = "ok" if status < 400 else f"refused_{status}"
     trail.record(_actor(), "books.export", "books", outcome, _request_id(), period)
-    return response
-
-
-def _accounting_export() -> Response[str]:
-    query = app.current_event.query_string_parameters or {}
-    try:
-        start = date.fromisoformat(query.get("from", ""))
-        end = date.fromisoformat(query.get("to", ""))
-        day_list = list(days(start, end))
-    except ValueError as exc:
-        return _json(422, {"error": "invalid_period", "detail": str(exc)})
-    if query.get("format", "csv") != "csv":
-        return _json(422, {"error": "invalid_format", "detail": "csv only"})
-    ledger = deps().ledger
-    records: dict[str, Any] = {}
-
-    def record(number: str) -> Any:
-        if number not in records:
-            records[number] = ledger.load(number)
-        return records[number]
-
-    documents = [doc for day in day_list for doc in ledger.documents_on(day)]
-    body = to_csv(
-        export_rows(
-            documents,
-            registration_of=ledger.registration,
-            anomalies_of=lambda n: record(n).reported_anomalies if record(n) else frozenset(),
-        )
-    ).encode()
-    # Handed over from the exports bucket, not in the answer: a year of payments is more than
-    # Lambda's 6 MB response.
-    digest = hashlib.sha256(body).hexdigest()
-    key = books_key(start, end, _request_id(), deps().clock.now())
-    deps().exports.put(key, body, digest, CSV_TYPE)
-    url = deps().exports.presign_download(
-        key, f"quittance-{start}-{end}.csv", BOOKS_LINK_SECONDS, CSV_TYPE
-    )
-    logger.info(
-        "accounting export",
-        extra={"from": start.isoformat(), "to": end.isoformat(), "rows": len(documents),
-               "actor": _actor()},
-    )  # fmt: skip
-    return _json(
-        200,
-        {
-            "from": start.isoformat(),
-            "to": end.isoformat(),
-            "rows": len(documents),
-            "size": len(body),
-            "sha256": digest,
-            "download_url": url,
-            "expires_in": BOOKS_LINK_SECONDS,
-        },
-    )
+    return json_response(status, body)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

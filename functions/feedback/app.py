@@ -8,16 +8,13 @@ from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from quittance.aws.clients import make_client
+from quittance.aws.consumer import SqsConsumer
+from quittance.aws.customer_keys import CustomerKeyring
 from quittance.aws.customers_table import CustomersTable
 from quittance.aws.ledger_table import LedgerTable
 from quittance.aws.queue import SqsQueue
@@ -29,7 +26,6 @@ from quittance.notifications.feedback import (
     parse_sns_delivery,
 )
 from quittance.observability import instruments
-from quittance.privacy.keyring import CustomerKeyring
 from quittance.settings import FeedbackSettings, load
 
 logger, metrics, tracer = instruments("feedback")
@@ -41,8 +37,7 @@ class EmailEventRecord(SqsRecordModel):
     report a malformed one without quoting it (it holds addresses)."""
 
 
-processor = BatchProcessor(event_type=EventType.SQS, model=EmailEventRecord)
-idempotency = fallback_config()
+consumer = SqsConsumer(EmailEventRecord, idempotency=fallback_config())
 
 
 @dataclass(frozen=True)
@@ -73,7 +68,7 @@ def wire(clock: Clock) -> Deps:
         ),
         fallback=SmsFallbackQueue(
             SqsQueue(s.notifications_queue_url, make_client("sqs", s.aws_region)),
-            config=idempotency,
+            config=consumer.idempotency,
             table=s.idempotency_table,
             client=dynamodb,
         ),
@@ -117,7 +112,4 @@ def record_handler(record: EmailEventRecord) -> dict[str, Any]:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    idempotency.register_lambda_context(context)
-    return process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
-    )
+    return consumer.process(event, context, record_handler)

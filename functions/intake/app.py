@@ -19,6 +19,7 @@ from quittance import errors
 from quittance.archive.retention import RetentionPolicy
 from quittance.aws.archive_bucket import ArchiveBucket
 from quittance.aws.clients import make_client
+from quittance.aws.customer_keys import CustomerKeyring
 from quittance.aws.customers_table import CustomersTable
 from quittance.aws.evidence_store import EvidenceStore
 from quittance.aws.idempotency import persistence_layer
@@ -29,7 +30,6 @@ from quittance.aws.webhook_secrets import WebhookSecrets
 from quittance.clock import Clock, SystemClock
 from quittance.intake import CustomerRecords, accept_delivery
 from quittance.observability import instruments
-from quittance.privacy.keyring import CustomerKeyring
 from quittance.providers import provider_names
 from quittance.providers.base import WebhookRequest
 from quittance.settings import IntakeRecordsSettings, IntakeSettings, load

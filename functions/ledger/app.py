@@ -8,13 +8,6 @@ from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    process_partial_response,
-)
-from aws_lambda_powertools.utilities.batch import (
-    EventType as BatchEventType,
-)
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -22,17 +15,14 @@ from pydantic import Json
 
 from quittance.aws.alerts import OpsAlerts
 from quittance.aws.clients import make_client
+from quittance.aws.consumer import SqsConsumer
 from quittance.aws.customers_table import CustomersTable
-from quittance.aws.idempotency import consumer_config, once_per_key
 from quittance.aws.ledger_table import LedgerTable
 from quittance.aws.queue import SqsQueue
 from quittance.clock import Clock, SystemClock
-from quittance.ledger.customer_jobs import failure_notification
-from quittance.ledger.model import ReceiptRecord
+from quittance.ledger.follow_ups import follow_ups
 from quittance.ledger.service import apply_event
-from quittance.ledger.state import Anomaly
-from quittance.models.events import MethodKind, PaymentMethod
-from quittance.models.messages import NotificationJob, PaymentEventMessage, ReceiptJob
+from quittance.models.messages import PaymentEventMessage
 from quittance.observability import instruments
 from quittance.settings import LedgerSettings, load
 
@@ -43,8 +33,7 @@ class PaymentEventRecord(SqsRecordModel):
     body: Json[PaymentEventMessage]
 
 
-processor = BatchProcessor(event_type=BatchEventType.SQS, model=PaymentEventRecord)
-idempotency = consumer_config("[event.provider, event.event_id]")
+consumer = SqsConsumer(PaymentEventRecord, key_jmespath="[event.provider, event.event_id]")
 
 
 @dataclass(frozen=True)
@@ -84,12 +73,8 @@ def wire(clock: Clock) -> Deps:
 def apply_once() -> Callable[..., dict[str, Any]]:
     """Each event is applied once per (provider, event id), whatever the redeliveries."""
     d = deps()
-    return once_per_key(
-        _apply,
-        data_keyword="message",
-        config=idempotency,
-        table=d.settings.idempotency_table,
-        client=d.dynamodb,
+    return consumer.once(
+        _apply, data_keyword="message", table=d.settings.idempotency_table, client=d.dynamodb
     )
 
 
@@ -102,57 +87,15 @@ def _apply(*, message: PaymentEventMessage) -> dict[str, Any]:
         now=d.clock.now(),
         calendar=d.settings.fiscal_timezone,
     )
-    # Everything below is sent after every successful apply, a redelivery included: if an
-    # earlier attempt committed and then failed to send, this is the send that was missing.
-    # Receipts, notify and the alert subscribers are idempotent on the keys sent.
-    anomaly_of = {a.payment_id: a for a in outcome.anomalies}
-    for document in outcome.documents:
-        d.receipt_jobs.send(
-            receipt_job(
-                document, message.correlation_id, anomaly_of.get(document.payment_id)
-            ).model_dump_json(),
-            correlation_id=message.correlation_id,
-        )
-    receipted = {doc.payment_id for doc in outcome.documents if doc.kind == "receipt"}
-    for anomaly in outcome.anomalies:
-        d.alerts.publish(
-            f"quittance anomaly: {anomaly.kind.value} on {outcome.invoice_number}",
-            {
-                "anomaly": anomaly.kind.value,
-                "invoice_number": outcome.invoice_number,
-                "payment_id": anomaly.payment_id,
-                "amount": anomaly.amount.model_dump(mode="json"),
-                "difference": anomaly.difference.model_dump(mode="json")
-                if anomaly.difference
-                else None,
-                "correlation_id": message.correlation_id,
-            },
-            dedupe_key=f"{outcome.invoice_number}#{anomaly.key}",
-        )
-        metrics.add_metric(name=f"anomaly_{anomaly.kind.value}", unit=MetricUnit.Count, value=1)
-        if anomaly.payment_id not in receipted and outcome.customer_id:
-            # No receipt will carry this news to the customer: tell them directly.
-            d.notifications.send(
-                NotificationJob(
-                    correlation_id=message.correlation_id,
-                    kind="anomaly_notice",
-                    change_id=f"{outcome.invoice_number}#{anomaly.key}",
-                    customer_id=outcome.customer_id,
-                    receipt_number=None,
-                    invoice_number=outcome.invoice_number,
-                    amount=anomaly.amount,
-                    paid_at=message.event.occurred_at,
-                    anomaly=anomaly.kind.value,
-                    difference=anomaly.difference,
-                    invoice_currency=outcome.view.terms.amount_due.currency
-                    if outcome.view
-                    else None,
-                ).model_dump_json(),
-                correlation_id=message.correlation_id,
-            )
-    failed = failure_notification(message, outcome)
-    if failed is not None:
-        d.notifications.send(failed.model_dump_json(), correlation_id=message.correlation_id)
+    # Sent after every successful apply, a redelivery included (see quittance.ledger.follow_ups).
+    then = follow_ups(message, outcome)
+    for job in then.receipt_jobs:
+        d.receipt_jobs.send(job.model_dump_json(), correlation_id=message.correlation_id)
+    for alert in then.alerts:
+        d.alerts.publish(alert.subject, alert.details, dedupe_key=alert.dedupe_key)
+        metrics.add_metric(name=f"anomaly_{alert.anomaly}", unit=MetricUnit.Count, value=1)
+    for notification in then.notifications:
+        d.notifications.send(notification.model_dump_json(), correlation_id=message.correlation_id)
     metrics.add_metric(
         name="events_duplicate" if outcome.duplicate else "events_applied",
         unit=MetricUnit.Count,
@@ -176,29 +119,6 @@ def _apply(*, message: PaymentEventMessage) -> dict[str, Any]:
     }
 
 
-def receipt_job(
-    document: ReceiptRecord, correlation_id: str, anomaly: Anomaly | None
-) -> ReceiptJob:
-    return ReceiptJob(
-        correlation_id=correlation_id,
-        kind=document.kind,
-        receipt_number=document.receipt_number,
-        original_receipt_number=document.original_receipt_number,
-        refund_id=document.refund_id,
-        anomaly=anomaly.kind.value if anomaly and document.kind == "receipt" else None,
-        invoice_number=document.invoice_number,
-        payment_id=document.payment_id,
-        customer_id=document.customer_id,
-        paid_at=document.paid_at,
-        issued_at=document.issued_at,
-        amount=document.amount,
-        method=document.method or PaymentMethod(kind=MethodKind.OTHER),
-        invoice_status=document.invoice_status.value,
-        balance_due=document.balance_due,
-        next_steps=document.next_steps,
-    )
-
-
 def record_handler(record: PaymentEventRecord) -> dict[str, Any]:
     message = record.body
     logger.set_correlation_id(message.correlation_id)
@@ -209,7 +129,4 @@ def record_handler(record: PaymentEventRecord) -> dict[str, Any]:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    idempotency.register_lambda_context(context)
-    return process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
-    )
+    return consumer.process(event, context, record_handler)

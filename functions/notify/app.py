@@ -9,11 +9,6 @@ from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -21,8 +16,9 @@ from pydantic import Json
 
 from quittance.aws.archive_bucket import ArchiveBucket
 from quittance.aws.clients import make_client
+from quittance.aws.consumer import SqsConsumer
+from quittance.aws.customer_keys import CustomerKeyring
 from quittance.aws.customers_table import CustomersTable
-from quittance.aws.idempotency import consumer_config, once_per_key
 from quittance.aws.ledger_table import LedgerTable
 from quittance.aws.mailer import SesMailer
 from quittance.aws.secrets import JsonSecret
@@ -33,7 +29,6 @@ from quittance.models.messages import NotificationJob
 from quittance.notifications.confirmation import Sender
 from quittance.notifications.dispatch import MessageOptions, SellerContact, notify_customer
 from quittance.observability import instruments
-from quittance.privacy.keyring import CustomerKeyring
 from quittance.settings import NotifySettings, load
 
 logger, metrics, tracer = instruments("notify")
@@ -43,11 +38,10 @@ class NotificationRecord(SqsRecordModel):
     body: Json[NotificationJob]
 
 
-processor = BatchProcessor(event_type=EventType.SQS, model=NotificationRecord)
 # One record per ledger change; each channel is sent once more finely through the message log
 # (a redelivery after a partial send sends only the channel still missing).
 # The channels are part of the key: an SMS fallback after a bounce is the same change again.
-idempotency = consumer_config("[change_id, channels]")
+consumer = SqsConsumer(NotificationRecord, key_jmespath="[change_id, channels]")
 
 
 @dataclass(frozen=True)
@@ -96,12 +90,8 @@ def wire(clock: Clock) -> Deps:
 @cache
 def notify_once() -> Callable[..., dict[str, Any]]:
     d = deps()
-    return once_per_key(
-        _notify,
-        data_keyword="job",
-        config=idempotency,
-        table=d.settings.idempotency_table,
-        client=d.dynamodb,
+    return consumer.once(
+        _notify, data_keyword="job", table=d.settings.idempotency_table, client=d.dynamodb
     )
 
 
@@ -165,7 +155,4 @@ def record_handler(record: NotificationRecord) -> dict[str, Any]:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    idempotency.register_lambda_context(context)
-    return process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
-    )
+    return consumer.process(event, context, record_handler)

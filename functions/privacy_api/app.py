@@ -3,31 +3,31 @@ export, marketing consent. Every call, reads included, leaves one audit entry.""
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from quittance.audit.trail import AuditTrail
 from quittance.aws.archive_bucket import ArchiveBucket
+from quittance.aws.audit_table import AuditTrail
 from quittance.aws.clients import make_client
+from quittance.aws.customer_keys import CustomerKeyring
 from quittance.aws.customers_table import CustomersTable
 from quittance.aws.evidence_store import EvidenceStore
 from quittance.aws.exports_bucket import ExportsBucket
+from quittance.aws.http import iam_actor, invalid_fields, json_response, request_id
 from quittance.aws.ledger_table import LedgerTable
 from quittance.clock import Clock, SystemClock
 from quittance.errors import NotFound
 from quittance.observability import instruments
 from quittance.privacy.erasure import erase_customer
 from quittance.privacy.export import export_customer, hand_over
-from quittance.privacy.keyring import CustomerKeyring
 from quittance.settings import PrivacyApiSettings, load
 
 logger, metrics, tracer = instruments("privacy_api")
@@ -91,25 +91,18 @@ def wire(clock: Clock) -> Deps:
     )
 
 
-def _json(status: int, body: dict[str, Any]) -> Response[str]:
-    return Response(
-        status_code=status, content_type=content_types.APPLICATION_JSON, body=json.dumps(body)
-    )
-
-
 def _actor() -> str:
-    iam = (app.current_event.request_context.raw_event.get("authorizer") or {}).get("iam") or {}
-    return str(iam.get("userArn") or "unknown")
+    return iam_actor(app.current_event)
 
 
 def _request_id() -> str:
-    return str(app.current_event.request_context.request_id)
+    return request_id(app.current_event)
 
 
 def _invalid(customer_id: str) -> Response[str] | None:
     if re.fullmatch(CUSTOMER_ID, customer_id):
         return None
-    return _json(422, {"error": "invalid_customer_id", "detail": CUSTOMER_ID})
+    return json_response(422, {"error": "invalid_customer_id", "detail": CUSTOMER_ID})
 
 
 @app.delete("/admin/customers/<customer_id>")
@@ -135,7 +128,7 @@ def erase(customer_id: str) -> Response[str]:
     )
     metrics.add_metric(name=f"customers_{outcome}", unit=MetricUnit.Count, value=1)
     logger.info("customer erasure", extra={"customer_id": customer_id, "outcome": outcome})
-    return _json(200, report.as_json())
+    return json_response(200, report.as_json())
 
 
 @app.get("/admin/customers/<customer_id>/export")
@@ -155,7 +148,7 @@ def export(customer_id: str) -> Response[str]:
         )
     except NotFound as exc:
         d.audit.record("customer.export", f"customer/{customer_id}", "not_found", {})
-        return _json(404, {"error": exc.code, "detail": exc.detail})
+        return json_response(404, {"error": exc.code, "detail": exc.detail})
     handed = hand_over(result, d.exports, request_id=_request_id(), now=now)
     d.audit.record(
         "customer.export",
@@ -170,7 +163,7 @@ def export(customer_id: str) -> Response[str]:
     )
     metrics.add_metric(name="customers_exported", unit=MetricUnit.Count, value=1)
     logger.info("customer export", extra={"customer_id": customer_id, "size": handed.size})
-    return _json(200, handed.as_json())
+    return json_response(200, handed.as_json())
 
 
 @app.put("/admin/customers/<customer_id>/consents/marketing")
@@ -180,23 +173,22 @@ def marketing_consent(customer_id: str) -> Response[str]:
     try:
         change = ConsentChange.model_validate_json(app.current_event.body or "")
     except ValidationError as exc:
-        fields = [
-            {"loc": list(e["loc"]), "msg": e["msg"]}
-            for e in exc.errors(include_url=False, include_input=False)
-        ]
-        return _json(422, {"error": "payload_invalid", "detail": "see fields", "fields": fields})
+        fields = invalid_fields(exc)
+        return json_response(
+            422, {"error": "payload_invalid", "detail": "see fields", "fields": fields}
+        )
     d = deps()
     target = f"customer/{customer_id}"
     if d.keyring.erased(customer_id) or d.customers.stored_profile(customer_id) is None:
         # Never create a profile, least of all for an erased customer.
         d.audit.record("customer.consent.marketing", target, "not_found", {})
-        return _json(404, {"error": "not_found", "detail": f"no profile for {customer_id}"})
+        return json_response(404, {"error": "not_found", "detail": f"no profile for {customer_id}"})
     at = d.clock.now()
     d.customers.record_marketing_consent(customer_id, change.granted, at, "admin")
     d.audit.record(
         "customer.consent.marketing", target, "granted" if change.granted else "withdrawn", {}
     )
-    return _json(
+    return json_response(
         200,
         {
             "customer_id": customer_id,

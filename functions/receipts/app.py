@@ -5,14 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Literal
+from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -21,19 +16,19 @@ from pydantic import Json
 from quittance.archive.retention import RetentionPolicy
 from quittance.aws.archive_bucket import ArchiveBucket
 from quittance.aws.clients import make_client
+from quittance.aws.consumer import SqsConsumer
+from quittance.aws.customer_keys import CustomerKeyring
 from quittance.aws.customers_table import CustomersTable
-from quittance.aws.idempotency import consumer_config, once_per_key
 from quittance.aws.ledger_table import LedgerTable
 from quittance.aws.queue import SqsQueue
 from quittance.aws.secrets import JsonSecret
 from quittance.clock import Clock, SystemClock
 from quittance.links.tokens import LinkSigner
 from quittance.links.urls import receipt_link
-from quittance.models.messages import NotificationJob, ReceiptJob
+from quittance.models.messages import ReceiptJob
 from quittance.observability import instruments
-from quittance.privacy.keyring import CustomerKeyring
 from quittance.receipts.document import Seller
-from quittance.receipts.issuance import issue_receipt
+from quittance.receipts.issuance import issue_receipt, notification_for
 from quittance.receipts.render import ReceiptRenderer
 from quittance.settings import ReceiptsSettings, load
 
@@ -44,8 +39,7 @@ class ReceiptJobRecord(SqsRecordModel):
     body: Json[ReceiptJob]
 
 
-processor = BatchProcessor(event_type=EventType.SQS, model=ReceiptJobRecord)
-idempotency = consumer_config("receipt_number")
+consumer = SqsConsumer(ReceiptJobRecord, key_jmespath="receipt_number")
 
 
 @dataclass(frozen=True)
@@ -117,12 +111,8 @@ def link_signer() -> LinkSigner:
 def issue_once() -> Callable[..., dict[str, Any]]:
     """One archived receipt per receipt number, whatever the redeliveries."""
     d = deps()
-    return once_per_key(
-        _issue,
-        data_keyword="job",
-        config=idempotency,
-        table=d.settings.idempotency_table,
-        client=d.dynamodb,
+    return consumer.once(
+        _issue, data_keyword="job", table=d.settings.idempotency_table, client=d.dynamodb
     )
 
 
@@ -155,34 +145,6 @@ def _issue(*, job: ReceiptJob) -> dict[str, Any]:
     }
 
 
-def notification_for(job: ReceiptJob) -> NotificationJob:
-    """What the customer hears once the document is archived: a refund, a confirmation, or,
-    when the payment raised an anomaly, a notice that never reads "paid in full"."""
-    kind: Literal["payment_confirmed", "refund_issued", "anomaly_notice", "partial_payment"]
-    if job.kind == "credit_note":
-        kind = "refund_issued"
-    elif job.anomaly == "partial_payment":
-        # One clear message with the balance and how to pay it, not a generic notice.
-        kind = "partial_payment"
-    elif job.anomaly:
-        kind = "anomaly_notice"
-    else:
-        kind = "payment_confirmed"
-    return NotificationJob(
-        correlation_id=job.correlation_id,
-        kind=kind,
-        change_id=f"{job.receipt_number}:{kind}",
-        customer_id=job.customer_id,
-        receipt_number=job.receipt_number,
-        original_receipt_number=job.original_receipt_number,
-        invoice_number=job.invoice_number,
-        amount=job.amount,
-        paid_at=job.paid_at,
-        anomaly=job.anomaly,
-        difference=job.balance_due if job.anomaly else None,
-    )
-
-
 def record_handler(record: ReceiptJobRecord) -> dict[str, Any]:
     job = record.body
     logger.set_correlation_id(job.correlation_id)
@@ -193,7 +155,4 @@ def record_handler(record: ReceiptJobRecord) -> dict[str, Any]:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    idempotency.register_lambda_context(context)
-    return process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
-    )
+    return consumer.process(event, context, record_handler)

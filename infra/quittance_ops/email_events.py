@@ -10,10 +10,10 @@ import json
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
+from quittance.aws.customer_keys import CustomerKeyring
 from quittance.aws.customers_table import CustomersTable
 from quittance.aws.ledger_table import LedgerTable
 from quittance.notifications.tags import email_tags
-from quittance.privacy.keyring import CustomerKeyring
 
 EventKind = Literal["bounce", "soft_bounce", "complaint", "delivery"]
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from quittance.aws.customer_keys import CustomerKeyring
 from quittance.aws.customers_table import CustomersTable
 from quittance.ledger.model import ReceiptRecord
-from quittance.privacy.keyring import CustomerKeyring
 from quittance_ops.deliveries.stripe import stripe_payment_intent_succeeded
 from quittance_ops.email_events import report_bounce
 

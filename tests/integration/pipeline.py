@@ -9,9 +9,9 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
 from quittance.aws.archive_bucket import ArchiveBucket
+from quittance.aws.customer_keys import CustomerKeyring
 from quittance.aws.customers_table import CustomersTable
 from quittance.aws.evidence_store import EvidenceStore
-from quittance.privacy.keyring import CustomerKeyring
 from quittance_ops.localstack.pumps import QueuePump
 
 from .conftest import REGION, MotoStack, answer, http_event

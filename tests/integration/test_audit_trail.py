@@ -8,7 +8,8 @@ from typing import Any
 import boto3
 import pytest
 
-from quittance.audit.trail import AuditTrail, PersonalDataRefused
+from quittance.audit.trail import PersonalDataRefused
+from quittance.aws.audit_table import AuditTrail
 from quittance.aws.items import to_item
 
 from .conftest import REGION, MotoStack

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, date, datetime
-from typing import Any
 
 import boto3
 
@@ -19,15 +18,11 @@ from quittance.models.events import (
     PaymentMethod,
 )
 from quittance.models.money import Money
+from tests.fakes import NoProfiles
 
 from .conftest import REGION, MotoStack
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
-
-
-class Profiles:
-    def remember(self, *_: Any, **__: Any) -> None:
-        """Contact data is not under test here."""
 
 
 def registered(due: str, cents: int) -> InvoiceRegistration:
@@ -71,9 +66,9 @@ def test_questions_are_served_by_keys_and_indexes_never_a_scan(moto_stack: MotoS
         ("F-D", "2027-03-01", 4000),
     ):  # fmt: skip
         register_invoice(number, registered(due, cents), book=ledger, now=NOW)
-    apply_event(payment("F-A", 1000, 1), store=ledger, profiles=Profiles(), now=NOW)  # paid
-    apply_event(payment("F-B", 500, 2), store=ledger, profiles=Profiles(), now=NOW)  # partial
-    apply_event(payment("GW-only", 700, 3), store=ledger, profiles=Profiles(), now=NOW)
+    apply_event(payment("F-A", 1000, 1), store=ledger, profiles=NoProfiles(), now=NOW)  # paid
+    apply_event(payment("F-B", 500, 2), store=ledger, profiles=NoProfiles(), now=NOW)  # partial
+    apply_event(payment("GW-only", 700, 3), store=ledger, profiles=NoProfiles(), now=NOW)
 
     # Open registered invoices due by the end of January: the paid one has left the index.
     due = ledger.open_invoices_due(date(2026, 12, 1), date(2027, 1, 31))

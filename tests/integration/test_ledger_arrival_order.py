@@ -27,6 +27,7 @@ from quittance.ledger.model import InvoiceRecord, InvoiceSummary, ReceiptRecord
 from quittance.ledger.service import apply_event
 from quittance.ledger.state import InvoiceStatus
 from quittance.models.events import PaymentEvent
+from tests.fakes import NoProfiles
 from tests.unit.test_ledger_state import History, Step, histories, terms
 
 from .arrival_oracle import Invoice, Standing, replay
@@ -34,11 +35,6 @@ from .conftest import REGION, MotoStack
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 _tables = itertools.count()
-
-
-class Profiles:
-    def remember(self, *_: Any, **__: Any) -> None:
-        """Contact data is not under test here."""
 
 
 def fresh_ledger(model: str) -> LedgerTable:
@@ -91,7 +87,7 @@ def deliver(history: History, deliveries: list[PaymentEvent], ledger: LedgerTabl
     handed_on: list[ReceiptRecord] = []
     seen: set[str] = set()
     for event in deliveries:
-        outcome = apply_event(event, store=ledger, profiles=Profiles(), now=NOW)
+        outcome = apply_event(event, store=ledger, profiles=NoProfiles(), now=NOW)
         assert outcome.duplicate is (event.event_id in seen)
         seen.add(event.event_id)
         if outcome.duplicate:

@@ -31,6 +31,7 @@ from quittance.models.events import (
     Refund,
 )
 from quittance.models.money import Money
+from tests.fakes import NoProfiles
 
 from .arrival_oracle import Invoice, Standing, replay
 from .conftest import REGION, MotoStack
@@ -95,11 +96,6 @@ def invoice_history(i: int) -> list[PaymentEvent]:
     return events
 
 
-class Profiles:
-    def remember(self, *_: Any, **__: Any) -> None:
-        """Contact data is not under test here."""
-
-
 @pytest.fixture
 def ledger(moto_stack: MotoStack) -> LedgerTable:
     # The stack's DynamoDB snapshots only the items a transaction touches (moto_fidelity), so
@@ -146,7 +142,7 @@ def test_1000_shuffled_events_with_duplicates_settle_like_in_order_delivery(
     duplicates = 0
     handed_on: Counter[str] = Counter()
     for event in deliveries:
-        outcome = apply_event(event, store=ledger, profiles=Profiles(), now=NOW)
+        outcome = apply_event(event, store=ledger, profiles=NoProfiles(), now=NOW)
         duplicates += outcome.duplicate
         if not outcome.duplicate:
             handed_on.update(d.receipt_number for d in outcome.documents)
@@ -209,10 +205,10 @@ def test_a_refund_before_its_payment_waits_for_it_then_gets_its_credit_note(
 ) -> None:
     history = invoice_history(3)  # failed, succeeded, dispute opened, refund, dispute won
     refund, paid = history[3], history[1]
-    first = apply_event(refund, store=ledger, profiles=Profiles(), now=NOW)
+    first = apply_event(refund, store=ledger, profiles=NoProfiles(), now=NOW)
     assert first.documents == ()
     assert first.status is InvoiceStatus.OPEN
-    second = apply_event(paid, store=ledger, profiles=Profiles(), now=NOW)
+    second = apply_event(paid, store=ledger, profiles=NoProfiles(), now=NOW)
     kinds = sorted(d.kind for d in second.documents)
     assert kinds == ["credit_note", "receipt"]
     assert second.status is InvoiceStatus.PARTIALLY_REFUNDED
@@ -220,9 +216,9 @@ def test_a_refund_before_its_payment_waits_for_it_then_gets_its_credit_note(
 
 def test_a_failure_after_the_success_is_kept_but_changes_nothing(ledger: LedgerTable) -> None:
     history = invoice_history(1)
-    apply_event(history[1], store=ledger, profiles=Profiles(), now=NOW)
+    apply_event(history[1], store=ledger, profiles=NoProfiles(), now=NOW)
     late_failure = history[2]
-    outcome = apply_event(late_failure, store=ledger, profiles=Profiles(), now=NOW)
+    outcome = apply_event(late_failure, store=ledger, profiles=NoProfiles(), now=NOW)
     assert outcome.backwards and outcome.documents == ()
     assert outcome.status is InvoiceStatus.PAID
     record = ledger.load("F-0001")
@@ -233,8 +229,8 @@ def test_a_second_charge_of_a_paid_invoice_is_flagged_and_its_receipt_never_says
     ledger: LedgerTable,
 ) -> None:
     history = invoice_history(0)
-    apply_event(history[1], store=ledger, profiles=Profiles(), now=NOW)
-    outcome = apply_event(history[2], store=ledger, profiles=Profiles(), now=NOW)
+    apply_event(history[1], store=ledger, profiles=NoProfiles(), now=NOW)
+    outcome = apply_event(history[2], store=ledger, profiles=NoProfiles(), now=NOW)
     [anomaly] = outcome.anomalies
     assert anomaly.kind is AnomalyKind.POSSIBLE_DOUBLE_CHARGE
     [receipt] = outcome.documents

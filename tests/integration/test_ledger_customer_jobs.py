@@ -8,7 +8,7 @@ from typing import Any
 
 from quittance.aws.customers_table import CustomersTable
 from quittance.aws.ledger_table import LedgerTable
-from quittance.ledger.customer_jobs import failure_notification
+from quittance.ledger.follow_ups import failure_notification
 from quittance.ledger.service import apply_event
 from quittance.models.events import (
     CustomerDetails,

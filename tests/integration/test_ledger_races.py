@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import boto3
 import pytest
@@ -24,16 +23,12 @@ from quittance.models.events import (
     PaymentMethod,
 )
 from quittance.models.money import Money
+from tests.fakes import NoProfiles
 
 from .conftest import REGION, MotoStack
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-
-
-class Profiles:
-    def remember(self, *_: Any, **__: Any) -> None:
-        """Contact data is not under test here."""
 
 
 def paid(invoice: str, payment: str, minute: int, cents: int = 5_000) -> PaymentEvent:
@@ -98,12 +93,12 @@ def test_two_invoices_racing_for_the_next_number_get_one_each_without_a_gap(
 ) -> None:
     # Given payment A read the receipt counter, and payment B (another invoice) commits first
     rival = once(
-        lambda: apply_event(paid("F-B", "pi-b", 2), store=ledger, profiles=Profiles(), now=NOW)
+        lambda: apply_event(paid("F-B", "pi-b", 2), store=ledger, profiles=NoProfiles(), now=NOW)
     )
     store = Interleaved(ledger, rival)
 
     # When A commits
-    outcome = apply_event(paid("F-A", "pi-a", 1), store=store, profiles=Profiles(), now=NOW)
+    outcome = apply_event(paid("F-A", "pi-a", 1), store=store, profiles=NoProfiles(), now=NOW)
 
     # Then A's first transaction was refused and its retry took the next number
     assert store.commits == 2
@@ -116,12 +111,12 @@ def test_two_invoices_racing_for_the_next_number_get_one_each_without_a_gap(
 def test_two_payments_racing_on_one_invoice_lose_no_update(ledger: LedgerTable) -> None:
     # Given two full payments of the same 50.00 invoice, B committing while A is in flight
     rival = once(
-        lambda: apply_event(paid("F-1", "pi-b", 2), store=ledger, profiles=Profiles(), now=NOW)
+        lambda: apply_event(paid("F-1", "pi-b", 2), store=ledger, profiles=NoProfiles(), now=NOW)
     )
     store = Interleaved(ledger, rival)
 
     # When A commits
-    outcome = apply_event(paid("F-1", "pi-a", 1), store=store, profiles=Profiles(), now=NOW)
+    outcome = apply_event(paid("F-1", "pi-a", 1), store=store, profiles=NoProfiles(), now=NOW)
 
     # Then A applied on top of B: both payments are in the ledger, the invoice counts both, and
     # A (second to be receipted) is the possible double charge, not B whose receipt said paid
@@ -147,14 +142,14 @@ def test_a_writer_that_keeps_losing_gives_up_and_leaves_nothing_half_written(
 
     def rival() -> bool:
         n = next(rivals)
-        apply_event(paid("F-9", f"pi-rival-{n}", n), store=ledger, profiles=Profiles(), now=NOW)
+        apply_event(paid("F-9", f"pi-rival-{n}", n), store=ledger, profiles=NoProfiles(), now=NOW)
         return True
 
     store = Interleaved(ledger, rival)
 
     # When payment A tries to commit
     with pytest.raises(WriteConflict, match="gave up after 8"):
-        apply_event(paid("F-9", "pi-a", 0), store=store, profiles=Profiles(), now=NOW)
+        apply_event(paid("F-9", "pi-a", 0), store=store, profiles=NoProfiles(), now=NOW)
 
     # Then it tried MAX_ATTEMPTS times, and nothing of A is in the ledger: no event, no receipt,
     # no number used (the rivals' receipts run 1..8 without a gap)

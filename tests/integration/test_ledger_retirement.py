@@ -54,7 +54,7 @@ def _two_days_on(stack: MotoStack) -> None:
     """The staff API judges as if two days had passed: the dev stage's retention is over."""
     module = sys.modules["quittance_fn_ArchiveApiFunction"]
     later = datetime.now(UTC) + timedelta(days=2)
-    module.desk().clock = lambda: later
+    module.deps().desk.clock = lambda: later
 
 
 def _dispose_proofs(stack: MotoStack, invoice: str) -> list[str]:

@@ -15,7 +15,7 @@ from quittance.providers import stripe
 from quittance.providers.base import WebhookRequest
 from quittance_ops.deliveries import Delivery
 from quittance_ops.deliveries.stripe import stripe_payment_intent_succeeded
-from tests.unit.fakes import FakeSecrets, RecordingPublisher
+from tests.fakes import FakeSecrets, RecordingPublisher
 
 SECRET = "whsec_intake_tests_0123456789abcdef"
 TS = 1_781_000_000

@@ -11,8 +11,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from quittance.aws.customer_keys import CustomerKeyring
 from quittance.errors import CustomerErased, SealInvalid
-from quittance.privacy.keyring import CustomerKeyring
 
 REGION = "eu-west-3"
 

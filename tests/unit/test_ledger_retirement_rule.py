@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from quittance.archive.retention import RetentionPolicy
-from quittance.ledger.retirement import (
+from quittance.archive.retirement import (
     MAX_ITEMS,
     LedgerCollection,
     judge,

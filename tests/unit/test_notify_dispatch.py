@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 
@@ -13,7 +13,13 @@ from quittance.links.tokens import LinkSigner
 from quittance.models.messages import NotificationJob
 from quittance.models.money import Money
 from quittance.notifications.confirmation import Sender
-from quittance.notifications.dispatch import SellerContact, notify_customer
+from quittance.notifications.dispatch import (
+    EMAIL_COMPOSERS,
+    MessageOptions,
+    SellerContact,
+    compose_email,
+    notify_customer,
+)
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
@@ -141,3 +147,35 @@ def test_an_address_no_message_can_carry_fails_once_instead_of_retrying() -> Non
     [delivery] = send(job("payment_confirmed"), log, mailer, profile={"email": "not an address"})
     assert delivery.status == "failed"
     assert mailer.sent == []
+
+
+def test_every_notification_kind_has_its_email_composer() -> None:
+    # Given every kind a NotificationJob may carry
+    kinds = set(get_args(NotificationJob.model_fields["kind"].annotation))
+    # Then dispatch has exactly one composer for each, and none for a kind that does not exist
+    assert set(EMAIL_COMPOSERS) == kinds
+
+
+def test_a_job_without_what_its_message_needs_is_refused_not_sent() -> None:
+    # A refund notice with no credit note number has no document to link to.
+    job = NotificationJob(
+        correlation_id="c-1",
+        kind="refund_issued",
+        change_id="F-1#refund",
+        customer_id="C-1",
+        receipt_number=None,
+        invoice_number="F-1",
+        amount=Money(amount_minor=1000, currency="EUR"),
+        paid_at=datetime(2026, 11, 23, 10, 0, tzinfo=UTC),
+    )
+    with pytest.raises(ValueError, match="refund_issued job without what its message needs"):
+        compose_email(
+            job,
+            profile={"email": "ada@example.com", "locale": "fr"},
+            email="ada@example.com",
+            link=None,
+            record=None,
+            sender=Sender(email="receipts@example.com", name="Atelier"),
+            seller=SellerContact(name="Atelier", email="contact@example.com", phone="+33 1"),
+            options=MessageOptions(),
+        )

@@ -11,8 +11,8 @@ from quittance.ledger.state import AnomalyKind
 from quittance.models.events import FailureCategory
 from quittance.models.messages import NotificationJob
 from quittance.models.money import Money
+from quittance.models.phone import InvalidPhoneNumber, to_e164
 from quittance.notifications.dispatch import MessageOptions, compose_sms
-from quittance.notifications.phone import InvalidPhoneNumber, to_e164
 from quittance.notifications.sms_text import measure, plain
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)

@@ -147,7 +147,7 @@ class ReminderSettings(_Base):
 
 
 class CustomerKeysSettings(_Base):
-    """Per-customer keys (quittance.privacy.keyring): readers need only the table; a function
+    """Per-customer keys (quittance.aws.customer_keys): readers need only the table; a function
     that seals new customers' data also names the KMS key that generates their data keys."""
 
     customers_table: str = Field(alias="CUSTOMERS_TABLE")

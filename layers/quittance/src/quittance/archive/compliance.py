@@ -18,9 +18,8 @@ from typing import IO, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from quittance.archive.ports import ProofArchive, ProofVersion, ReceiptFinder, sha256_file
 from quittance.archive.retention import RetentionPolicy, lock_for
-from quittance.aws.receipt_search import ReceiptIndex
-from quittance.aws.staff_archive import ProofVersion, StaffArchive, sha256_file
 from quittance.errors import CustomerErased, NotFound, QuittanceError
 from quittance.ledger.model import ReceiptRecord
 from quittance.ledger.service import pseudonymous_customer_id
@@ -144,7 +143,7 @@ def decode_cursor(cursor: str | None) -> dict[str, Any]:
     return value
 
 
-def search(index: ReceiptIndex, query: ReceiptQuery) -> tuple[list[dict[str, Any]], str | None]:
+def search(index: ReceiptFinder, query: ReceiptQuery) -> tuple[list[dict[str, Any]], str | None]:
     """One page of hits and the cursor of the next page (None at the end)."""
     cursor = decode_cursor(query.cursor)
     if any((query.receipt, query.payment, query.invoice, query.customer_id)):
@@ -246,7 +245,7 @@ class Check:
 
 
 def verify_proof(
-    item: dict[str, Any], archive: StaffArchive, policy: RetentionPolicy
+    item: dict[str, Any], archive: ProofArchive, policy: RetentionPolicy
 ) -> list[Check]:
     """Every named check on one archived proof, read back by its version id."""
     record = ReceiptRecord.model_validate(item["data"])

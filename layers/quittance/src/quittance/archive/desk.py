@@ -26,20 +26,24 @@ from quittance.archive.compliance import (
     verify_proof,
     write_bundle,
 )
+from quittance.archive.ports import (
+    DeskLedger,
+    ProofArchive,
+    ReceiptFinder,
+    proof_prefix,
+    sha256_file,
+)
 from quittance.archive.retention import RetentionPolicy, archive_key
-from quittance.audit.trail import AuditTrail
-from quittance.aws.ledger_table import LedgerTable
-from quittance.aws.receipt_search import ReceiptIndex
-from quittance.aws.staff_archive import StaffArchive, proof_prefix, sha256_file
-from quittance.clock import SystemClock
-from quittance.errors import NotFound, QuittanceError
-from quittance.ledger.retirement import (
+from quittance.archive.retirement import (
     LEGAL_RECORDS,
     LedgerCollection,
     invoices_in,
     judge,
     year_closes_at,
 )
+from quittance.audit.trail import AuditLog
+from quittance.clock import SystemClock
+from quittance.errors import NotFound, QuittanceError
 from quittance.privacy.evidence import DeliverySource
 
 RESEND_LOG_DAYS = 396
@@ -123,10 +127,10 @@ class Profiles(Protocol):
 
 @dataclass
 class Desk:
-    ledger: LedgerTable
-    index: ReceiptIndex
-    archive: StaffArchive
-    trail: AuditTrail
+    ledger: DeskLedger
+    index: ReceiptFinder
+    archive: ProofArchive
+    trail: AuditLog
     policy: RetentionPolicy
     deliveries: DeliverySource | None
     clock: Callable[[], datetime] = field(default_factory=lambda: SystemClock().now)

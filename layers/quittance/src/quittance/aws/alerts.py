@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the stubs are a development dependency, not in the Lambda layer
+    from mypy_boto3_sns.client import SNSClient
 
 
 class OpsAlerts:
-    def __init__(self, topic_arn: str, client: Any) -> None:
+    def __init__(self, topic_arn: str, client: SNSClient) -> None:
         self.topic_arn = topic_arn
         self._client = client
 

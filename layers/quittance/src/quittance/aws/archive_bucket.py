@@ -6,13 +6,16 @@ import base64
 import hashlib
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from quittance.archive.retention import Lock
 from quittance.aws.errors import error_code
 from quittance.errors import AlreadyExists, NotFound
+
+if TYPE_CHECKING:  # the stubs are a development dependency, not in the Lambda layer
+    from mypy_boto3_s3.client import S3Client
 
 
 @dataclass(frozen=True)
@@ -29,7 +32,7 @@ class ArchivedObject:
 
 
 class ArchiveBucket:
-    def __init__(self, name: str, client: Any, kms_key_id: str | None = None) -> None:
+    def __init__(self, name: str, client: S3Client, kms_key_id: str | None = None) -> None:
         self.name = name
         self._client = client
         self._kms_key_id = kms_key_id

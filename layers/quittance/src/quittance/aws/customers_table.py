@@ -1,25 +1,29 @@
 """Customer profiles (``pk = CUST#<pseudonymous id>``): contact data, locale, preferences.
 
 Contact fields (name, email, phone, address) are stored sealed with the customer's own data
-key (:mod:`quittance.privacy.keyring`), as binary attributes; everything else (locale,
+key (:mod:`quittance.aws.customer_keys`), as binary attributes; everything else (locale,
 segment, channel, consent, suppression) stays plain. :meth:`CustomersTable.profile` returns
 the decrypted plain dict, or None for an unknown or erased customer."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from typing import Any, Literal, Protocol
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from boto3.dynamodb.types import Binary
 from botocore.exceptions import ClientError
 
+from quittance.aws.customer_keys import key_pk, tombstone_pk
 from quittance.aws.errors import cancellation_codes, error_code
 from quittance.aws.items import from_item, to_item
 from quittance.errors import CustomerErased
 from quittance.models.events import CustomerDetails
-from quittance.privacy.keyring import key_pk, tombstone_pk
+from quittance.privacy.periods import INACTIVE_PROFILE_RETENTION
 
-INACTIVE_PROFILE_RETENTION = timedelta(days=3 * 365)
+if TYPE_CHECKING:  # the stubs are a development dependency, not in the Lambda layer
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
+
 Remembered = Literal["stored", "older_than_stored", "erased"]
 """What became of the details given to :meth:`CustomersTable.remember`: written; not
 written because the profile holds details the gateway knew later (the inactivity clock still
@@ -47,7 +51,7 @@ def field_context(field: str) -> str:
 
 
 class CustomersTable:
-    def __init__(self, name: str, client: Any, keyring: Sealer | None = None) -> None:
+    def __init__(self, name: str, client: DynamoDBClient, keyring: Sealer | None = None) -> None:
         self.name = name
         self._client = client
         self._keyring = keyring
@@ -108,18 +112,17 @@ class CustomersTable:
             else {"pk": tombstone_pk(customer_id), "if": "attribute_not_exists(pk)"}
         )
         try:
-            self._client.transact_write_items(
-                TransactItems=[
-                    {
-                        "ConditionCheck": {
-                            "TableName": self.name,
-                            "Key": to_item({"pk": guard["pk"]}),
-                            "ConditionExpression": guard["if"],
-                        }
-                    },
-                    {"Update": update},
-                ]
-            )
+            guarded: list[Any] = [  # plain dicts, their values from to_item
+                {
+                    "ConditionCheck": {
+                        "TableName": self.name,
+                        "Key": to_item({"pk": guard["pk"]}),
+                        "ConditionExpression": guard["if"],
+                    }
+                },
+                {"Update": update},
+            ]
+            self._client.transact_write_items(TransactItems=guarded)
         except ClientError as exc:
             if error_code(exc) != "TransactionCanceledException":
                 raise
@@ -306,7 +309,9 @@ class CustomersTable:
         present = {k: v for k, v in given.items() if v is not None}
         if not present:
             return self.stored_profile(customer_id) is not None
-        condition = {"ConditionExpression": "attribute_exists(pk)"} if only_existing else {}
+        condition: dict[str, Any] = (
+            {"ConditionExpression": "attribute_exists(pk)"} if only_existing else {}
+        )
         try:
             self._client.update_item(
                 TableName=self.name,

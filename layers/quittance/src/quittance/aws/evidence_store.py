@@ -7,12 +7,13 @@ second layer, but the customer's key is what erasure destroys."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from quittance.archive.retention import Lock
 from quittance.aws.archive_bucket import ArchiveBucket
+from quittance.aws.customer_keys import CustomerKeyring
 from quittance.aws.errors import error_code
 from quittance.errors import NotFound
 from quittance.privacy.evidence import (
@@ -22,7 +23,9 @@ from quittance.privacy.evidence import (
     encode,
     evidence_key,
 )
-from quittance.privacy.keyring import CustomerKeyring
+
+if TYPE_CHECKING:  # the stubs are a development dependency, not in the Lambda layer
+    from mypy_boto3_s3.client import S3Client
 
 
 def _context(provider: str, event_id: str) -> str:
@@ -31,7 +34,7 @@ def _context(provider: str, event_id: str) -> str:
 
 
 class EvidenceStore:
-    def __init__(self, archive: ArchiveBucket, s3: Any, keyring: CustomerKeyring) -> None:
+    def __init__(self, archive: ArchiveBucket, s3: S3Client, keyring: CustomerKeyring) -> None:
         self._archive = archive
         self._s3 = s3
         self._keyring = keyring

@@ -4,11 +4,14 @@ day (bucket lifecycle), handed over by presigned GET."""
 from __future__ import annotations
 
 import base64
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the stubs are a development dependency, not in the Lambda layer
+    from mypy_boto3_s3.client import S3Client
 
 
 class ExportsBucket:
-    def __init__(self, name: str, client: Any, kms_key_id: str) -> None:
+    def __init__(self, name: str, client: S3Client, kms_key_id: str) -> None:
         self.name = name
         self._client = client
         self._kms_key_id = kms_key_id

@@ -4,7 +4,7 @@ records kept as long as SQS can redeliver a message."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
@@ -12,11 +12,13 @@ from aws_lambda_powertools.utilities.idempotency import (
     idempotent_function,
 )
 
-# SQS keeps a message 14 days; a redelivery inside that window finds its idempotency record.
-REDELIVERY_WINDOW = 14 * 24 * 3600
+from quittance.privacy.periods import REDELIVERY_WINDOW
+
+if TYPE_CHECKING:  # the stubs are a development dependency, not in the Lambda layer
+    from mypy_boto3_dynamodb.client import DynamoDBClient
 
 
-def persistence_layer(table: str, client: Any) -> DynamoDBPersistenceLayer:
+def persistence_layer(table: str, client: DynamoDBClient) -> DynamoDBPersistenceLayer:
     return DynamoDBPersistenceLayer(table_name=table, boto3_client=client)
 
 
@@ -33,7 +35,7 @@ def once_per_key(
     data_keyword: str,
     config: IdempotencyConfig,
     table: str,
-    client: Any,
+    client: DynamoDBClient,
 ) -> Callable[..., dict[str, Any]]:
     """``function`` runs once per idempotency key; repeats get the stored result."""
     return idempotent_function(  # type: ignore[no-any-return]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Collection
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from botocore.exceptions import ClientError
 
@@ -23,6 +23,9 @@ from quittance.ledger.state import OPEN_STATUSES, InvoiceStatus, InvoiceTerms
 from quittance.models.events import PaymentEvent
 from quittance.models.money import Money
 from quittance.reminders import InvoiceStanding
+
+if TYPE_CHECKING:  # the stubs are a development dependency, not in the Lambda layer
+    from mypy_boto3_dynamodb.client import DynamoDBClient
 
 
 def view_due(commit: Commit) -> date | None:
@@ -74,7 +77,7 @@ def invoice_pk(number: str) -> str:
 
 
 class LedgerTable:
-    def __init__(self, name: str, client: Any) -> None:
+    def __init__(self, name: str, client: DynamoDBClient) -> None:
         self.name = name
         self._client = client
 
@@ -248,7 +251,8 @@ class LedgerTable:
             registered=view.terms.registered,
             customer_id=commit.customer_id,
         )
-        items: list[dict[str, Any]] = [
+        # Built as plain dicts (their attribute values come from to_item), so typed loosely.
+        items: list[Any] = [
             {
                 "Put": {
                     "TableName": self.name,

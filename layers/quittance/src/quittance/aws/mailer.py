@@ -6,14 +6,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from email.message import EmailMessage
 from email.utils import format_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from quittance.clock import Clock, SystemClock
 from quittance.notifications.tags import email_tags
 
+if TYPE_CHECKING:  # the stubs are a development dependency, not in the Lambda layer
+    from mypy_boto3_sesv2.client import SESV2Client
+
 
 class SesMailer:
-    def __init__(self, client: Any, configuration_set: str, clock: Clock | None = None) -> None:
+    def __init__(
+        self, client: SESV2Client, configuration_set: str, clock: Clock | None = None
+    ) -> None:
         self._client = client
         self._configuration_set = configuration_set
         self._clock: Clock = clock or SystemClock()

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from quittance.errors import QueueUnavailable
 
+if TYPE_CHECKING:  # the stubs are a development dependency, not in the Lambda layer
+    from mypy_boto3_sqs.client import SQSClient
+
 
 class SqsQueue:
-    def __init__(self, url: str, client: Any) -> None:
+    def __init__(self, url: str, client: SQSClient) -> None:
         self.url = url
         self._client = client
 

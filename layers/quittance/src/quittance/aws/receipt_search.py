@@ -6,13 +6,16 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from quittance.aws.items import from_item, to_item
 
+if TYPE_CHECKING:  # the stubs are a development dependency, not in the Lambda layer
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
 
 class ReceiptIndex:
-    def __init__(self, table: str, client: Any) -> None:
+    def __init__(self, table: str, client: DynamoDBClient) -> None:
         self.table = table
         self._client = client
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the stubs are a development dependency, not in the Lambda layer
+    from mypy_boto3_sns.client import SNSClient
 
 
 class SnsSms:
-    def __init__(self, client: Any, sender_id: str) -> None:
+    def __init__(self, client: SNSClient, sender_id: str) -> None:
         self._client = client
         self._sender_id = sender_id
 

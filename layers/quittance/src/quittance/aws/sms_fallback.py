@@ -7,14 +7,18 @@ raises, so a fallback that could not be queued is queued by the event's redelive
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 
-from quittance.aws.idempotency import REDELIVERY_WINDOW, once_per_key
+from quittance.aws.idempotency import once_per_key
 from quittance.aws.queue import SqsQueue
 from quittance.models.messages import NotificationJob
+from quittance.privacy.periods import REDELIVERY_WINDOW
+
+if TYPE_CHECKING:  # the stubs are a development dependency, not in the Lambda layer
+    from mypy_boto3_dynamodb.client import DynamoDBClient
 
 
 def _mark_repeat(response: Any, idempotent_data: DataRecord) -> Any:
@@ -33,7 +37,7 @@ def fallback_config() -> IdempotencyConfig:
 
 class SmsFallbackQueue:
     def __init__(
-        self, queue: SqsQueue, *, config: IdempotencyConfig, table: str, client: Any
+        self, queue: SqsQueue, *, config: IdempotencyConfig, table: str, client: DynamoDBClient
     ) -> None:
         self._queue = queue
         self._send_once = once_per_key(

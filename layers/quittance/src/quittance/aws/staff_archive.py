@@ -5,44 +5,25 @@ the end of retention. Removing versions is not here: see docs/compliance.md (dis
 from __future__ import annotations
 
 import base64
-import hashlib
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from quittance.archive.ports import ProofVersion, proof_prefix
 from quittance.aws.errors import error_code
 from quittance.errors import NotFound
+
+if TYPE_CHECKING:  # the stubs are a development dependency, not in the Lambda layer
+    from mypy_boto3_s3.client import S3Client
+
 
 BUNDLE_PREFIX = "evidence-bundles/"
 
 
-@dataclass(frozen=True)
-class ProofVersion:
-    key: str
-    version_id: str
-    size: int
-    sha256_hex: str
-    """S3's own stored checksum (ChecksumMode), empty if the object was written without one."""
-    lock_mode: str
-    retain_until: str
-    legal_hold: bool
-    is_latest: bool = True
-
-    def as_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def proof_prefix(archive_key: str) -> str:
-    """``receipts/2026/11/R-2026-000042.pdf`` → ``receipts/2026/11/R-2026-000042.``: the
-    original and its translations (``….en.pdf``), never another number."""
-    return archive_key.removesuffix(".pdf").rstrip(".") + "."
-
-
 class StaffArchive:
-    def __init__(self, bucket: str, client: Any, kms_key_id: str | None = None) -> None:
+    def __init__(self, bucket: str, client: S3Client, kms_key_id: str | None = None) -> None:
         self.bucket = bucket
         self._client = client
         self._kms_key_id = kms_key_id
@@ -130,12 +111,3 @@ class StaffArchive:
                 ExpiresIn=seconds,
             )
         )
-
-
-def sha256_file(handle: IO[bytes]) -> bytes:
-    handle.seek(0)
-    digest = hashlib.sha256()
-    for chunk in iter(lambda: handle.read(1 << 16), b""):
-        digest.update(chunk)
-    handle.seek(0)
-    return digest.digest()

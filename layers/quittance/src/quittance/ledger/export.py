@@ -1,18 +1,23 @@
 """The accounting export: one row per payment (receipt) and refund (credit note), the file an
 accountant reconciles against the bank statement, with what France's B2C e-reporting asks of
 each payment (VAT rate, taxable base, VAT amount, nature, collection date), as declared when
-each document was issued (``vat_source``)."""
+each document was issued (``vat_source``). :func:`export_books` is the whole staff request:
+the period read, the rows written as CSV, the file put with its SHA-256 and handed over by a
+short-lived link (a year of payments is more than Lambda's 6 MB response)."""
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime, timedelta
+from typing import Any, Protocol
 
+from quittance.errors import QuittanceError
 from quittance.exports import BOOKS_PREFIX, export_key
 from quittance.ledger.invoices import InvoiceRegistration
-from quittance.ledger.model import ReceiptRecord
+from quittance.ledger.model import InvoiceRecord, ReceiptRecord
 from quittance.ledger.taxation import Taxation, part_of
 from quittance.models.money import Money
 
@@ -23,6 +28,32 @@ COLUMNS = (
 )  # fmt: skip
 MAX_DAYS = 366
 BOOKS_EXPORT_PREFIX = BOOKS_PREFIX
+CSV_TYPE = "text/csv; charset=utf-8"
+BOOKS_LINK_SECONDS = 15 * 60
+
+
+class PeriodInvalid(QuittanceError):
+    code = "invalid_period"
+
+
+class FormatInvalid(QuittanceError):
+    code = "invalid_format"
+
+
+class BooksLedger(Protocol):
+    def documents_on(self, day: date) -> list[ReceiptRecord]: ...
+
+    def load(self, number: str) -> InvoiceRecord | None: ...
+
+    def registration(self, number: str) -> InvoiceRegistration | None: ...
+
+
+class BooksStore(Protocol):
+    def put(self, key: str, body: bytes, sha256_hex: str, content_type: str) -> None: ...
+
+    def presign_download(
+        self, key: str, filename: str, seconds: int, content_type: str = ...
+    ) -> str: ...
 
 
 def books_key(start: date, end: date, request_id: str, now: datetime) -> str:
@@ -112,3 +143,52 @@ def to_csv(rows: Iterable[dict[str, str]]) -> str:
     writer.writeheader()
     writer.writerows(rows)
     return out.getvalue()
+
+
+def export_books(
+    query: Mapping[str, str],
+    *,
+    ledger: BooksLedger,
+    store: BooksStore,
+    request_id: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """``from``, ``to`` (ISO dates, at most MAX_DAYS) and ``format`` (csv) → the answer: the
+    period, the row count, the file's size and SHA-256, and where to download it. Raises
+    PeriodInvalid or FormatInvalid, having written nothing."""
+    try:
+        start = date.fromisoformat(query.get("from", ""))
+        end = date.fromisoformat(query.get("to", ""))
+        day_list = list(days(start, end))
+    except ValueError as exc:
+        raise PeriodInvalid(str(exc)) from None
+    if query.get("format", "csv") != "csv":
+        raise FormatInvalid("csv only")
+    records: dict[str, InvoiceRecord | None] = {}
+
+    def record(number: str) -> InvoiceRecord | None:
+        if number not in records:
+            records[number] = ledger.load(number)
+        return records[number]
+
+    def anomalies_of(number: str) -> frozenset[str]:
+        found = record(number)
+        return found.reported_anomalies if found else frozenset()
+
+    documents = [doc for day in day_list for doc in ledger.documents_on(day)]
+    body = to_csv(
+        export_rows(documents, registration_of=ledger.registration, anomalies_of=anomalies_of)
+    ).encode()
+    digest = hashlib.sha256(body).hexdigest()
+    key = books_key(start, end, request_id, now)
+    store.put(key, body, digest, CSV_TYPE)
+    url = store.presign_download(key, f"quittance-{start}-{end}.csv", BOOKS_LINK_SECONDS, CSV_TYPE)
+    return {
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        "rows": len(documents),
+        "size": len(body),
+        "sha256": digest,
+        "download_url": url,
+        "expires_in": BOOKS_LINK_SECONDS,
+    }

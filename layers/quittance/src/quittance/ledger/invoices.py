@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Literal, Protocol
@@ -16,15 +17,15 @@ from pydantic import (
     model_validator,
 )
 
-from quittance.errors import InvoiceCancelled
+from quittance.errors import CustomerErased, InvoiceCancelled
 from quittance.ledger.model import InvoiceRecord, InvoiceSummary
 from quittance.ledger.service import WriteConflict, pseudonymous_customer_id
 from quittance.ledger.state import InvoiceTerms, derive
 from quittance.ledger.taxation import Nature, Taxation, VatShare
 from quittance.models.events import CustomerDetails
 from quittance.models.money import Currency, Money
+from quittance.models.phone import InvalidPhoneNumber, to_e164
 from quittance.models.timezone import TimeZoneName
-from quittance.notifications.phone import InvalidPhoneNumber, to_e164
 from quittance.providers import provider_names
 
 INVOICE_NUMBER = r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$"
@@ -243,3 +244,79 @@ def register_invoice(
             continue
         return summary
     raise WriteConflict(f"invoice {number}: gave up after {MAX_ATTEMPTS} conflicting writes")
+
+
+ContactKept = Literal["kept", "erased", "not_given"]
+
+
+class ContactBook(Protocol):
+    """Customers' profiles, contact fields sealed with the customer's own key."""
+
+    def remember(
+        self,
+        customer_id: str,
+        details: CustomerDetails,
+        now: datetime,
+        *,
+        as_of: datetime | None = None,
+    ) -> object: ...
+
+    def set_preferences(
+        self,
+        customer_id: str,
+        *,
+        channel: str | None = None,
+        segment: str | None = None,
+        timezone: str | None = None,
+        only_existing: bool = True,
+    ) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Registered:
+    summary: InvoiceSummary
+    customer_id: str | None
+    contact: ContactKept
+
+
+def register_request(
+    number: str,
+    request: InvoiceRequest,
+    *,
+    book: InvoiceBook,
+    profiles: ContactBook,
+    now: datetime,
+) -> Registered:
+    """``PUT /admin/invoices/{number}``: the terms registered (``register_invoice``), then
+    the contact staff gave kept in the customer's profile, never on the invoice."""
+    customer_id = (
+        request.customer.customer_id(request.customer_reference)
+        if request.customer is not None
+        else None
+    )
+    summary = register_invoice(number, request.terms(), book=book, now=now, customer_id=customer_id)
+    contact: ContactKept = "not_given"
+    if request.customer is not None and customer_id is not None:
+        contact = keep_contact(
+            profiles, customer_id, request.customer, request.customer_reference, now
+        )
+    return Registered(summary=summary, customer_id=customer_id, contact=contact)
+
+
+def keep_contact(
+    profiles: ContactBook,
+    customer_id: str,
+    given: InvoiceContact,
+    reference: str,
+    now: datetime,
+) -> ContactKept:
+    """Seal what staff gave into the customer's profile: "kept", or "erased" for a customer
+    who asked to be forgotten (nothing is kept; the invoice still counts)."""
+    try:
+        profiles.remember(customer_id, given.details(reference), now, as_of=now)
+    except CustomerErased:
+        return "erased"
+    profiles.set_preferences(
+        customer_id, channel=given.channel, segment=given.segment, timezone=given.timezone
+    )
+    return "kept"

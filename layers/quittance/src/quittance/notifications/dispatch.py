@@ -8,7 +8,7 @@ redelivered job sends only what is still missing. The log holds no contact data.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -22,6 +22,7 @@ from quittance.links.urls import receipt_link
 from quittance.models.events import MethodKind, PaymentMethod
 from quittance.models.messages import NotificationJob
 from quittance.models.money import Money
+from quittance.models.phone import InvalidPhoneNumber, to_e164
 from quittance.notifications.confirmation import (
     _BABEL_LOCALES,
     Attachment,
@@ -41,7 +42,6 @@ from quittance.notifications.notices import (
     compose_refund_issued,
 )
 from quittance.notifications.payment_failed import compose_payment_failed
-from quittance.notifications.phone import InvalidPhoneNumber, to_e164
 from quittance.notifications.reminder import compose_invoice_reminder
 from quittance.notifications.sms_messages import SmsFacts, sms_text
 from quittance.notifications.unsubscribe import unsubscribe_url
@@ -332,95 +332,159 @@ def _compose(
     extras: MarketingExtras | None = None,
     attachment: Attachment | None = None,
 ) -> EmailMessage:
-    """The email a job calls for: one branch per kind, all in this one function (the
-    cross-helper contract: a new kind adds its one ``if job.kind == …`` block here)."""
-    timezone = str(profile.get("timezone") or "Europe/Paris")
-    lang = _language(str(profile.get("locale") or "fr"))
+    """The email a job calls for, by the composer its kind has in ``EMAIL_COMPOSERS`` (a new
+    kind adds its composer there); ValueError for a job without what its message needs."""
     method = _method(record)
-    common: dict[str, Any] = {
-        "sender": sender,
-        "to_email": email,
-        "to_name": profile.get("name"),
-        "locale": lang,
-        "tone": "formal" if profile.get("segment") == "b2b" else "warm",
-        "seller_name": seller.name,
-        "seller_email": seller.email,
-        "seller_phone": seller.phone,
-        "message_id_domain": sender.email.rpartition("@")[2],
-    }
-    if job.kind == "payment_confirmed" and job.receipt_number and link:
-        return compose_payment_confirmation(
-            **common,
-            receipt_number=job.receipt_number,
-            invoice_number=job.invoice_number,
-            amount=job.amount,
-            paid_at=job.paid_at,
-            timezone=timezone,
-            receipt_url=link,
-            method_label=method_label(method, lang) if method else None,
-            attachment=attachment,
-            extras=extras,
-        )
-    if job.kind == "refund_issued" and job.receipt_number and link:
-        return compose_refund_issued(
-            **common,
-            credit_note_number=job.receipt_number,
-            receipt_number=job.original_receipt_number,
-            invoice_number=job.invoice_number,
-            refunded=job.amount,
-            refunded_at=job.paid_at,
-            timezone=timezone,
-            method_label=method_label(method, lang) if method else None,
-            credit_note_url=link,
-            survey_url=_invoice_url(options.refund_survey_url_template, job.invoice_number),
-            delay_days=_refund_delay(method),
-        )
-    if job.kind == "partial_payment" or (
-        job.kind == "anomaly_notice" and job.anomaly == AnomalyKind.PARTIAL_PAYMENT.value
-    ):
-        return compose_anomaly_notice(
-            **common,
-            kind=AnomalyKind.PARTIAL_PAYMENT,
-            invoice_number=job.invoice_number,
-            amount=job.amount,
-            difference=_balance(job, record),
-            paid_at=job.paid_at,
-            timezone=timezone,
-            receipt_url=link,
-            payment_url=_invoice_url(options.balance_payment_url_template, job.invoice_number),
-        )
-    if job.kind == "payment_failed" and job.failure:
-        return compose_payment_failed(
-            **common,
-            invoice_number=job.invoice_number,
-            amount=job.amount,
-            failed_at=job.paid_at,
-            reason=job.failure,
-            timezone=timezone,
-            update_url=_invoice_url(options.payment_update_url_template, job.invoice_number),
-        )
-    if job.kind == "anomaly_notice" and job.anomaly:
-        return compose_anomaly_notice(
-            **common,
-            kind=AnomalyKind(job.anomaly),
-            invoice_number=job.invoice_number,
-            amount=job.amount,
-            difference=job.difference,
-            paid_at=job.paid_at,
-            timezone=timezone,
-            receipt_url=link,
-            invoice_currency=job.invoice_currency,
-        )
-    if job.kind == "invoice_reminder" and job.due_date:
-        return compose_invoice_reminder(
-            **common,
-            invoice_number=job.invoice_number,
-            amount_due=job.amount,
-            due_date=job.due_date,
-            sent_at=job.paid_at,
-            timezone=timezone,
-        )
-    raise ValueError(f"a {job.kind} job without what its message needs")
+    lang = _language(str(profile.get("locale") or "fr"))
+    context = _EmailContext(
+        common={
+            "sender": sender,
+            "to_email": email,
+            "to_name": profile.get("name"),
+            "locale": lang,
+            "tone": "formal" if profile.get("segment") == "b2b" else "warm",
+            "seller_name": seller.name,
+            "seller_email": seller.email,
+            "seller_phone": seller.phone,
+            "message_id_domain": sender.email.rpartition("@")[2],
+        },
+        timezone=str(profile.get("timezone") or "Europe/Paris"),
+        method_label=method_label(method, lang) if method else None,
+        method=method,
+        link=link,
+        record=record,
+        options=options,
+        extras=extras,
+        attachment=attachment,
+    )
+    message = EMAIL_COMPOSERS[job.kind](job, context)
+    if message is None:
+        raise ValueError(f"a {job.kind} job without what its message needs")
+    return message
+
+
+@dataclass(frozen=True)
+class _EmailContext:
+    """What every email composer is given beside the job."""
+
+    common: dict[str, Any]
+    """The arguments every ``compose_*`` takes: sender, recipient, language, tone, seller."""
+    timezone: str
+    method_label: str | None
+    method: PaymentMethod | None
+    link: str | None
+    record: Mapping[str, Any] | None
+    options: MessageOptions
+    extras: MarketingExtras | None
+    attachment: Attachment | None
+
+
+def _payment_confirmed(job: NotificationJob, e: _EmailContext) -> EmailMessage | None:
+    if not (job.receipt_number and e.link):
+        return None
+    return compose_payment_confirmation(
+        **e.common,
+        receipt_number=job.receipt_number,
+        invoice_number=job.invoice_number,
+        amount=job.amount,
+        paid_at=job.paid_at,
+        timezone=e.timezone,
+        receipt_url=e.link,
+        method_label=e.method_label,
+        attachment=e.attachment,
+        extras=e.extras,
+    )
+
+
+def _refund_issued(job: NotificationJob, e: _EmailContext) -> EmailMessage | None:
+    if not (job.receipt_number and e.link):
+        return None
+    return compose_refund_issued(
+        **e.common,
+        credit_note_number=job.receipt_number,
+        receipt_number=job.original_receipt_number,
+        invoice_number=job.invoice_number,
+        refunded=job.amount,
+        refunded_at=job.paid_at,
+        timezone=e.timezone,
+        method_label=e.method_label,
+        credit_note_url=e.link,
+        survey_url=_invoice_url(e.options.refund_survey_url_template, job.invoice_number),
+        delay_days=_refund_delay(e.method),
+    )
+
+
+def _partial_payment(job: NotificationJob, e: _EmailContext) -> EmailMessage | None:
+    return compose_anomaly_notice(
+        **e.common,
+        kind=AnomalyKind.PARTIAL_PAYMENT,
+        invoice_number=job.invoice_number,
+        amount=job.amount,
+        difference=_balance(job, e.record),
+        paid_at=job.paid_at,
+        timezone=e.timezone,
+        receipt_url=e.link,
+        payment_url=_invoice_url(e.options.balance_payment_url_template, job.invoice_number),
+    )
+
+
+def _payment_failed(job: NotificationJob, e: _EmailContext) -> EmailMessage | None:
+    if not job.failure:
+        return None
+    return compose_payment_failed(
+        **e.common,
+        invoice_number=job.invoice_number,
+        amount=job.amount,
+        failed_at=job.paid_at,
+        reason=job.failure,
+        timezone=e.timezone,
+        update_url=_invoice_url(e.options.payment_update_url_template, job.invoice_number),
+    )
+
+
+def _anomaly_notice(job: NotificationJob, e: _EmailContext) -> EmailMessage | None:
+    if job.anomaly == AnomalyKind.PARTIAL_PAYMENT.value:
+        # One clear message with the balance and how to pay it, as for partial_payment.
+        return _partial_payment(job, e)
+    if not job.anomaly:
+        return None
+    return compose_anomaly_notice(
+        **e.common,
+        kind=AnomalyKind(job.anomaly),
+        invoice_number=job.invoice_number,
+        amount=job.amount,
+        difference=job.difference,
+        paid_at=job.paid_at,
+        timezone=e.timezone,
+        receipt_url=e.link,
+        invoice_currency=job.invoice_currency,
+    )
+
+
+def _invoice_reminder(job: NotificationJob, e: _EmailContext) -> EmailMessage | None:
+    if not job.due_date:
+        return None
+    return compose_invoice_reminder(
+        **e.common,
+        invoice_number=job.invoice_number,
+        amount_due=job.amount,
+        due_date=job.due_date,
+        sent_at=job.paid_at,
+        timezone=e.timezone,
+    )
+
+
+EmailComposer = Callable[[NotificationJob, _EmailContext], EmailMessage | None]
+EMAIL_COMPOSERS: Mapping[str, EmailComposer] = {
+    "payment_confirmed": _payment_confirmed,
+    "refund_issued": _refund_issued,
+    "partial_payment": _partial_payment,
+    "payment_failed": _payment_failed,
+    "anomaly_notice": _anomaly_notice,
+    "invoice_reminder": _invoice_reminder,
+}
+"""One email composer per notification kind (tests/unit/test_message_kinds.py checks that
+every kind has one). A composer answers None when the job lacks what its message needs."""
 
 
 # Public name for tests and tools that build the message a job would get, without sending it.

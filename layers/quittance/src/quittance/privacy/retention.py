@@ -13,12 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from quittance.aws.customers_table import INACTIVE_PROFILE_RETENTION
-from quittance.aws.idempotency import REDELIVERY_WINDOW
 from quittance.ledger.export import BOOKS_EXPORT_PREFIX
 from quittance.notifications.dispatch import NOTIFICATION_LOG_RETENTION
 from quittance.privacy.export import EXPORT_PREFIX
 from quittance.privacy.keyring import DATA_KEY_RETENTION, ERASURE_RECORD_RETENTION
+from quittance.privacy.periods import INACTIVE_PROFILE_RETENTION, REDELIVERY_WINDOW
 from quittance.reminders import REMINDER_LOG_RETENTION
 
 LEGAL_OBLIGATION = (

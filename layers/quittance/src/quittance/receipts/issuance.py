@@ -1,16 +1,17 @@
-"""Issue one numbered receipt: render it once, lock it in the archive, record where it is."""
+"""Issue one numbered receipt: render it once, lock it in the archive, record where it is;
+then say which notice the customer gets about it."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from quittance.archive.retention import Lock, RetentionPolicy, archive_key, lock_for
 from quittance.errors import AlreadyExists
 from quittance.ledger.invoices import InvoiceRegistration
-from quittance.models.messages import ReceiptJob
+from quittance.models.messages import NotificationJob, ReceiptJob
 from quittance.models.money import Money
 from quittance.receipts.document import LineItem, ReceiptDocument, Seller
 from quittance.receipts.render import ReceiptRenderer
@@ -145,6 +146,34 @@ def issue_receipt(
         except AlreadyExists:
             translation = dict(ledger.receipt_item(job.receipt_number)["translation"])
     return IssuedReceipt(job.receipt_number, original, True, translation)
+
+
+def notification_for(job: ReceiptJob) -> NotificationJob:
+    """What the customer hears once the document is archived: a refund, a confirmation, or,
+    when the payment raised an anomaly, a notice that never reads "paid in full"."""
+    kind: Literal["payment_confirmed", "refund_issued", "anomaly_notice", "partial_payment"]
+    if job.kind == "credit_note":
+        kind = "refund_issued"
+    elif job.anomaly == "partial_payment":
+        # One clear message with the balance and how to pay it, not a generic notice.
+        kind = "partial_payment"
+    elif job.anomaly:
+        kind = "anomaly_notice"
+    else:
+        kind = "payment_confirmed"
+    return NotificationJob(
+        correlation_id=job.correlation_id,
+        kind=kind,
+        change_id=f"{job.receipt_number}:{kind}",
+        customer_id=job.customer_id,
+        receipt_number=job.receipt_number,
+        original_receipt_number=job.original_receipt_number,
+        invoice_number=job.invoice_number,
+        amount=job.amount,
+        paid_at=job.paid_at,
+        anomaly=job.anomaly,
+        difference=job.balance_due if job.anomaly else None,
+    )
 
 
 def _line_items(job: ReceiptJob, registration: InvoiceRegistration | None) -> tuple[LineItem, ...]:

@@ -30,6 +30,7 @@ from babel.dates import format_date, format_datetime, get_timezone_location
 from babel.numbers import format_decimal, format_percent
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
+from stdnum import luhn
 from stdnum.fr import siren as fr_siren
 from weasyprint import CSS, HTML, Attachment
 from weasyprint.text.fonts import FontConfiguration
@@ -98,19 +99,9 @@ class RenderedReceipt:
 _PAN_CANDIDATE = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
 
 
-def _luhn_valid(digits: str) -> bool:
-    total = 0
-    for index, char in enumerate(reversed(digits)):
-        value = int(char)
-        if index % 2:
-            value = value * 2 - 9 if value > 4 else value * 2
-        total += value
-    return total % 10 == 0
-
-
 def _mask_pan(match: re.Match[str]) -> str:
     digits = re.sub(r"\D", "", match[0])
-    if digits[0] in "23456" and _luhn_valid(digits):
+    if digits[0] in "23456" and luhn.is_valid(digits):
         return f"•••• {digits[-4:]}"
     return match[0]
 

@@ -3,12 +3,16 @@
 - :class:`FakeSecrets` — ``quittance.intake.SigningSecrets``
 - :class:`RecordingPublisher` — ``quittance.intake.EventPublisher`` (at most once per
   ``(provider, event_id)``, like ``quittance.aws.publisher.DedupedPublisher``)
+- :class:`NoProfiles` — ``quittance.ledger.service.CustomerProfiles`` for tests of the
+  ledger where contact data is not under test: remembers nothing, records no consent
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 
+from quittance.models.events import CustomerDetails
 from quittance.models.messages import PaymentEventMessage
 
 
@@ -40,3 +44,22 @@ class RecordingPublisher:
         self.keys.add(key)
         self.published.append(message)
         return True
+
+
+class NoProfiles:
+    """Contact data is not under test: nothing is remembered, no consent is recorded."""
+
+    def remember(
+        self,
+        customer_id: str,
+        details: CustomerDetails,
+        now: datetime,
+        *,
+        as_of: datetime | None = None,
+    ) -> None:
+        return None
+
+    def record_marketing_consent(
+        self, customer_id: str, granted: bool, at: datetime, source: str, *, only_if_newer: bool
+    ) -> bool:
+        return False
