@@ -148,6 +148,7 @@ class Deps:
             config=RESEND_IDEMPOTENCY,
             table=s.idempotency_table,
             client=make_client("dynamodb", s.aws_region),
+            operation="archive.resend",
         )
 
 

@@ -74,7 +74,11 @@ def apply_once() -> Callable[..., dict[str, Any]]:
     """Each event is applied once per (provider, event id), whatever the redeliveries."""
     d = deps()
     return consumer.once(
-        _apply, data_keyword="message", table=d.settings.idempotency_table, client=d.dynamodb
+        _apply,
+        data_keyword="message",
+        table=d.settings.idempotency_table,
+        client=d.dynamodb,
+        operation="ledger.event",
     )
 
 

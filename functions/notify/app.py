@@ -91,7 +91,11 @@ def wire(clock: Clock) -> Deps:
 def notify_once() -> Callable[..., dict[str, Any]]:
     d = deps()
     return consumer.once(
-        _notify, data_keyword="job", table=d.settings.idempotency_table, client=d.dynamodb
+        _notify,
+        data_keyword="job",
+        table=d.settings.idempotency_table,
+        client=d.dynamodb,
+        operation="notify.job",
     )
 
 

@@ -112,7 +112,11 @@ def issue_once() -> Callable[..., dict[str, Any]]:
     """One archived receipt per receipt number, whatever the redeliveries."""
     d = deps()
     return consumer.once(
-        _issue, data_keyword="job", table=d.settings.idempotency_table, client=d.dynamodb
+        _issue,
+        data_keyword="job",
+        table=d.settings.idempotency_table,
+        client=d.dynamodb,
+        operation="receipts.job",
     )
 
 

@@ -4,9 +4,16 @@ all are busy, up to a limit, past which an invocation waits."""
 
 from __future__ import annotations
 
+import sys
 import threading
+import types
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+import boto3
+import pytest
+from moto import mock_aws
 
 from quittance_ops.localstack.provision import FunctionSpec
 from quittance_ops.localstack.runtime import LocalFunction
@@ -30,9 +37,42 @@ def handler(event, context):
 """
 
 
-def _function(tmp_path: Path, **kw: int) -> LocalFunction:
+# An effect done once per key through the same Powertools idempotency the consumers use.
+ONCE_HANDLER = """
+import boto3
+import env_test_gate as gate
+from quittance.aws.idempotency import consumer_config, once_per_key
+
+config = consumer_config("n")
+
+
+def _effect(*, payload):
+    gate.effects.append(payload["n"])
+    gate.entered.set()
+    gate.release.wait(10)
+    return {"done": payload["n"]}
+
+
+def handler(event, context):
+    config.register_lambda_context(context)
+    once = once_per_key(
+        _effect,
+        data_keyword="payload",
+        config=config,
+        table="idempotency",
+        client=boto3.client("dynamodb", region_name="eu-west-3"),
+        operation="test.effect",
+    )
+    try:
+        return once(payload=event)
+    except Exception as refused:
+        return {"refused": type(refused).__name__}
+"""
+
+
+def _function(tmp_path: Path, handler: str = HANDLER, **kw: int) -> LocalFunction:
     (tmp_path / "fn").mkdir()
-    (tmp_path / "fn" / "app.py").write_text(HANDLER)
+    (tmp_path / "fn" / "app.py").write_text(handler)
     spec = FunctionSpec(
         logical_id="EnvTestFunction",
         code_uri="fn",
@@ -68,3 +108,44 @@ def test_past_the_limit_an_invocation_waits_for_a_free_environment(tmp_path: Pat
     assert [a["n"] for a in answers] == list(range(12))
     assert function.environments == 2
     assert function.invocations == 12 and function.errors == 0
+
+
+@pytest.fixture
+def idempotency_table(monkeypatch: pytest.MonkeyPatch) -> Iterator[types.ModuleType]:
+    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    gate = types.ModuleType("env_test_gate")
+    gate.effects = []  # type: ignore[attr-defined]
+    gate.entered = threading.Event()  # type: ignore[attr-defined]
+    gate.release = threading.Event()  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "env_test_gate", gate)
+    with mock_aws():
+        boto3.client("dynamodb", region_name="eu-west-3").create_table(
+            TableName="idempotency",
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        yield gate
+
+
+def test_environments_share_idempotency_records_as_lambda_environments_do(
+    tmp_path: Path, idempotency_table: types.ModuleType
+) -> None:
+    # Given one environment in the middle of the effect for key 1 (an SQS message whose
+    # visibility ran out while its first delivery is still being processed)
+    gate = idempotency_table
+    function = _function(tmp_path, ONCE_HANDLER)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        first = pool.submit(function.invoke, {"n": 1})
+        assert gate.entered.wait(10)
+        # When the same message reaches a second environment
+        second = function.invoke({"n": 1})
+        gate.release.set()
+        # Then the second is told it is in progress there, and the effect happened once
+        assert second == {"refused": "IdempotencyAlreadyInProgressError"}
+        assert first.result() == {"done": 1}
+    assert function.environments == 2
+    assert gate.effects == [1]

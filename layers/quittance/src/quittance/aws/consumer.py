@@ -45,14 +45,17 @@ class SqsConsumer:
         data_keyword: str,
         table: str,
         client: DynamoDBClient,
+        operation: str,
     ) -> Callable[..., dict[str, Any]]:
-        """``function`` runs once per idempotency key; repeats get the stored result."""
+        """``function`` runs once per idempotency key under ``operation``'s name; repeats get
+        the stored result."""
         return once_per_key(
             function,
             data_keyword=data_keyword,
             config=self.idempotency,
             table=table,
             client=client,
+            operation=operation,
         )
 
     def process(

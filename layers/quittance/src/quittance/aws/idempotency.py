@@ -36,10 +36,17 @@ def once_per_key(
     config: IdempotencyConfig,
     table: str,
     client: DynamoDBClient,
+    operation: str,
 ) -> Callable[..., dict[str, Any]]:
-    """``function`` runs once per idempotency key; repeats get the stored result."""
+    """``function`` runs once per idempotency key; repeats get the stored result.
+
+    ``operation`` names the records (``notify.job#<hash>``). Powertools would otherwise name
+    them after the Lambda function and the Python module, so renaming either would forget
+    every record, and two execution environments that import the handler under different
+    module names (the local stack's) would not see each other's records."""
     return idempotent_function(  # type: ignore[no-any-return]
         data_keyword_argument=data_keyword,
         persistence_store=persistence_layer(table, client),
         config=config,
+        key_prefix=operation,
     )(function)

@@ -41,7 +41,12 @@ class SmsFallbackQueue:
     ) -> None:
         self._queue = queue
         self._send_once = once_per_key(
-            self._send, data_keyword="job", config=config, table=table, client=client
+            self._send,
+            data_keyword="job",
+            config=config,
+            table=table,
+            client=client,
+            operation="feedback.sms_fallback",
         )
 
     def _send(self, *, job: NotificationJob) -> dict[str, Any]:
