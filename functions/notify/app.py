@@ -24,6 +24,7 @@ from quittance.aws.mailer import SesMailer
 from quittance.aws.secrets import JsonSecret
 from quittance.aws.sms import SnsSms
 from quittance.clock import Clock, SystemClock
+from quittance.errors import SentNotLogged
 from quittance.links.tokens import LinkSigner
 from quittance.models.messages import NotificationJob
 from quittance.notifications.confirmation import Sender
@@ -152,7 +153,15 @@ def options(s: NotifySettings) -> MessageOptions:
 def record_handler(record: NotificationRecord) -> dict[str, Any]:
     job = record.body
     logger.set_correlation_id(job.correlation_id)
-    return notify_once()(job=job)
+    try:
+        return notify_once()(job=job)
+    except SentNotLogged as unlogged:
+        # The retry sends this message again: say so, so duplicates are never unexplained.
+        metrics.add_metric(name="messages_sent_not_logged", unit=MetricUnit.Count, value=1)
+        logger.warning(
+            SentNotLogged.log_line, extra={"channel": unlogged.channel, "kind": job.kind}
+        )
+        raise
 
 
 @logger.inject_lambda_context

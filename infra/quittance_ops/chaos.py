@@ -29,6 +29,7 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import logging
 import random
 import re
 import threading
@@ -42,6 +43,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from quittance.errors import SentNotLogged
 from quittance.providers import standard_webhooks, stripe
 from quittance_ops.deliveries import Delivery
 from quittance_ops.deliveries import gocardless as gc
@@ -117,11 +119,13 @@ class ChaosReport:
     """Receipt number → extra copies sent."""
     duplicate_window: int = 0
     """Side effects after which a second email is possible: SES sends that crashed right
-    after, SES sends whose answer was lost (the client tried again), and notify invocations
+    after, SES sends whose answer was lost (the client tried again), sends whose message-log
+    write then failed past its retries (notify says so in a warning), and notify invocations
     that outlived their timeout on this loaded machine (Lambda would have stopped each one at
     some step, right after the SES send included; nothing stops a thread here, so its message
     came back while it still ran)."""
     notify_overruns: int = 0
+    sent_not_logged: int = 0
     dead_letters_left: dict[str, int] = field(default_factory=dict)
     left_behind: list[dict[str, Any]] = field(default_factory=list)
     """What is still in a dead-letter queue at the end (ids and kinds, no personal data)."""
@@ -169,6 +173,7 @@ class ChaosReport:
                 "duplicates": sum(self.email_duplicates.values()),
                 "duplicate_window": self.duplicate_window,
                 "notify_overruns": self.notify_overruns,
+                "sent_not_logged": self.sent_not_logged,
             },
             "dead_letters_left": self.dead_letters_left,
             "left_behind": self.left_behind,
@@ -302,6 +307,19 @@ class Sender:
 # ---------------------------------------------------------------- the run
 
 
+class _LineCounter(logging.Handler):
+    """Counts one log line of the functions' (their loggers are named for their service)."""
+
+    def __init__(self, line: str) -> None:
+        super().__init__()
+        self.line = line
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage() == self.line:
+            self.count += 1
+
+
 def run_chaos(
     root: Path,
     config: ChaosConfig,
@@ -311,6 +329,28 @@ def run_chaos(
     report = ChaosReport(config)
     plan = FaultPlan(rate=config.faults, seed=config.seed, crash_rate=config.crash_rate)
     started = time.monotonic()
+    unlogged = _LineCounter(SentNotLogged.log_line)
+    notify_logger = logging.getLogger("notify")
+    notify_logger.addHandler(unlogged)
+    try:
+        _run(root, config, out, progress=progress, plan=plan, report=report)
+    finally:
+        notify_logger.removeHandler(unlogged)
+    report.sent_not_logged = unlogged.count
+    report.duplicate_window += unlogged.count
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _run(
+    root: Path,
+    config: ChaosConfig,
+    out: Path,
+    *,
+    progress: Callable[[str], None],
+    plan: FaultPlan,
+    report: ChaosReport,
+) -> None:
     with LocalStack(root, out_dir=out, faults=plan, pollers_per_source=config.pollers) as stack:
         assert stack.info is not None and stack.faults is not None
         sqs = stack.client("sqs")
@@ -362,8 +402,6 @@ def run_chaos(
                     report.left_behind.append(
                         {"queue": dlq.name, "receives": peeked.receive_count, **peeked.summary}
                     )
-    report.seconds = time.monotonic() - started
-    return report
 
 
 def _count(stack: LocalStack, payments: list[Payment], report: ChaosReport) -> None:

@@ -9,6 +9,7 @@ from typing import Any, get_args
 
 import pytest
 
+from quittance.errors import SentNotLogged
 from quittance.links.tokens import LinkSigner
 from quittance.models.messages import NotificationJob
 from quittance.models.money import Money
@@ -132,6 +133,30 @@ def test_a_job_that_comes_back_after_its_send_sends_nothing() -> None:
     [again] = send(job("payment_confirmed"), log, mailer)
     assert len(mailer.sent) == 1
     assert again.reason == "already_sent"
+
+
+class UnwritableLog(Log):
+    """The message log's table refuses the write (throttled past every retry)."""
+
+    def record_message(self, *_: Any, **__: Any) -> None:
+        raise TimeoutError("the ledger table did not answer")
+
+
+def test_a_sent_message_whose_log_write_fails_says_it_will_be_sent_again() -> None:
+    # Given SES takes the email but the message log cannot be written
+    mailer = Mailer()
+    with pytest.raises(SentNotLogged) as unlogged:
+        send(job("payment_confirmed"), UnwritableLog(), mailer)
+    # Then the job fails (so it is retried and the message is not lost), naming the channel
+    # and the cause, and the one email already sent is what the documented window accounts for
+    assert unlogged.value.channel == "email"
+    assert isinstance(unlogged.value.__cause__, TimeoutError)
+    assert len(mailer.sent) == 1
+
+
+def test_a_skipped_message_whose_log_write_fails_is_not_called_sent() -> None:
+    with pytest.raises(TimeoutError):
+        send(job("payment_confirmed"), UnwritableLog(), Mailer(), profile={"name": "No Mail"})
 
 
 def test_no_email_on_file_is_logged_as_skipped_and_nothing_is_sent() -> None:

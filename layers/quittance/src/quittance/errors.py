@@ -87,6 +87,19 @@ class CustomerErased(QuittanceError):
     code = "customer_erased"
 
 
+class SentNotLogged(QuittanceError):
+    """The provider accepted a message but its log entry could not be written: the job will
+    be retried and the message sent again (the one window of reliability guarantee 8)."""
+
+    code = "sent_not_logged"
+    # The warning notify logs for it: what operators and the chaos run count.
+    log_line = "message sent, not logged: the retry sends it again"
+
+    def __init__(self, channel: str) -> None:
+        super().__init__(f"{channel} message sent, its log entry not written")
+        self.channel = channel
+
+
 class SealInvalid(QuittanceError):
     """A sealed value failed authentication: tampered, truncated, or sealed for another use."""
 

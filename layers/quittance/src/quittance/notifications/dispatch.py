@@ -15,7 +15,7 @@ from email.message import EmailMessage
 from typing import Any, Literal, Protocol
 from urllib.parse import quote
 
-from quittance.errors import NotFound
+from quittance.errors import NotFound, SentNotLogged
 from quittance.ledger.state import AnomalyKind, InvoiceStatus
 from quittance.links.tokens import LinkSigner
 from quittance.links.urls import receipt_link
@@ -227,9 +227,21 @@ def notify_customer(
             values["provider_message_id"] = delivery.provider_message_id
         if delivery.reason:
             values["reason"] = delivery.reason
-        log.record_message(job.invoice_number, job.change_id, channel, values, expires)
+        _log_delivery(log, job, values, expires, sent=delivery.status == "sent")
         deliveries.append(delivery)
     return tuple(deliveries)
+
+
+def _log_delivery(
+    log: MessageLog, job: NotificationJob, values: dict[str, Any], expires: datetime, *, sent: bool
+) -> None:
+    channel = values["channel"]
+    try:
+        log.record_message(job.invoice_number, job.change_id, channel, values, expires)
+    except Exception as unlogged:
+        if not sent:
+            raise
+        raise SentNotLogged(channel) from unlogged
 
 
 def _channels(job: NotificationJob, profile: Mapping[str, Any]) -> tuple[Channel, ...]:
