@@ -330,12 +330,7 @@ def run_chaos(
     plan = FaultPlan(rate=config.faults, seed=config.seed, crash_rate=config.crash_rate)
     started = time.monotonic()
     unlogged = _LineCounter(SentNotLogged.log_line)
-    notify_logger = logging.getLogger("notify")
-    notify_logger.addHandler(unlogged)
-    try:
-        _run(root, config, out, progress=progress, plan=plan, report=report)
-    finally:
-        notify_logger.removeHandler(unlogged)
+    _run(root, config, out, progress=progress, plan=plan, report=report, unlogged=unlogged)
     report.sent_not_logged = unlogged.count
     report.duplicate_window += unlogged.count
     report.seconds = time.monotonic() - started
@@ -350,58 +345,78 @@ def _run(
     progress: Callable[[str], None],
     plan: FaultPlan,
     report: ChaosReport,
+    unlogged: _LineCounter,
 ) -> None:
     with LocalStack(root, out_dir=out, faults=plan, pollers_per_source=config.pollers) as stack:
         assert stack.info is not None and stack.faults is not None
-        sqs = stack.client("sqs")
-        for queue, consumer in PIPELINE_QUEUES.items():
-            timeout = stack.functions[consumer].spec.timeout
-            sqs.set_queue_attributes(
-                QueueUrl=stack.resource(queue),
-                Attributes={"VisibilityTimeout": str(timeout + 2)},
-            )
-        secrets = stack.info.webhook_secrets
-        payments = plan_payments(config, secrets)
-        genuine = [p for p in payments if not p.forged]
-        rng = random.Random(config.seed)  # noqa: S311 - a reproducible shuffle, not a secret
-        again = rng.sample(genuine, round(len(genuine) * config.redelivered))
-        sends = [*payments, *again]
-        rng.shuffle(sends)
-        report.payments, report.forged_payments = len(genuine), len(payments) - len(genuine)
-        report.deliveries = len(sends)
-        progress(f"sending {len(sends)} deliveries from {config.threads} threads")
-        sender = Sender(stack.info.api_url, secrets, config)
-        with ThreadPoolExecutor(max_workers=config.threads) as pool:
-            list(pool.map(sender.send, sends))
-        report.attempts, report.statuses, report.first_answers = (
-            sender.attempts,
-            sender.final,
-            sender.first,
+        # Added once notify's Powertools Logger has put its own handler first: Powertools
+        # takes a logger's first handler for its own, and a logger that has one already as
+        # set up (every later execution environment relies on that).
+        notify_logger = logging.getLogger("notify")
+        notify_logger.addHandler(unlogged)
+        try:
+            _drive(stack, config, progress=progress, report=report)
+        finally:
+            notify_logger.removeHandler(unlogged)
+
+
+def _drive(
+    stack: LocalStack,
+    config: ChaosConfig,
+    *,
+    progress: Callable[[str], None],
+    report: ChaosReport,
+) -> None:
+    assert stack.info is not None and stack.faults is not None
+    sqs = stack.client("sqs")
+    for queue, consumer in PIPELINE_QUEUES.items():
+        timeout = stack.functions[consumer].spec.timeout
+        sqs.set_queue_attributes(
+            QueueUrl=stack.resource(queue),
+            Attributes={"VisibilityTimeout": str(timeout + 2)},
         )
-        progress("waiting for the queues to go quiet")
-        stack.wait_until_drained(timeout=config.drain_timeout, interval=0.5)
-        dead_letters = DeadLetters(
-            sqs, describe_dead_letters(sqs, dict(stack.info.resources)), wait_seconds=0
-        )
-        for dlq in dead_letters.select(None):
-            if dlq.why_not_redrivable() is None:
-                moved = dead_letters.redrive(dlq).moved
-                if moved:
-                    report.redriven[dlq.name] = moved
-        progress(f"redriven: {report.redriven or 'nothing'}; waiting again")
-        report.queues_drained = stack.wait_until_drained(timeout=config.drain_timeout, interval=0.5)
-        report.faults = stack.faults.stats.as_json()
-        report.notify_overruns = stack.functions["NotifyFunction"].overruns
-        _count(stack, payments, report)
-        report.dead_letters_left = {
-            name: depth for name, depth in stack.queue_depths().items() if name.endswith("DLQ")
-        }
-        for dlq in dead_letters.select(None):
-            if report.dead_letters_left.get(dlq.name):
-                for peeked in dead_letters.peek(dlq, 10).messages:
-                    report.left_behind.append(
-                        {"queue": dlq.name, "receives": peeked.receive_count, **peeked.summary}
-                    )
+    secrets = stack.info.webhook_secrets
+    payments = plan_payments(config, secrets)
+    genuine = [p for p in payments if not p.forged]
+    rng = random.Random(config.seed)  # noqa: S311 - a reproducible shuffle, not a secret
+    again = rng.sample(genuine, round(len(genuine) * config.redelivered))
+    sends = [*payments, *again]
+    rng.shuffle(sends)
+    report.payments, report.forged_payments = len(genuine), len(payments) - len(genuine)
+    report.deliveries = len(sends)
+    progress(f"sending {len(sends)} deliveries from {config.threads} threads")
+    sender = Sender(stack.info.api_url, secrets, config)
+    with ThreadPoolExecutor(max_workers=config.threads) as pool:
+        list(pool.map(sender.send, sends))
+    report.attempts, report.statuses, report.first_answers = (
+        sender.attempts,
+        sender.final,
+        sender.first,
+    )
+    progress("waiting for the queues to go quiet")
+    stack.wait_until_drained(timeout=config.drain_timeout, interval=0.5)
+    dead_letters = DeadLetters(
+        sqs, describe_dead_letters(sqs, dict(stack.info.resources)), wait_seconds=0
+    )
+    for dlq in dead_letters.select(None):
+        if dlq.why_not_redrivable() is None:
+            moved = dead_letters.redrive(dlq).moved
+            if moved:
+                report.redriven[dlq.name] = moved
+    progress(f"redriven: {report.redriven or 'nothing'}; waiting again")
+    report.queues_drained = stack.wait_until_drained(timeout=config.drain_timeout, interval=0.5)
+    report.faults = stack.faults.stats.as_json()
+    report.notify_overruns = stack.functions["NotifyFunction"].overruns
+    _count(stack, payments, report)
+    report.dead_letters_left = {
+        name: depth for name, depth in stack.queue_depths().items() if name.endswith("DLQ")
+    }
+    for dlq in dead_letters.select(None):
+        if report.dead_letters_left.get(dlq.name):
+            for peeked in dead_letters.peek(dlq, 10).messages:
+                report.left_behind.append(
+                    {"queue": dlq.name, "receives": peeked.receive_count, **peeked.summary}
+                )
 
 
 def _count(stack: LocalStack, payments: list[Payment], report: ChaosReport) -> None:
