@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test local lint typecheck unit integration e2e bench previews screenshots clean setup lock
+.PHONY: demo test local lint typecheck unit template cli integration e2e bench previews screenshots clean setup lock
 
 setup: $(STAMP)
 
@@ -32,8 +32,17 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Fast: the domain and the pure helpers, no AWS, no subprocess (seconds).
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit
+
+# template.yaml: SAM translation, cfn-lint, the IAM and alarm rules read from it.
+template: $(STAMP)
+	$(BIN)/pytest tests/template
+
+# The `quittance` command's staff and operator commands, against moto or a stub API.
+cli: $(STAMP)
+	$(BIN)/pytest tests/cli
 
 integration: $(STAMP)
 	$(BIN)/pytest tests/integration

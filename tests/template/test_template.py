@@ -646,7 +646,7 @@ def iam_violations(stack: Stack) -> list[str]:
             violations.append(f"{label}: Allow with NotAction/NotResource cannot be reviewed")
         for action in FORBIDDEN_S3_ACTIONS:
             if action in STAFF_S3_ACTIONS and str(owner).startswith(STAFF_FUNCTION):
-                continue  # the staff API's own grants: tests/unit/test_template_compliance.py
+                continue  # the staff API's own grants: tests/template/test_template_compliance.py
             if grants(statement, action):
                 violations.append(
                     f"{label}: grants {action} (via {as_list(statement.get('Action'))})"

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.unit.test_template import (
+from tests.template.test_template import (
     AUDIT_TABLE,
     Stack,
     Template,
