@@ -18,12 +18,14 @@ from quittance_ops.archive_cli import archive_app
 from quittance_ops.audit_cli import audit_app
 from quittance_ops.desk import connect
 from quittance_ops.dlq_cli import dlq_app
+from quittance_ops.doctor import doctor
 from quittance_ops.downloads import DownloadRefused, download
 from quittance_ops.options import AwsOpt, StackOpt, out_file
 from quittance_ops.privacy_cli import privacy_app
 from quittance_ops.project import project_root, quiet_libraries
 from quittance_ops.reminders_cli import remind
 from quittance_ops.retire_cli import retire
+from quittance_ops.smoke import smoke
 
 app = typer.Typer(no_args_is_help=True, help="quittance: proof of payment, end to end.")
 local_app = typer.Typer(no_args_is_help=True, help="The local embedded stack (moto, no Docker).")
@@ -41,6 +43,8 @@ app.add_typer(audit_app, name="audit")
 ledger_app.command("retire")(retire)
 app.add_typer(privacy_app, name="privacy")
 app.add_typer(dlq_app, name="dlq")
+app.command("doctor")(doctor)
+app.command("smoke")(smoke)
 
 
 @local_app.command("up")
