@@ -7,6 +7,7 @@ credentials (quittance_ops.disposal)."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,7 +19,7 @@ from rich.table import Table
 from quittance_ops.desk import Desk, connect, money
 from quittance_ops.disposal import DisposalNotRecorded, dispose_versions, record_disposal
 from quittance_ops.downloads import download
-from quittance_ops.options import AwsOpt, JsonOpt, StackOpt, YesOpt, emit, out_file
+from quittance_ops.options import AwsOpt, JsonOpt, StackOpt, YesOpt, emit, out_file, takes
 from quittance_ops.year_export import export_year
 
 archive_app = typer.Typer(
@@ -27,48 +28,55 @@ archive_app = typer.Typer(
 
 
 # ------------------------------------------------------------------------- archive
-@archive_app.command("search")
-def search(
-    *,
-    receipt: Annotated[str | None, typer.Option(help="Receipt or credit-note number")] = None,
-    invoice: Annotated[str | None, typer.Option(help="Invoice number")] = None,
-    payment: Annotated[str | None, typer.Option(help="Gateway payment id")] = None,
-    customer: Annotated[str | None, typer.Option(help="Pseudonymous customer id C-…")] = None,
-    provider: Annotated[str | None, typer.Option(help="Gateway of --reference")] = None,
-    reference: Annotated[str | None, typer.Option(help="Customer reference at the gateway")] = None,
+@dataclass(frozen=True)
+class SearchOptions:
+    """``archive search``'s filters, page and target: one parameter object."""
+
+    receipt: Annotated[str | None, typer.Option(help="Receipt or credit-note number")] = None
+    invoice: Annotated[str | None, typer.Option(help="Invoice number")] = None
+    payment: Annotated[str | None, typer.Option(help="Gateway payment id")] = None
+    customer: Annotated[str | None, typer.Option(help="Pseudonymous customer id C-…")] = None
+    provider: Annotated[str | None, typer.Option(help="Gateway of --reference")] = None
+    reference: Annotated[str | None, typer.Option(help="Customer reference at the gateway")] = None
     date_from: Annotated[
         str | None, typer.Option("--from", help="Paid on or after (YYYY-MM-DD)")
-    ] = None,
-    date_to: Annotated[
-        str | None, typer.Option("--to", help="Paid on or before (YYYY-MM-DD)")
-    ] = None,
-    method: Annotated[str | None, typer.Option(help="card, sepa_transfer, sepa_debit, …")] = None,
-    status: Annotated[
-        str | None, typer.Option(help="paid, partially_paid, overpaid, refunded")
-    ] = None,
-    limit: Annotated[int, typer.Option(help="Per page")] = 50,
-    cursor: Annotated[str | None, typer.Option(help="Next page, as given by the last one")] = None,
-    stack: StackOpt = None,
-    aws_stack: AwsOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
+    ] = None
+    date_to: Annotated[str | None, typer.Option("--to", help="Paid on or before (YYYY-MM-DD)")] = (
+        None
+    )
+    method: Annotated[str | None, typer.Option(help="card, sepa_transfer, sepa_debit, …")] = None
+    status: Annotated[str | None, typer.Option(help="paid, partially_paid, overpaid, refunded")] = (
+        None
+    )
+    limit: Annotated[int, typer.Option(help="Per page")] = 50
+    cursor: Annotated[str | None, typer.Option(help="Next page, as given by the last one")] = None
+    stack: StackOpt = None
+    aws_stack: AwsOpt = None
+    as_json: JsonOpt = False
+
+    def query(self) -> dict[str, Any]:
+        return {
+            "receipt": self.receipt,
+            "invoice": self.invoice,
+            "payment": self.payment,
+            "customer": self.customer,
+            "provider": self.provider,
+            "reference": self.reference,
+            "from": self.date_from,
+            "to": self.date_to,
+            "method": self.method,
+            "status": self.status,
+            "limit": self.limit,
+            "cursor": self.cursor,
+        }
+
+
+@archive_app.command("search")
+@takes(SearchOptions)
+def search(options: SearchOptions) -> None:
     """Find proofs; each filter is served by a key or an index (docs/compliance.md)."""
-    query = {
-        "receipt": receipt,
-        "invoice": invoice,
-        "payment": payment,
-        "customer": customer,
-        "provider": provider,
-        "reference": reference,
-        "from": date_from,
-        "to": date_to,
-        "method": method,
-        "status": status,
-        "limit": limit,
-        "cursor": cursor,
-    }
-    found = connect(stack, aws_stack).get("/admin/receipts", query)
-    if emit(as_json, found):
+    found = connect(options.stack, options.aws_stack).get("/admin/receipts", options.query())
+    if emit(options.as_json, found):
         return
     table = Table(title=f"{len(found['items'])} proof(s) — via {found['served_by']}")
     for column in ("number", "invoice", "payment", "amount", "method", "status", "paid (UTC)"):

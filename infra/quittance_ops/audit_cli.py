@@ -3,6 +3,7 @@ through the staff API (SigV4)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 import typer
@@ -10,35 +11,40 @@ from rich.console import Console
 from rich.table import Table
 
 from quittance_ops.desk import connect
-from quittance_ops.options import AwsOpt, JsonOpt, StackOpt, emit
+from quittance_ops.options import AwsOpt, JsonOpt, StackOpt, emit, takes
 
 audit_app = typer.Typer(no_args_is_help=True, help="The audit trail of every staff access.")
 
 
+@dataclass(frozen=True)
+class LogOptions:
+    """``audit log``'s filters and target: one parameter object."""
+
+    actor: Annotated[str | None, typer.Option(help="IAM ARN")] = None
+    receipt: Annotated[str | None, typer.Option(help="Receipt number (or other target)")] = None
+    action: Annotated[str | None, typer.Option(help="e.g. receipt.hold")] = None
+    since: Annotated[str | None, typer.Option(help="ISO date or time (UTC)")] = None
+    until: Annotated[str | None, typer.Option(help="ISO date or time (UTC)")] = None
+    limit: Annotated[int, typer.Option()] = 50
+    stack: StackOpt = None
+    aws_stack: AwsOpt = None
+    as_json: JsonOpt = False
+
+
 @audit_app.command("log")
-def audit_log(
-    *,
-    actor: Annotated[str | None, typer.Option(help="IAM ARN")] = None,
-    receipt: Annotated[str | None, typer.Option(help="Receipt number (or other target)")] = None,
-    action: Annotated[str | None, typer.Option(help="e.g. receipt.hold")] = None,
-    since: Annotated[str | None, typer.Option(help="ISO date or time (UTC)")] = None,
-    until: Annotated[str | None, typer.Option(help="ISO date or time (UTC)")] = None,
-    limit: Annotated[int, typer.Option()] = 50,
-    stack: StackOpt = None,
-    aws_stack: AwsOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
+@takes(LogOptions)
+def audit_log(options: LogOptions) -> None:
     """Who did what to which proof, newest first."""
     query = {
-        "actor": actor,
-        "receipt": receipt,
-        "action": action,
-        "since": since,
-        "until": until,
-        "limit": limit,
+        "actor": options.actor,
+        "receipt": options.receipt,
+        "action": options.action,
+        "since": options.since,
+        "until": options.until,
+        "limit": options.limit,
     }
-    found = connect(stack, aws_stack).get("/admin/audit", query)
-    if emit(as_json, found):
+    found = connect(options.stack, options.aws_stack).get("/admin/audit", query)
+    if emit(options.as_json, found):
         return
     table = Table(title="audit trail")
     for column in ("#", "at (UTC)", "actor", "action", "target", "outcome"):

@@ -10,10 +10,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import inspect
 import json
+import typing
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 
@@ -23,6 +27,36 @@ StackOpt = Annotated[
 AwsOpt = Annotated[str | None, typer.Option("--aws-stack", help="CloudFormation stack name on AWS")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output")]
 YesOpt = Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation")]
+
+Options = TypeVar("Options")
+
+
+def takes(options: type[Options]) -> Callable[[Callable[[Options], None]], Callable[..., None]]:
+    """A command whose many options are one parameter object: the fields of the dataclass
+    ``options`` (each annotated as a typer option) become the command's options, and the
+    body receives one ``options`` instance. typer reads a command's signature, which is built
+    here from the fields."""
+    hints = typing.get_type_hints(options, include_extras=True)
+    parameters = [
+        inspect.Parameter(
+            field.name,
+            inspect.Parameter.KEYWORD_ONLY,
+            default=field.default,
+            annotation=hints[field.name],
+        )
+        for field in dataclasses.fields(options)  # type: ignore[arg-type]
+    ]
+
+    def wrap(body: Callable[[Options], None]) -> Callable[..., None]:
+        @functools.wraps(body)
+        def command(**given: Any) -> None:
+            body(options(**given))
+
+        command.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+        command.__annotations__ = {p.name: p.annotation for p in parameters} | {"return": None}
+        return command
+
+    return wrap
 
 
 def emit(as_json: bool, value: Any) -> bool:
