@@ -294,3 +294,28 @@ def test_samconfig_deploys_each_stage_without_the_guided_questions(
         assert set(names) <= set(source["Parameters"]), names
     # The layers are built in the arm64 build image (weasyprint's native libraries).
     assert config["default"]["build"]["parameters"]["use_container"] is True
+
+
+def test_readme_deploy_covers_what_a_fresh_account_trips_on(
+    translated: dict[str, Template],  # noqa: F811 - fixture
+) -> None:
+    section = _deploy_section()
+    for needed in (
+        "binfmt",  # arm64 build images on an x86_64 host
+        "SMS sandbox",
+        "spend limit of 1 USD",
+        "SES sandbox",
+        "production access",
+        "COMPLIANCE mode for ten years",
+        "ROLLBACK_COMPLETE",  # what a failed first deploy leaves, and how to clean it
+        *DKIM_OUTPUTS[:1],
+    ):
+        assert needed in section, needed
+    # Every resource the stack keeps after a failed deploy is named in the clean-up.
+    retained = [
+        name
+        for name, resource in translated["prod"]["Resources"].items()
+        if resource.get("DeletionPolicy") == "Retain"
+        and resource["Type"] != "AWS::Lambda::LayerVersion"
+    ]
+    assert retained and all(f"`{name}`" in section for name in retained), retained
