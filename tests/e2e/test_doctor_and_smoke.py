@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from moto.moto_api._internal.models import moto_api_backend
 from moto.ses.models import SESQuota
 from typer.testing import CliRunner
 
+from quittance.settings import load
 from quittance_ops.cli import app
 from quittance_ops.localstack.stack import LocalStack
 
@@ -29,8 +31,20 @@ pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("local_stack")]
 
 @pytest.fixture(scope="module")
 def dev_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    with LocalStack(ROOT, out_dir=tmp_path_factory.mktemp("doctor"), stage="dev") as stack:
-        yield stack
+    # moto keeps its state in the process, not in the server, and the functions' settings
+    # are cached per process: another in-process stack of this worker (test_privacy_scene)
+    # would find every resource already there, or the other stack's names.
+    fresh_process_state()
+    try:
+        with LocalStack(ROOT, out_dir=tmp_path_factory.mktemp("doctor"), stage="dev") as stack:
+            yield stack
+    finally:
+        fresh_process_state()
+
+
+def fresh_process_state() -> None:
+    moto_api_backend.reset()
+    load.cache_clear()
 
 
 def cli(stack: LocalStack, *args: str) -> Any:
