@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test local lint typecheck unit integration e2e bench previews screenshots clean setup lock
+.PHONY: demo test local lint typecheck unit template cli integration e2e build bench previews screenshots clean setup lock
 
 setup: $(STAMP)
 
@@ -32,14 +32,37 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Fast: the domain and the pure helpers, no AWS, no subprocess (seconds).
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit
+
+# template.yaml: SAM translation, cfn-lint, the IAM and alarm rules read from it.
+template: $(STAMP)
+	$(BIN)/pytest tests/template
+
+# The `quittance` command's staff and operator commands, against moto or a stub API.
+cli: $(STAMP)
+	$(BIN)/pytest tests/cli
 
 integration: $(STAMP)
 	$(BIN)/pytest tests/integration
 
 e2e: $(STAMP)
 	$(BIN)/pytest tests/e2e
+
+# What of `sam build --use-container` runs without Docker (every function and the quittance
+# layer with the SAM CLI, the weasyprint layer's Python packages), then the receipts function
+# with both layers against Lambda's 250 MiB. The SAM CLI gets its own virtualenv (pinned).
+SAM_VENV := .sam-venv
+SAM := $(SAM_VENV)/bin/sam
+SAM_CLI_VERSION := 1.170.0
+
+$(SAM):
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli==$(SAM_CLI_VERSION)
+
+build: $(STAMP) $(SAM)
+	$(BIN)/python -m quittance_ops.build --out build --sam $(SAM)
 
 # PNG previews of the sample receipts in docs/receipts (pdftoppm).
 previews: $(STAMP)
@@ -59,4 +82,4 @@ lock:
 	/tmp/quittance-lock/bin/pip freeze --exclude quittance | sort > requirements.lock
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) out build .pytest_cache .mypy_cache .ruff_cache

@@ -1,22 +1,31 @@
-"""The ``quittance`` command: the local stack, the demo, and (later) staff operations."""
+"""The ``quittance`` command: the local stack, the demo, operators' and staff commands."""
 
 from __future__ import annotations
 
 import json
-import logging
 import os
 import signal
 import sys
 import threading
 import time
-import warnings
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
+from quittance_ops.archive_cli import archive_app
+from quittance_ops.audit_cli import audit_app
+from quittance_ops.desk import connect
+from quittance_ops.dlq_cli import dlq_app
+from quittance_ops.doctor import doctor
+from quittance_ops.downloads import DownloadRefused, download
+from quittance_ops.options import AwsOpt, StackOpt, out_file
+from quittance_ops.privacy_cli import privacy_app
+from quittance_ops.project import project_root, quiet_libraries
 from quittance_ops.reminders_cli import remind
+from quittance_ops.retire_cli import retire
+from quittance_ops.smoke import smoke
 
 app = typer.Typer(no_args_is_help=True, help="quittance: proof of payment, end to end.")
 local_app = typer.Typer(no_args_is_help=True, help="The local embedded stack (moto, no Docker).")
@@ -29,34 +38,13 @@ ledger_app = typer.Typer(
 app.add_typer(ledger_app, name="ledger")
 invoices_app = typer.Typer(no_args_is_help=True, help="Invoices the business registers.")
 app.add_typer(invoices_app, name="invoices")
-from quittance_ops.archive_cli import AwsOpt, StackOpt, archive_app, audit_app  # noqa: E402
-
 app.add_typer(archive_app, name="archive")
 app.add_typer(audit_app, name="audit")
-from quittance_ops.dlq_cli import dlq_app  # noqa: E402 - sub-app registration
-from quittance_ops.privacy_cli import privacy_app  # noqa: E402 - sub-app registration
-from quittance_ops.retire_cli import retire  # noqa: E402 - sub-app registration
-
 ledger_app.command("retire")(retire)
-
 app.add_typer(privacy_app, name="privacy")
 app.add_typer(dlq_app, name="dlq")
-
-
-def project_root() -> Path:
-    """The checkout holding template.yaml: the current folder or one of its parents."""
-    here = Path.cwd().resolve()
-    for folder in (here, *here.parents):
-        if (folder / "template.yaml").is_file() and (folder / "functions").is_dir():
-            return folder
-    raise typer.BadParameter("run this inside a quittance checkout (no template.yaml found)")
-
-
-def _quiet_libraries() -> None:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    # Handlers run in-process here; a function that published no metric is not news.
-    warnings.filterwarnings("ignore", message="No application metrics to publish")
+app.command("doctor")(doctor)
+app.command("smoke")(smoke)
 
 
 @local_app.command("up")
@@ -97,7 +85,7 @@ def local_up(  # noqa: PLR0917 - typer passes every option by name
     from quittance_ops.localstack.faults import FaultPlan
     from quittance_ops.localstack.stack import LocalStack
 
-    _quiet_libraries()
+    quiet_libraries()
     console = Console()
     root = project_root()
     extra: dict[str, list[str]] = {}
@@ -168,7 +156,7 @@ def demo(
     """Send real signed webhooks through a fresh local stack; leave PDFs and .eml in out/demo."""
     from quittance_ops.demo import run_demo
 
-    _quiet_libraries()
+    quiet_libraries()
     # A log or CI has no terminal width; keep the table readable there too.
     console = Console(file=sys.stdout, width=None if sys.stdout.isatty() else 120)
     ok = run_demo(project_root(), console, out)
@@ -185,7 +173,6 @@ def invoices_import(
     from rich.progress import Progress
     from rich.table import Table
 
-    from quittance_ops.archive_cli import connect
     from quittance_ops.invoice_import import import_invoices
 
     console = Console()
@@ -214,7 +201,9 @@ def ledger_export(
     *,
     start: Annotated[str, typer.Option("--from", help="First collection day, YYYY-MM-DD")],
     end: Annotated[str, typer.Option("--to", help="Last collection day, YYYY-MM-DD")],
-    out: Annotated[Path, typer.Option(help="Where to write the CSV")] = Path("export.csv"),
+    out: Annotated[
+        Path | None, typer.Option(help="The CSV to write (a folder: export-FROM-TO.csv in it)")
+    ] = None,
     export_format: Annotated[str, typer.Option("--format", help="csv")] = "csv",
     stack: StackOpt = None,
     aws_stack: AwsOpt = None,
@@ -223,9 +212,7 @@ def ledger_export(
     with ``--aws-stack NAME`` a deployed stack's, with your own AWS credentials. The API
     leaves the CSV behind a 15-minute link; it is downloaded, and kept only if its size and
     SHA-256 match the API's answer."""
-    from quittance_ops.archive_cli import connect
-    from quittance_ops.downloads import DownloadRefused, download
-
+    out = out_file(out, f"export-{start}-{end}.csv")
     client = connect(stack, aws_stack).api
     status, body = client.call(
         "GET", f"/admin/exports?from={start}&to={end}&format={export_format}"

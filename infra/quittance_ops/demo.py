@@ -24,7 +24,7 @@ from quittance.aws.customers_table import CustomersTable
 from quittance.aws.ledger_table import LedgerTable
 from quittance.errors import NotFound
 from quittance.ledger.invoices import InvoiceRegistration, register_invoice
-from quittance_ops.archive_cli import compliance_scene
+from quittance_ops.compliance_demo import compliance_scene
 from quittance_ops.deliveries import Delivery, gocardless
 from quittance_ops.deliveries.standard_webhooks import CUSTOMER as TRANSFER_CUSTOMER
 from quittance_ops.deliveries.standard_webhooks import standard_sepa_transfer

@@ -43,7 +43,9 @@ from rich.console import Console
 from rich.table import Table
 
 from quittance.privacy.redaction import mask_text
-from quittance_ops.archive_cli import AwsOpt, JsonOpt, StackOpt, _emit
+from quittance_ops.options import AwsOpt, JsonOpt, StackOpt, YesOpt, emit
+from quittance_ops.project import local_stack_json
+from quittance_ops.target import local_target
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -608,22 +610,10 @@ def open_dead_letters(stack: Path | None, aws_stack: str | None) -> DeadLetters:
             raise typer.BadParameter(f"stack {aws_stack}: {exc}") from exc
         sqs = session.client("sqs")
     else:
-        from quittance_ops.cli import project_root
-
-        path = stack or project_root() / "out" / "local" / "stack.json"
-        if not path.is_file():
-            raise typer.BadParameter(
-                f"{path} not found: start the local stack (quittance local up)"
-            )
-        info = json.loads(path.read_text())
-        session = boto3.session.Session(
-            region_name=info["region"],
-            aws_access_key_id=info["credentials"]["aws_access_key_id"],
-            aws_secret_access_key=info["credentials"]["aws_secret_access_key"],
-        )
-        sqs = session.client("sqs", endpoint_url=info["moto_endpoint"])
+        target = local_target(local_stack_json(stack))
+        sqs = target.client("sqs")
         # stack.json names every resource; a queue's value is its URL.
-        queues = {k: v for k, v in info["resources"].items() if "://" in str(v)}
+        queues = {k: v for k, v in target.resources.items() if "://" in str(v)}
     return DeadLetters(sqs, describe_dead_letters(sqs, queues))
 
 
@@ -688,7 +678,7 @@ def list_queues(stack: StackOpt = None, aws_stack: AwsOpt = None, as_json: JsonO
                     "url": queue.url,
                 }
             )
-    if _emit(as_json, rows):
+    if emit(as_json, rows):
         return
     table = Table(title="dead-letter queues")
     for column in ("DLQ", "alias", "visible", "in flight", "source", "redrive"):
@@ -730,7 +720,7 @@ def show(
         }
         for q, result in results
     ]
-    if _emit(as_json, as_rows):
+    if emit(as_json, as_rows):
         return
     console = _console()
     for q, result in results:
@@ -763,7 +753,7 @@ def redrive(
     max_messages: Annotated[
         int | None, typer.Option("--max", min=1, help="At most N messages per DLQ")
     ] = None,
-    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation")] = False,
+    yes: YesOpt = False,
     stack: StackOpt = None,
     aws_stack: AwsOpt = None,
     as_json: JsonOpt = False,
@@ -798,7 +788,7 @@ def redrive(
         "redriven": [r.as_json() for r in reports],
         "skipped": {q.name: q.why_not_redrivable() for q in skipped},
     }
-    if not _emit(as_json, result):
+    if not emit(as_json, result):
         _print_reports(reports, skipped)
     if not all(r.ok for r in reports):
         raise typer.Exit(code=1)

@@ -13,19 +13,14 @@ from rich.table import Table
 
 from quittance_ops.admin_client import AdminClient
 from quittance_ops.downloads import DownloadRefused, download
+from quittance_ops.options import AwsOpt, JsonOpt, StackOpt, YesOpt, confirm_or_stop, out_file
+from quittance_ops.target import open_target
 
 privacy_app = typer.Typer(no_args_is_help=True, help="Personal data: erasure, export, consent.")
 
-StackOption = Annotated[
-    Path | None, typer.Option(help="stack.json of a local stack (default out/local)")
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print the API's answer as JSON")]
 
-
-def _client(stack: Path | None) -> AdminClient:
-    from quittance_ops.cli import project_root
-
-    return AdminClient.for_local_stack(stack or project_root() / "out" / "local" / "stack.json")
+def _client(stack: Path | None, aws_stack: str | None) -> AdminClient:
+    return AdminClient.for_target(open_target(stack, aws_stack))
 
 
 def _refused(what: str, status: int, body: Any) -> typer.Exit:
@@ -49,15 +44,39 @@ def erasure_tables(report: dict[str, Any]) -> list[Table]:
     return [erased, kept]
 
 
+ERASURE_EFFECTS = (
+    "destroys the customer's data key at once (crypto-shredding: their sealed contact"
+    " details and raw gateway deliveries become unreadable for good), deletes their profile"
+    " and consents and stops every message; the ledger and the locked proofs stay"
+)
+
+
+def _erasure_question(client: AdminClient, customer_id: str) -> str:
+    """What the erasure will do, with how many proofs the archive holds for that id, so that
+    a mistyped id (no proof at all) shows before anything is destroyed."""
+    status, found = client.call("GET", f"/admin/receipts?customer={customer_id}&limit=50")
+    if status == 200 and isinstance(found, dict):
+        count = len(found.get("items", []))
+        more = "+" if found.get("next_cursor") else ""
+        known = f"{count}{more} proof(s) in the archive" if count else "NO proof in the archive"
+    else:
+        known = f"the archive could not be searched ({status})"
+    return f"Erase {customer_id} ({known})? This {ERASURE_EFFECTS}. It cannot be undone."
+
+
 @privacy_app.command("erase")
 def erase(
     customer_id: Annotated[str, typer.Argument(help="Pseudonymous id, C-<20 hex>")],
-    as_json: JsonOption = False,
-    stack: StackOption = None,
+    yes: YesOpt = False,
+    as_json: JsonOpt = False,
+    stack: StackOpt = None,
+    aws_stack: AwsOpt = None,
 ) -> None:
     """Erase a customer (GDPR art. 17): destroy their key, delete their profile; say what
-    was erased and what the law makes us keep."""
-    status, body = _client(stack).call("DELETE", f"/admin/customers/{customer_id}")
+    was erased and what the law makes us keep. Irreversible: asks first, unless --yes."""
+    client = _client(stack, aws_stack)
+    confirm_or_stop(what=lambda: _erasure_question(client, customer_id), yes=yes, as_json=as_json)
+    status, body = client.call("DELETE", f"/admin/customers/{customer_id}")
     if status != 200:
         raise _refused("erasure", status, body)
     if as_json:
@@ -86,13 +105,17 @@ def download_export(answer: dict[str, Any], out: Path, timeout: float = 60) -> i
 @privacy_app.command("export")
 def export(
     customer_id: Annotated[str, typer.Argument(help="Pseudonymous id, C-<20 hex>")],
-    out: Annotated[Path, typer.Option(help="Where to write the zip")] = Path("customer.zip"),
-    as_json: JsonOption = False,
-    stack: StackOption = None,
+    out: Annotated[
+        Path | None, typer.Option(help="The zip to write (a folder: <id>.zip inside it)")
+    ] = None,
+    as_json: JsonOpt = False,
+    stack: StackOpt = None,
+    aws_stack: AwsOpt = None,
 ) -> None:
     """Everything held about a customer (GDPR art. 15/20): customer.json plus receipt PDFs.
     The API leaves the zip behind a 15-minute link; it is downloaded and checked here."""
-    status, body = _client(stack).call("GET", f"/admin/customers/{customer_id}/export")
+    out = out_file(out, f"{customer_id}.zip")
+    status, body = _client(stack, aws_stack).call("GET", f"/admin/customers/{customer_id}/export")
     if status != 200:
         raise _refused("export", status, body)
     try:
@@ -119,11 +142,12 @@ def export(
 def consent(
     customer_id: Annotated[str, typer.Argument(help="Pseudonymous id, C-<20 hex>")],
     grant: Annotated[bool, typer.Option("--grant/--withdraw", help="Marketing consent")],
-    as_json: JsonOption = False,
-    stack: StackOption = None,
+    as_json: JsonOpt = False,
+    stack: StackOpt = None,
+    aws_stack: AwsOpt = None,
 ) -> None:
     """Record marketing consent granted or withdrawn by staff (source "admin")."""
-    status, body = _client(stack).call(
+    status, body = _client(stack, aws_stack).call(
         "PUT", f"/admin/customers/{customer_id}/consents/marketing", {"granted": grant}
     )
     if status != 200:

@@ -32,7 +32,7 @@ How personal data is protected:
   notify and receipts (to write to the payer), feedback (to compare a bounced address with
   the one on file) and the privacy API (export, erasure) may unwrap it: IAM grants
   `kms:Decrypt` on the customer-data-key encryption context to those functions only
-  (tests/unit/test_template_privacy.py).
+  (tests/template/test_template_privacy.py).
 - **Pseudonymous ledger.** The ledger, the queues, the message log and the audit trail carry
   `C-<20 hex>` (sha256 of provider and gateway reference), amounts and numbers, never contact
   data. Card numbers are kept as the last four digits and IBANs masked, from the adapters on.

@@ -22,6 +22,8 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from quittance_ops.project import local_stack_json, project_root, quiet_libraries
+
 FUNCTION = "RemindersFunction"
 
 
@@ -90,13 +92,9 @@ def remind(
     """Run the daily invoice reminders now, against the running local stack."""
     from zoneinfo import ZoneInfo
 
-    from quittance_ops.cli import _quiet_libraries, project_root
-
-    _quiet_libraries()
+    quiet_libraries()
     root = project_root()
-    path = stack or root / "out" / "local" / "stack.json"
-    if not path.is_file():
-        raise typer.BadParameter(f"no {path}: start the stack with `quittance local up`")
+    path = local_stack_json(stack)
     try:
         day = date.fromisoformat(today) if today else datetime.now(ZoneInfo("Europe/Paris")).date()
     except ValueError:

@@ -15,16 +15,9 @@ from rich.console import Console
 from rich.table import Table
 
 from quittance.aws.ledger_table import LedgerTable
-from quittance_ops.archive_cli import (
-    AwsOpt,
-    Desk,
-    DisposalNotRecorded,
-    JsonOpt,
-    StackOpt,
-    _emit,
-    connect,
-    record_disposal,
-)
+from quittance_ops.desk import Desk, connect
+from quittance_ops.disposal import DisposalNotRecorded, record_disposal
+from quittance_ops.options import AwsOpt, JsonOpt, StackOpt, YesOpt, emit
 
 RECORD_PATH = "/admin/ledger/retirements"
 RECORD_BATCH = 100  # invoices per retirement record (the API's limit)
@@ -171,7 +164,7 @@ def retire(
         Path | None,
         typer.Option(help="Record the journal a run left when its record failed"),
     ] = None,
-    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation")] = False,
+    yes: YesOpt = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="List what would go and what stays; delete nothing")
     ] = False,
@@ -196,7 +189,7 @@ def retire(
     verdicts, kept, closes_at = candidates(desk, year)
     if dry_run:
         listing = {"year": year, "year_closes_at": closes_at, "retirable": verdicts, "kept": kept}
-        if not _emit(as_json, listing):
+        if not emit(as_json, listing):
             if verdicts:
                 _show(verdicts, kept)
             else:
@@ -219,7 +212,7 @@ def retire(
         raise typer.Exit(code=1) from exc
     result.kept = kept
     result.year_closes_at = closes_at
-    if not _emit(as_json, result.as_json()):
+    if not emit(as_json, result.as_json()):
         _summary(result)
 
 
@@ -229,7 +222,7 @@ def _record_again(desk: Desk, journal: Path, as_json: bool) -> None:
     except DisposalNotRecorded as exc:
         Console(stderr=True).print(f"[red]still not recorded[/]: {exc}")
         raise typer.Exit(code=1) from exc
-    if not _emit(as_json, {"audit_seqs": seqs}):
+    if not emit(as_json, {"audit_seqs": seqs}):
         Console().print(f"recorded (audit entries {seqs}); {journal} now lists nothing")
 
 

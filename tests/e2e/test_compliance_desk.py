@@ -267,7 +267,7 @@ def test_demo_compliance_scene(
 ) -> None:
     from rich.console import Console
 
-    from quittance_ops.archive_cli import compliance_scene
+    from quittance_ops.compliance_demo import compliance_scene
 
     stack_json = tmp_path / "stack.json"
     stack_json.write_text(json.dumps(dev_stack.info))

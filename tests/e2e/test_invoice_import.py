@@ -78,7 +78,7 @@ def test_the_accounting_export_lists_payments_and_refunds_with_their_vat(
 
     from .test_webhook_to_receipt import post
 
-    client = AdminClient(stack.api_url, "testing", "testing", stack.info["region"])
+    client = AdminClient.with_keys(stack.api_url, "testing", "testing", stack.info["region"])
     registered = {
         "customer_reference": "CLI-X", "currency": "EUR", "issue_date": "2026-11-01",
         "due_date": "2026-12-01", "nature": "mixed",
@@ -138,8 +138,8 @@ def test_the_accounting_export_lists_payments_and_refunds_with_their_vat(
 def test_an_export_period_that_makes_no_sense_is_refused(stack: RunningStack) -> None:
     from quittance_ops.admin_client import AdminClient
 
-    client = AdminClient(stack.api_url, "testing", "testing", stack.info["region"])
+    client = AdminClient.with_keys(stack.api_url, "testing", "testing", stack.info["region"])
     status, body = client.call("GET", "/admin/exports?from=2026-12-01&to=2026-11-01")
     assert status == 422 and body["error"] == "invalid_period"
-    unsigned = AdminClient(stack.api_url, "testing", "wrong", stack.info["region"])
+    unsigned = AdminClient.with_keys(stack.api_url, "testing", "wrong", stack.info["region"])
     assert unsigned.call("GET", "/admin/exports?from=2026-11-01&to=2026-11-02")[0] == 403

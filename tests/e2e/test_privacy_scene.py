@@ -99,7 +99,7 @@ def test_erasure_scene_and_privacy_cli(tmp_path: Path) -> None:
         result = runner.invoke(
             app,
             ["privacy", "erase", pseudonymous_customer_id("stripe", DEMO_CUSTOMER), "--stack",
-             str(stack_json), "--json"],
+             str(stack_json), "--json", "--yes"],
         )  # fmt: skip
         assert result.exit_code == 0, result.output
         assert answer(result.output, "customer_id")["already_erased"] is True

@@ -15,12 +15,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from quittance_ops.archive_cli import (
-    Desk,
-    DisposalNotRecorded,
-    dispose_versions,
-    record_disposal,
-)
+from quittance_ops.desk import Desk
+from quittance_ops.disposal import DisposalNotRecorded, dispose_versions, record_disposal
 
 from .compliance_world import STAFF, InProcessApi, admin, pay
 from .conftest import REGION, MotoStack

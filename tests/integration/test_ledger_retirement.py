@@ -29,7 +29,8 @@ from quittance.models.events import (
 )
 from quittance.models.messages import PaymentEventMessage
 from quittance.models.money import Money
-from quittance_ops.archive_cli import Desk, DisposalNotRecorded
+from quittance_ops.desk import Desk
+from quittance_ops.disposal import DisposalNotRecorded
 from quittance_ops.retire_cli import RECORD_PATH, candidates, record_journal, retire_year
 
 from .compliance_world import STAFF, InProcessApi, admin, pay, pump

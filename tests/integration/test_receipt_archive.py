@@ -117,7 +117,7 @@ def test_an_archived_receipt_cannot_be_deleted_or_overwritten(
     strict=True,
     reason=(
         "moto accepts PutObjectRetention that shortens a COMPLIANCE lock, which S3 refuses; "
-        "no quittance role may call it at all (tests/unit/test_template.py "
+        "no quittance role may call it at all (tests/template/test_template.py "
         "FORBIDDEN_S3_ACTIONS). Strict: the day moto enforces it, this test says so."
     ),
 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import secrets
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from quittance.providers import gocardless
 from quittance_ops.deliveries import Delivery
@@ -40,142 +40,104 @@ def _payment_metadata(
     return metadata
 
 
+class PaymentOptions(TypedDict, total=False):
+    """What a payment event may carry besides its invoice and amount (a parameter object:
+    callers name only what they set)."""
+
+    currency: str  # EUR by default
+    customer_reference: str | None  # CLI-000042 by default
+    payment_id: str | None
+    mandate_id: str | None
+    event_id: str | None
+    created_at: datetime | None
+
+
+class BankFailure(PaymentOptions, total=False):
+    """A failure or a chargeback as the bank reports it (SEPA reason code)."""
+
+    cause: str
+    reason_code: str
+    description: str
+    will_attempt_retry: bool
+
+
 def _payment_event(
     action: str,
     details: dict[str, Any],
-    *,
     invoice_number: str | None,
-    customer_reference: str | None,
     amount_minor: int,
-    currency: str,
-    payment_id: str | None,
-    mandate_id: str | None,
-    event_id: str | None,
-    created_at: datetime | None,
+    options: PaymentOptions,
 ) -> dict[str, Any]:
+    payment_id = options.get("payment_id")
+    mandate_id = options.get("mandate_id")
     links = {"payment": payment_id or gocardless_id("PM")}
     if mandate_id is not None:
         links["mandate"] = mandate_id
     return {
-        "id": event_id or gocardless_id("EV"),
-        "created_at": _timestamp(created_at),
+        "id": options.get("event_id") or gocardless_id("EV"),
+        "created_at": _timestamp(options.get("created_at")),
         "resource_type": "payments",
         "action": action,
         "links": links,
         "details": details,
         "metadata": {},
         "resource_metadata": _payment_metadata(
-            invoice_number, customer_reference, amount_minor, currency
+            invoice_number,
+            options.get("customer_reference", "CLI-000042"),
+            amount_minor,
+            options.get("currency", "EUR"),
         ),
     }
 
 
 def payment_confirmed(
-    *,
-    invoice_number: str | None,
-    amount_minor: int,
-    currency: str = "EUR",
-    customer_reference: str | None = "CLI-000042",
-    payment_id: str | None = None,
-    mandate_id: str | None = None,
-    event_id: str | None = None,
-    created_at: datetime | None = None,
+    *, invoice_number: str | None, amount_minor: int, **options: Unpack[PaymentOptions]
 ) -> dict[str, Any]:
     """``payments.confirmed``: the money has been collected from the customer's account."""
-    return _payment_event(
-        "confirmed",
-        {
-            "origin": "gocardless",
-            "cause": "payment_confirmed",
-            "description": (
-                "Enough time has passed since the payment was submitted for the banks to "
-                "return an error, so this payment is now confirmed."
-            ),
-        },
-        invoice_number=invoice_number,
-        customer_reference=customer_reference,
-        amount_minor=amount_minor,
-        currency=currency,
-        payment_id=payment_id,
-        mandate_id=mandate_id,
-        event_id=event_id,
-        created_at=created_at,
-    )
+    details = {
+        "origin": "gocardless",
+        "cause": "payment_confirmed",
+        "description": (
+            "Enough time has passed since the payment was submitted for the banks to "
+            "return an error, so this payment is now confirmed."
+        ),
+    }
+    return _payment_event("confirmed", details, invoice_number, amount_minor, options)
 
 
 def payment_failed(
-    *,
-    invoice_number: str | None,
-    amount_minor: int,
-    currency: str = "EUR",
-    customer_reference: str | None = "CLI-000042",
-    cause: str = "insufficient_funds",
-    reason_code: str = "AM04",
-    description: str = "The customer's account had insufficient funds to make this payment.",
-    will_attempt_retry: bool = False,
-    payment_id: str | None = None,
-    mandate_id: str | None = None,
-    event_id: str | None = None,
-    created_at: datetime | None = None,
+    *, invoice_number: str | None, amount_minor: int, **options: Unpack[BankFailure]
 ) -> dict[str, Any]:
     """``payments.failed`` as a SEPA Core failure report (AM04, insufficient funds, by default)."""
-    return _payment_event(
-        "failed",
-        {
-            "origin": "bank",
-            "cause": cause,
-            "scheme": "sepa_core",
-            "reason_code": reason_code,
-            "description": description,
-            "will_attempt_retry": will_attempt_retry,
-        },
-        invoice_number=invoice_number,
-        customer_reference=customer_reference,
-        amount_minor=amount_minor,
-        currency=currency,
-        payment_id=payment_id,
-        mandate_id=mandate_id,
-        event_id=event_id,
-        created_at=created_at,
-    )
+    details = {
+        "origin": "bank",
+        "cause": options.get("cause", "insufficient_funds"),
+        "scheme": "sepa_core",
+        "reason_code": options.get("reason_code", "AM04"),
+        "description": options.get(
+            "description", "The customer's account had insufficient funds to make this payment."
+        ),
+        "will_attempt_retry": options.get("will_attempt_retry", False),
+    }
+    return _payment_event("failed", details, invoice_number, amount_minor, options)
 
 
 def payment_charged_back(
-    *,
-    invoice_number: str | None,
-    amount_minor: int,
-    currency: str = "EUR",
-    customer_reference: str | None = "CLI-000042",
-    cause: str = "refund_requested",
-    reason_code: str = "MD06",
-    description: str = (
-        "This payment was charged back by the customer's bank at the customer's request "
-        "within the 8 week cool-off period."
-    ),
-    payment_id: str | None = None,
-    mandate_id: str | None = None,
-    event_id: str | None = None,
-    created_at: datetime | None = None,
+    *, invoice_number: str | None, amount_minor: int, **options: Unpack[BankFailure]
 ) -> dict[str, Any]:
     """``payments.charged_back``: a SEPA refund claim (MD06, within 8 weeks) by default."""
-    return _payment_event(
-        "charged_back",
-        {
-            "origin": "bank",
-            "cause": cause,
-            "scheme": "sepa_core",
-            "reason_code": reason_code,
-            "description": description,
-        },
-        invoice_number=invoice_number,
-        customer_reference=customer_reference,
-        amount_minor=amount_minor,
-        currency=currency,
-        payment_id=payment_id,
-        mandate_id=mandate_id,
-        event_id=event_id,
-        created_at=created_at,
-    )
+    details = {
+        "origin": "bank",
+        "cause": options.get("cause", "refund_requested"),
+        "scheme": "sepa_core",
+        "reason_code": options.get("reason_code", "MD06"),
+        "description": options.get(
+            "description",
+            "This payment was charged back by the customer's bank at the customer's request "
+            "within the 8 week cool-off period.",
+        ),
+    }
+    return _payment_event("charged_back", details, invoice_number, amount_minor, options)
 
 
 def refund_created(

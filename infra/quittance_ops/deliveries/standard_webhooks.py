@@ -8,7 +8,7 @@ import json
 import time
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from quittance.providers import standard_webhooks
 from quittance_ops.deliveries import Delivery
@@ -41,38 +41,56 @@ def _rfc3339(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+class PaymentOptions(TypedDict, total=False):
+    """What a delivery may set besides its invoice and amount (a parameter object). The
+    envelope: ``event_type`` (payment.succeeded by default), ``msg_id``, ``timestamp`` (the
+    attempt's time, the ``webhook-timestamp`` header, now by default) and ``occurred_at``
+    (the event's, the body's ``timestamp``, two seconds earlier by default). Every other key
+    goes into ``data``: those below, or anything a sender adds."""
+
+    event_type: str
+    msg_id: str | None
+    timestamp: int | None
+    occurred_at: datetime | None
+    currency: str
+    method: dict[str, Any]
+    customer: dict[str, Any] | None
+    payment_id: str
+    failure: dict[str, Any]
+    refund: dict[str, Any]
+    dispute: dict[str, Any]
+    livemode: bool
+
+
+ENVELOPE = ("event_type", "msg_id", "timestamp", "occurred_at")
+
+
 def standard_payment(
-    secret: str,
-    *,
-    event_type: str = "payment.succeeded",
-    invoice_number: str | None,
-    amount_minor: int,
-    currency: str = "EUR",
-    method: dict[str, Any] = CARD,
-    customer: dict[str, Any] | None = CUSTOMER,
-    msg_id: str | None = None,
-    timestamp: int | None = None,
-    occurred_at: datetime | None = None,
-    **extra: Any,
+    secret: str, *, invoice_number: str | None, amount_minor: int, **options: Unpack[PaymentOptions]
 ) -> Delivery:
-    """A signed delivery of one payment event. ``timestamp`` is the attempt's time (the
-    ``webhook-timestamp`` header, now by default); ``occurred_at`` the event's (the body's
-    ``timestamp``, two seconds earlier by default). ``extra`` goes into ``data``: ``payment_id``,
-    ``failure``, ``refund``, ``dispute``, ``livemode``, or anything a sender adds. A value of
-    None leaves the key out of ``data`` (``customer=None``: a payment without its payer)."""
+    """A signed delivery of one payment event (PaymentOptions says what else it may carry).
+    A value of None leaves the key out of ``data`` (``customer=None``: a payment without its
+    payer)."""
+    timestamp = options.get("timestamp")
     now = int(time.time()) if timestamp is None else timestamp
-    msg_id = msg_id or f"msg_{uuid.uuid4().hex}"
+    msg_id = options.get("msg_id") or f"msg_{uuid.uuid4().hex}"
+    customer = options.get("customer", CUSTOMER)
     data: dict[str, Any] = {
         "payment_id": f"pay_{uuid.uuid4().hex[:24]}",
         "invoice_number": invoice_number,
         "amount": amount_minor,
-        "currency": currency,
-        "method": dict(method),
+        "currency": options.get("currency", "EUR"),
+        "method": dict(options.get("method", CARD)),
         "customer": None if customer is None else dict(customer),
     }
-    data.update(extra)
+    data.update(
+        (key, value)
+        for key, value in options.items()
+        if key not in {*ENVELOPE, "currency", "method", "customer"}
+    )
     data = {key: value for key, value in data.items() if value is not None}
-    moment = occurred_at or datetime.fromtimestamp(now - 2, UTC)
+    moment = options.get("occurred_at") or datetime.fromtimestamp(now - 2, UTC)
+    event_type = options.get("event_type", "payment.succeeded")
     payload = {"type": event_type, "timestamp": _rfc3339(moment), "data": data}
     body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
     return Delivery(

@@ -6,35 +6,67 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from quittance.providers import stripe
 from quittance_ops.deliveries import Delivery
 
 
+# Each builder names what every event of its kind needs and takes the rest as one parameter
+# object (a TypedDict, so that callers' keywords stay checked): Stripe's optional fields and
+# the envelope (signing time, event id).
+class Envelope(TypedDict, total=False):
+    timestamp: int | None  # the signature's time, now by default
+    event_id: str | None
+
+
+class CardPayment(Envelope, total=False):
+    currency: str
+    customer: str
+    email: str
+    name: str
+    locale: str
+    brand: str
+    last4: str
+    payment_id: str | None
+    next_steps: str | None
+    address: dict[str, str | None] | None
+
+
+class FailedPayment(Envelope, total=False):
+    decline_code: str
+    currency: str
+    customer: str
+    payment_id: str | None
+
+
+class Refund(Envelope, total=False):
+    invoice_number: str | None
+    currency: str
+    with_refund_list: bool
+
+
+def _now(options: Envelope) -> int:
+    timestamp = options.get("timestamp")
+    return int(time.time()) if timestamp is None else timestamp
+
+
 def stripe_payment_intent_succeeded(
-    *,
-    secret: str,
-    invoice_number: str,
-    amount_minor: int,
-    currency: str = "eur",
-    customer: str = "cus_NffrFeUfNV2Hib",
-    email: str = "camille.durand@example.com",
-    name: str = "Camille Durand",
-    locale: str = "fr",
-    brand: str = "visa",
-    last4: str = "4242",
-    timestamp: int | None = None,
-    event_id: str | None = None,
-    payment_id: str | None = None,
-    next_steps: str | None = None,
-    address: dict[str, str | None] | None = None,
+    *, secret: str, invoice_number: str, amount_minor: int, **options: Unpack[CardPayment]
 ) -> Delivery:
     """A ``payment_intent.succeeded`` event as Stripe sends it (API version with
-    ``latest_charge`` expanded through the webhook endpoint's configuration)."""
-    now = int(time.time()) if timestamp is None else timestamp
-    event_id = event_id or f"evt_{uuid.uuid4().hex[:24]}"
-    payment_id = payment_id or f"pi_{uuid.uuid4().hex[:24]}"
+    ``latest_charge`` expanded through the webhook endpoint's configuration). By default
+    Camille Durand pays in euros with a Visa card ending 4242."""
+    now = _now(options)
+    currency = options.get("currency", "eur")
+    customer = options.get("customer", "cus_NffrFeUfNV2Hib")
+    email = options.get("email", "camille.durand@example.com")
+    name = options.get("name", "Camille Durand")
+    locale = options.get("locale", "fr")
+    next_steps = options.get("next_steps")
+    address = options.get("address")
+    event_id = options.get("event_id") or f"evt_{uuid.uuid4().hex[:24]}"
+    payment_id = options.get("payment_id") or f"pi_{uuid.uuid4().hex[:24]}"
     charge_id = f"ch_{uuid.uuid4().hex[:24]}"
     event = {
         "id": event_id,
@@ -81,8 +113,8 @@ def stripe_payment_intent_succeeded(
                     "payment_method_details": {
                         "type": "card",
                         "card": {
-                            "brand": brand,
-                            "last4": last4,
+                            "brand": options.get("brand", "visa"),
+                            "last4": options.get("last4", "4242"),
                             "exp_month": 12,
                             "exp_year": 2030,
                             "country": "FR",
@@ -125,26 +157,18 @@ def _event(event_type: str, obj: dict[str, Any], now: int, event_id: str | None)
 
 
 def stripe_payment_failed(
-    *,
-    secret: str,
-    invoice_number: str,
-    amount_minor: int,
-    decline_code: str = "insufficient_funds",
-    currency: str = "eur",
-    customer: str = "cus_NffrFeUfNV2Hib",
-    payment_id: str | None = None,
-    timestamp: int | None = None,
-    event_id: str | None = None,
+    *, secret: str, invoice_number: str, amount_minor: int, **options: Unpack[FailedPayment]
 ) -> Delivery:
-    """``payment_intent.payment_failed``: the failed attempt is in ``last_payment_error``."""
-    now = int(time.time()) if timestamp is None else timestamp
+    """``payment_intent.payment_failed``: the failed attempt is in ``last_payment_error``
+    (``insufficient_funds`` by default)."""
+    now = _now(options)
     intent = {
-        "id": payment_id or f"pi_{uuid.uuid4().hex[:24]}",
+        "id": options.get("payment_id") or f"pi_{uuid.uuid4().hex[:24]}",
         "object": "payment_intent",
         "amount": amount_minor,
         "amount_received": 0,
-        "currency": currency,
-        "customer": customer,
+        "currency": options.get("currency", "eur"),
+        "customer": options.get("customer", "cus_NffrFeUfNV2Hib"),
         "metadata": {"invoice_number": invoice_number},
         "status": "requires_payment_method",
         "latest_charge": f"ch_{uuid.uuid4().hex[:24]}",
@@ -152,7 +176,7 @@ def stripe_payment_failed(
         "last_payment_error": {
             "type": "card_error",
             "code": "card_declined",
-            "decline_code": decline_code,
+            "decline_code": options.get("decline_code", "insufficient_funds"),
             "message": "Your card has insufficient funds.",
             "charge": f"ch_{uuid.uuid4().hex[:24]}",
             "payment_method": {
@@ -163,7 +187,8 @@ def stripe_payment_failed(
             },
         },
     }
-    return _signed(secret, _event("payment_intent.payment_failed", intent, now, event_id), now)
+    event = _event("payment_intent.payment_failed", intent, now, options.get("event_id"))
+    return _signed(secret, event, now)
 
 
 def stripe_charge_refunded(
@@ -172,14 +197,13 @@ def stripe_charge_refunded(
     payment_id: str,
     charged_minor: int,
     refunded_minor: int,
-    invoice_number: str | None = None,
-    currency: str = "eur",
-    with_refund_list: bool = True,
-    timestamp: int | None = None,
-    event_id: str | None = None,
+    **options: Unpack[Refund],
 ) -> Delivery:
-    """``charge.refunded``; older API versions embed the refund list, newer ones do not."""
-    now = int(time.time()) if timestamp is None else timestamp
+    """``charge.refunded``; older API versions embed the refund list (``with_refund_list``,
+    the default), newer ones do not."""
+    now = _now(options)
+    currency = options.get("currency", "eur")
+    invoice_number = options.get("invoice_number")
     charge_id = f"ch_{uuid.uuid4().hex[:24]}"
     charge: dict[str, Any] = {
         "id": charge_id,
@@ -193,7 +217,7 @@ def stripe_charge_refunded(
         "refunded": refunded_minor == charged_minor,
         "payment_method_details": {"type": "card", "card": {"brand": "visa", "last4": "4242"}},
     }
-    if with_refund_list:
+    if options.get("with_refund_list", True):
         charge["refunds"] = {
             "object": "list",
             "data": [
@@ -208,7 +232,7 @@ def stripe_charge_refunded(
                 }
             ],
         }
-    return _signed(secret, _event("charge.refunded", charge, now, event_id), now)
+    return _signed(secret, _event("charge.refunded", charge, now, options.get("event_id")), now)
 
 
 def stripe_dispute(

@@ -283,25 +283,9 @@ class Provisioner:
             )
         lifecycle = props.get("LifecycleConfiguration")
         if lifecycle:
-            rules = []
-            for rule in lifecycle["Rules"]:
-                converted: dict[str, Any] = {
-                    "ID": rule.get("Id", "rule"),
-                    "Status": rule["Status"],
-                    "Filter": {"Prefix": rule.get("Prefix", "")},
-                }
-                if "ExpirationInDays" in rule:
-                    converted["Expiration"] = {"Days": int(rule["ExpirationInDays"])}
-                if "NoncurrentVersionExpiration" in rule:
-                    converted["NoncurrentVersionExpiration"] = {
-                        "NoncurrentDays": int(rule["NoncurrentVersionExpiration"]["NoncurrentDays"])
-                    }
-                if "AbortIncompleteMultipartUpload" in rule:
-                    days = rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"]
-                    converted["AbortIncompleteMultipartUpload"] = {"DaysAfterInitiation": int(days)}
-                rules.append(converted)
             s3.put_bucket_lifecycle_configuration(
-                Bucket=name, LifecycleConfiguration={"Rules": rules}
+                Bucket=name,
+                LifecycleConfiguration={"Rules": [_lifecycle_rule(r) for r in lifecycle["Rules"]]},
             )
         return {
             "Ref": name,
@@ -502,3 +486,22 @@ class Provisioner:
 def _depends_on(spec: dict[str, Any]) -> list[str]:
     depends = spec.get("DependsOn", [])
     return [depends] if isinstance(depends, str) else list(depends)
+
+
+def _lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    """One AWS::S3::Bucket lifecycle rule as S3's API takes it."""
+    converted: dict[str, Any] = {
+        "ID": rule.get("Id", "rule"),
+        "Status": rule["Status"],
+        "Filter": {"Prefix": rule.get("Prefix", "")},
+    }
+    if "ExpirationInDays" in rule:
+        converted["Expiration"] = {"Days": int(rule["ExpirationInDays"])}
+    if "NoncurrentVersionExpiration" in rule:
+        converted["NoncurrentVersionExpiration"] = {
+            "NoncurrentDays": int(rule["NoncurrentVersionExpiration"]["NoncurrentDays"])
+        }
+    if "AbortIncompleteMultipartUpload" in rule:
+        days = rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"]
+        converted["AbortIncompleteMultipartUpload"] = {"DaysAfterInitiation": int(days)}
+    return converted

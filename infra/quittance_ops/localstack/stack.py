@@ -48,6 +48,7 @@ class StackInfo:
     webhook_secrets: dict[str, str]
     functions: dict[str, dict[str, Any]]
     not_enforced_locally: list[str]
+    stage: str = "prod"
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -60,6 +61,7 @@ class StackInfo:
             "webhook_urls": {p: f"{self.api_url}/webhooks/{p}" for p in self.webhook_secrets},
             "functions": self.functions,
             "not_enforced_locally": self.not_enforced_locally,
+            "stage": self.stage,
         }
 
 
@@ -262,6 +264,7 @@ class LocalStack:
             webhook_secrets=dict(self.provisioned.webhook_secrets),
             functions=functions,
             not_enforced_locally=list(self.provisioned.not_enforced),
+            stage=self.stage,
         )
 
     # ---------------------------------------------------------------- draining

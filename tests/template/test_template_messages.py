@@ -10,7 +10,7 @@ import pytest
 from samtranslator.yaml_helper import yaml_parse
 
 from quittance.settings import LinksSettings, NotifySettings
-from tests.unit.test_template import (
+from tests.template.test_template import (
     STAGES,
     TEMPLATE,
     Stack,

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from samtranslator.yaml_helper import yaml_parse
 
-from tests.unit.test_template import OPS_TOPIC, STAGES, TEMPLATE, as_list, ref_of, translate
+from tests.template.test_template import OPS_TOPIC, STAGES, TEMPLATE, as_list, ref_of, translate
 
 FUNCTION = "RemindersFunction"
 

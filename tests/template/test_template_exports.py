@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from samtranslator.yaml_helper import yaml_parse
 
-from tests.unit.test_template import (
+from tests.template.test_template import (
     STAGES,
     TEMPLATE,
     Stack,

@@ -79,6 +79,14 @@ FORBIDDEN_S3_ACTIONS = (
 # Only the staff API may put legal holds (and nothing else from the list above).
 STAFF_FUNCTION = "ArchiveApiFunction"
 STAFF_S3_ACTIONS = frozenset({"s3:PutObjectLegalHold"})
+# S3 authorises a PutObject that carries Object Lock headers against s3:PutObjectRetention
+# too, so the roles whose code writes locked objects need it, on their own prefix only, and
+# only for the stage's mode and at least its retention: it can then neither switch a lock
+# nor set a shorter one (quittance.aws.archive_bucket writes both prefixes).
+LOCKED_WRITERS = {"IntakeFunctionRole": "evidence/*", "ReceiptsFunctionRole": "receipts/*"}
+RETENTION_ACTION = "s3:PutObjectRetention"
+LOCK_MODE_KEY = "s3:object-lock-mode"
+LOCK_DAYS_KEY = "s3:object-lock-remaining-retention-days"
 AUDIT_WRITE_ACTIONS = ("dynamodb:DeleteItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem")
 ALLOWED_KMS_ACTIONS = {"kms:decrypt", "kms:generatedatakey"}
 # The transform's own managed policies; any other one cannot be reviewed from the template.
@@ -134,12 +142,15 @@ class Stack:
     stage: str
     template: Template
     resources: dict[str, Resource]
+    outputs: dict[str, Any]
 
     @classmethod
-    def of(cls, template: Template, stage: str) -> Stack:
+    def of(cls, template: Template, stage: str, overrides: dict[str, Any] | None = None) -> Stack:
+        """``overrides``: parameter values given at deploy time (the defaults otherwise)."""
         parameters = {
             name: spec.get("Default") for name, spec in template.get("Parameters", {}).items()
         }
+        parameters.update(overrides or {})
         parameters["Stage"] = stage
         evaluator = _Evaluator(template, parameters)
         resources = {
@@ -147,7 +158,12 @@ class Stack:
             for name, resource in template["Resources"].items()
             if "Condition" not in resource or evaluator.condition(resource["Condition"])
         }
-        return cls(stage, template, resources)
+        outputs = {
+            name: evaluator.resolve(output)
+            for name, output in template.get("Outputs", {}).items()
+            if "Condition" not in output or evaluator.condition(output["Condition"])
+        }
+        return cls(stage, template, resources, outputs)
 
     def of_type(self, type_: str) -> dict[str, Resource]:
         return {name: r for name, r in self.resources.items() if r["Type"] == type_}
@@ -301,6 +317,29 @@ def allow_statements(stack: Stack) -> Iterator[tuple[str, dict[str, Any]]]:
             for statement in as_list(props(policy).get("PolicyDocument", {}).get("Statement")):
                 if statement.get("Effect") == "Allow":
                     yield name, statement
+
+
+def lock_keeping_retention_grant(stack: Stack, owner: str, statement: dict[str, Any]) -> bool:
+    """Whether ``statement`` grants s3:PutObjectRetention as a locked writer may hold it: one
+    of LOCKED_WRITERS, that action alone, on its own archive prefix only, conditioned on the
+    stage's lock mode and on at least the stage's retention (a day of rounding aside)."""
+    prefix = LOCKED_WRITERS.get(owner)
+    if prefix is None or as_list(statement.get("Action")) != [RETENTION_ACTION]:
+        return False
+    resources = as_list(statement.get("Resource"))
+    if not resources or any(sub_text(r) != f"${{ArchiveBucket.Arn}}/{prefix}" for r in resources):
+        return False
+    expected = EXPECTED_ARCHIVE[stack.stage]
+    condition = statement.get("Condition") or {}
+    if set(condition) != {"StringEquals", "NumericGreaterThanEquals"}:
+        return False
+    mode = condition["StringEquals"]
+    days = condition["NumericGreaterThanEquals"]
+    return (
+        mode == {LOCK_MODE_KEY: expected.mode}
+        and set(days) == {LOCK_DAYS_KEY}
+        and int(days[LOCK_DAYS_KEY]) >= expected.days - 1
+    )
 
 
 def _label(owner: str, statement: dict[str, Any]) -> str:
@@ -646,7 +685,9 @@ def iam_violations(stack: Stack) -> list[str]:
             violations.append(f"{label}: Allow with NotAction/NotResource cannot be reviewed")
         for action in FORBIDDEN_S3_ACTIONS:
             if action in STAFF_S3_ACTIONS and str(owner).startswith(STAFF_FUNCTION):
-                continue  # the staff API's own grants: tests/unit/test_template_compliance.py
+                continue  # the staff API's own grants: tests/template/test_template_compliance.py
+            if action == RETENTION_ACTION and lock_keeping_retention_grant(stack, owner, statement):
+                continue  # a locked writer's grant that can only keep or lengthen a lock
             if grants(statement, action):
                 violations.append(
                     f"{label}: grants {action} (via {as_list(statement.get('Action'))})"

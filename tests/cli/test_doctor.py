@@ -1,0 +1,45 @@
+"""``quittance doctor``'s rules that need no stack: the lock each stage expects is the one
+template.yaml sets, and whose name the receipts are issued in."""
+
+from __future__ import annotations
+
+from quittance_ops.doctor import (
+    DEMO_SELLER_NAME,
+    DEMO_SELLER_SIREN,
+    EXPECTED_LOCK,
+    Lock,
+    Status,
+    seller_finding,
+)
+from quittance_ops.localstack.template import load_template
+from quittance_ops.project import project_root
+
+
+def test_the_expected_lock_per_stage_is_the_templates() -> None:
+    settings = load_template(project_root() / "template.yaml")["Mappings"]["StageSettings"]
+    assert {
+        stage: Lock(values["RetentionMode"], int(values["RetentionDays"]))
+        for stage, values in settings.items()
+    } == EXPECTED_LOCK
+
+
+def test_the_demo_company_blocks_a_prod_stage() -> None:
+    finding = seller_finding("prod", {})
+    assert finding.status is Status.BLOCKS
+    assert DEMO_SELLER_NAME in finding.detail and "SELLER_NAME" in finding.fix
+
+
+def test_the_demo_company_is_only_a_warning_in_dev() -> None:
+    assert seller_finding("dev", {}).status is Status.WARN
+
+
+def test_a_seller_keeping_the_demo_siren_still_blocks() -> None:
+    half_set = {"SELLER_NAME": "Boulangerie Martin SARL", "SELLER_SIREN": DEMO_SELLER_SIREN}
+    assert seller_finding("prod", half_set).status is Status.BLOCKS
+
+
+def test_the_business_own_seller_is_ready() -> None:
+    own = {"SELLER_NAME": "Boulangerie Martin SARL", "SELLER_SIREN": "552100554"}
+    finding = seller_finding("prod", own)
+    assert finding.status is Status.OK
+    assert finding.detail == "receipts issued by Boulangerie Martin SARL (SIREN 552100554)"
