@@ -12,7 +12,6 @@ import pytest
 from quittance.links.tokens import LinkSigner
 from quittance.models.messages import NotificationJob
 from quittance.models.money import Money
-from quittance.notifications.confirmation import Sender
 from quittance.notifications.dispatch import (
     EMAIL_COMPOSERS,
     MessageOptions,
@@ -20,6 +19,7 @@ from quittance.notifications.dispatch import (
     compose_email,
     notify_customer,
 )
+from quittance.notifications.email_kit import Sender
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
