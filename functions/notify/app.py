@@ -27,8 +27,8 @@ from quittance.clock import Clock, SystemClock
 from quittance.errors import SentNotLogged
 from quittance.links.tokens import LinkSigner
 from quittance.models.messages import NotificationJob
-from quittance.notifications.confirmation import Sender
 from quittance.notifications.dispatch import MessageOptions, SellerContact, notify_customer
+from quittance.notifications.email_kit import Sender
 from quittance.observability import instruments
 from quittance.settings import NotifySettings, load
 

@@ -30,8 +30,8 @@ from quittance.models.events import (
 )
 from quittance.models.messages import NotificationJob
 from quittance.models.money import Money
-from quittance.notifications.confirmation import Sender
 from quittance.notifications.dispatch import SellerContact, notify_customer
+from quittance.notifications.email_kit import Sender
 from quittance.reminders import Cadence, run_reminders
 
 from .conftest import MotoStack

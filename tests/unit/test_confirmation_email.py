@@ -10,11 +10,8 @@ import pytest
 from email_validator import EmailNotValidError
 
 from quittance.models.money import Money
-from quittance.notifications.confirmation import (
-    Sender,
-    UnsafeHeaderValue,
-    compose_payment_confirmation,
-)
+from quittance.notifications.confirmation import compose_payment_confirmation
+from quittance.notifications.email_kit import Sender, UnsafeHeaderValue
 from tests.unit.mail import HtmlText, parts, plain, wire
 
 RECEIPT_URL = "https://api.quittance.example/r/AQJrMQ1SLTIwMjYtMDAwMDAx.1ZOwAOjHMq5TCIcnwwC7T4nur8F"

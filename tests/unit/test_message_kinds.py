@@ -15,7 +15,6 @@ import pytest
 from quittance.links.tokens import LinkSigner
 from quittance.models.messages import NotificationJob
 from quittance.models.money import Money
-from quittance.notifications.confirmation import Attachment, Sender
 from quittance.notifications.dispatch import (
     MARKETING_KINDS,
     MessageOptions,
@@ -23,6 +22,7 @@ from quittance.notifications.dispatch import (
     compose_email,
     marketing_extras,
 )
+from quittance.notifications.email_kit import Attachment, Sender
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 SIGNER = LinkSigner({"k1": b"k" * 32}, "k1")

@@ -13,7 +13,6 @@ from quittance.errors import SentNotLogged
 from quittance.links.tokens import LinkSigner
 from quittance.models.messages import NotificationJob
 from quittance.models.money import Money
-from quittance.notifications.confirmation import Sender
 from quittance.notifications.dispatch import (
     EMAIL_COMPOSERS,
     MessageOptions,
@@ -21,6 +20,7 @@ from quittance.notifications.dispatch import (
     compose_email,
     notify_customer,
 )
+from quittance.notifications.email_kit import Sender
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 

@@ -240,7 +240,79 @@ def _chronological(events: Iterable[PaymentEvent]) -> list[PaymentEvent]:
     return sorted(unique.values(), key=lambda e: (e.occurred_at, e.event_id))
 
 
-def derive(  # noqa: PLR0912, PLR0915 - one pass over the history, easier to check as one piece
+@dataclass
+class _Replay:
+    """The attempts as the history leaves them (events in time order, each applied once)."""
+
+    status: dict[str, AttemptStatus] = field(default_factory=dict)
+    amounts: dict[str, Money] = field(default_factory=dict)
+    refunds: dict[str, dict[str, int]] = field(default_factory=dict)
+    """payment id → refund id → amount."""
+    backwards: set[str] = field(default_factory=set)
+    succeeded_order: list[str] = field(default_factory=list)
+
+    def move(self, payment_id: str, target: AttemptStatus, event_id: str) -> bool:
+        current = self.status.get(payment_id, AttemptStatus.PENDING)
+        if target not in ATTEMPT_TRANSITIONS[current]:
+            self.backwards.add(event_id)
+            return False
+        self.status[payment_id] = target
+        return True
+
+    def apply(self, event: PaymentEvent) -> None:
+        pid = event.payment_id
+        if event.type is EventType.PAYMENT_SUCCEEDED:
+            if self.move(pid, AttemptStatus.SUCCEEDED, event.event_id):
+                self.amounts[pid] = event.amount
+                self.succeeded_order.append(pid)
+        elif event.type is EventType.PAYMENT_FAILED:
+            self.amounts.setdefault(pid, event.amount)
+            self.move(pid, AttemptStatus.FAILED, event.event_id)
+        elif event.type is EventType.REFUND_ISSUED and event.refund is not None:
+            self.refunds.setdefault(pid, {})[event.refund.refund_id] = (
+                event.refund.amount.amount_minor
+            )
+        elif event.type is EventType.DISPUTE_OPENED:
+            self.amounts.setdefault(pid, event.amount)
+            self.move(pid, AttemptStatus.DISPUTED, event.event_id)
+        elif event.type is EventType.DISPUTE_CLOSED and event.dispute is not None:
+            self.amounts.setdefault(pid, event.amount)
+            # A close without its opening implies the opening; if even that is refused, the
+            # whole event is kept as backwards.
+            if self.status.get(pid) is not AttemptStatus.DISPUTED and not self.move(
+                pid, AttemptStatus.DISPUTED, event.event_id
+            ):
+                return
+            won = event.dispute.outcome is DisputeOutcome.WON
+            self.move(
+                pid,
+                AttemptStatus.SUCCEEDED if won else AttemptStatus.CHARGED_BACK,
+                event.event_id,
+            )
+
+
+def _anomaly(terms: InvoiceTerms, pid: str, amount: Money, paid: int) -> Anomaly | None:
+    """What is wrong with a payment that succeeded, given what was already paid before it
+    in the settlement order."""
+    currency = terms.amount_due.currency
+    due = terms.amount_due.amount_minor
+    if terms.cancelled:
+        return Anomaly(AnomalyKind.PAYMENT_ON_CANCELLED_INVOICE, pid, amount)
+    if amount.currency != currency:
+        return Anomaly(AnomalyKind.CURRENCY_MISMATCH, pid, amount)
+    if not (terms.registered or paid > 0):
+        return None
+    if paid >= due:
+        return Anomaly(AnomalyKind.POSSIBLE_DOUBLE_CHARGE, pid, amount, amount)
+    after = paid + amount.amount_minor
+    if after == due:
+        return None
+    kind = AnomalyKind.PARTIAL_PAYMENT if after < due else AnomalyKind.OVERPAYMENT
+    # The difference: what is still missing, or what was paid beyond the amount due.
+    return Anomaly(kind, pid, amount, _money(abs(due - after), currency))
+
+
+def derive(
     terms: InvoiceTerms,
     events: Iterable[PaymentEvent],
     *,
@@ -248,60 +320,20 @@ def derive(  # noqa: PLR0912, PLR0915 - one pass over the history, easier to che
 ) -> InvoiceView:
     """``receipted``: payment ids already receipted, in the order their receipts were issued."""
     currency = terms.amount_due.currency
-    status: dict[str, AttemptStatus] = {}
-    amounts: dict[str, Money] = {}
-    refunds: dict[str, dict[str, int]] = {}  # payment id → refund id → amount
-    backwards: set[str] = set()
+    replay = _Replay()
+    for event in _chronological(events):
+        replay.apply(event)
+    status, amounts, refunds = replay.status, replay.amounts, replay.refunds
     anomalies: set[Anomaly] = set()
-    succeeded_order: list[str] = []
-    history = _chronological(events)
-
-    def move(payment_id: str, target: AttemptStatus, event_id: str) -> bool:
-        current = status.get(payment_id, AttemptStatus.PENDING)
-        if target not in ATTEMPT_TRANSITIONS[current]:
-            backwards.add(event_id)
-            return False
-        status[payment_id] = target
-        return True
-
-    for event in history:
-        pid = event.payment_id
-        if event.type is EventType.PAYMENT_SUCCEEDED:
-            if move(pid, AttemptStatus.SUCCEEDED, event.event_id):
-                amounts[pid] = event.amount
-                succeeded_order.append(pid)
-        elif event.type is EventType.PAYMENT_FAILED:
-            amounts.setdefault(pid, event.amount)
-            move(pid, AttemptStatus.FAILED, event.event_id)
-        elif event.type is EventType.REFUND_ISSUED and event.refund is not None:
-            refunds.setdefault(pid, {})[event.refund.refund_id] = event.refund.amount.amount_minor
-        elif event.type is EventType.DISPUTE_OPENED:
-            amounts.setdefault(pid, event.amount)
-            move(pid, AttemptStatus.DISPUTED, event.event_id)
-        elif event.type is EventType.DISPUTE_CLOSED and event.dispute is not None:
-            amounts.setdefault(pid, event.amount)
-            # A close without its opening implies the opening; if even that is refused, the
-            # whole event is kept as backwards.
-            if status.get(pid) is not AttemptStatus.DISPUTED and not move(
-                pid, AttemptStatus.DISPUTED, event.event_id
-            ):
-                continue
-            won = event.dispute.outcome is DisputeOutcome.WON
-            move(
-                pid,
-                AttemptStatus.SUCCEEDED if won else AttemptStatus.CHARGED_BACK,
-                event.event_id,
-            )
 
     # A payment that succeeded earns its receipt even if it was disputed afterwards.
-    succeeded_ever = set(succeeded_order)
+    succeeded_ever = set(replay.succeeded_order)
 
     # Settlement: walk successful payments in the order customers were told of them (issued
     # receipts), then the rest in the order they happened.
     settlement = [p for p in receipted if p in succeeded_ever]
-    settlement += [p for p in succeeded_order if p not in settlement]
+    settlement += [p for p in replay.succeeded_order if p not in settlement]
     paid = 0
-    due = terms.amount_due.amount_minor
     attempts: dict[str, AttemptView] = {}
     for pid in sorted(status, key=lambda p: (_position(settlement, p), p)):
         amount = amounts.get(pid)
@@ -313,23 +345,9 @@ def derive(  # noqa: PLR0912, PLR0915 - one pass over the history, easier to che
         )
         refunded = sum(refunds.get(pid, {}).values()) if pid in succeeded_ever else 0
         if pid in succeeded_ever and amount is not None:
-            if terms.cancelled:
-                anomalies.add(Anomaly(AnomalyKind.PAYMENT_ON_CANCELLED_INVOICE, pid, amount))
-            elif amount.currency != currency:
-                anomalies.add(Anomaly(AnomalyKind.CURRENCY_MISMATCH, pid, amount))
-            elif terms.registered or paid > 0:
-                if paid >= due:
-                    anomalies.add(Anomaly(AnomalyKind.POSSIBLE_DOUBLE_CHARGE, pid, amount, amount))
-                elif paid + amount.amount_minor < due:
-                    missing = due - paid - amount.amount_minor
-                    anomalies.add(
-                        Anomaly(AnomalyKind.PARTIAL_PAYMENT, pid, amount, _money(missing, currency))
-                    )
-                elif paid + amount.amount_minor > due:
-                    extra = paid + amount.amount_minor - due
-                    anomalies.add(
-                        Anomaly(AnomalyKind.OVERPAYMENT, pid, amount, _money(extra, currency))
-                    )
+            anomaly = _anomaly(terms, pid, amount, paid)
+            if anomaly is not None:
+                anomalies.add(anomaly)
         if settles and amount is not None:
             paid += amount.amount_minor
         attempts[pid] = AttemptView(pid, status[pid], amount, refunded, settles)
@@ -359,7 +377,7 @@ def derive(  # noqa: PLR0912, PLR0915 - one pass over the history, easier to che
             refund_id for pid in succeeded_ever - unreceipted for refund_id in refunds.get(pid, {})
         ),
         anomalies=frozenset(anomalies),
-        backwards=frozenset(backwards),
+        backwards=frozenset(replay.backwards),
     )
 
 

@@ -1,156 +1,39 @@
 """The payment-confirmation email: a transactional message, French or English, formal (B2B)
-or warm (B2C), with a plain-text and an HTML alternative.
-
-Header safety: values that come from customers or gateways (the recipient's name, the
-invoice number) are *neutralised*: every control or line-break character becomes a space,
-so a name like ``"Eve\\r\\nBcc: x@example.com"`` is shown as ``Eve Bcc: x@example.com``
-and can never start a header line. Refusing them instead would cost an honest customer
-with a badly imported name their confirmation. Values that come from our own
-configuration (sender, seller, receipt number, Message-ID domain, extra headers) are
-*refused* with UnsafeHeaderValue, because there they mean a misconfiguration to fix.
+or warm (B2C), with a plain-text and an HTML alternative, built with the email kit
+(:mod:`quittance.notifications.email_kit`, which also says how headers are kept safe).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
-from email import policy
-from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import make_msgid
-from functools import cache
-from pathlib import Path
-from typing import Any, Literal
-from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Any
 
-from babel.dates import format_date, format_time, get_timezone_name
 from email_validator import validate_email
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from quittance.models.money import Money
-from quittance.notifications.extras import MarketingExtras, extras_context
-
-Language = Literal["fr", "en"]
-Tone = Literal["formal", "warm"]
-
-_BABEL_LOCALES: dict[Language, str] = {"fr": "fr_FR", "en": "en_GB"}
-_TEMPLATES = Path(__file__).with_name("templates")
-_NBSP = "\u00a0"
-_NNBSP = "\u202f"
-
-# C0/C1 controls, DEL and the Unicode line/paragraph separators: anything a mail header or
-# a plain-text body could take for a line break.
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-# Bidirectional overrides let a display name read differently from what it contains.
-_BIDI_RE = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
-_DOMAIN_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
-_EXTRA_HEADER_RE = re.compile(r"X-[A-Za-z0-9-]{1,70}", re.IGNORECASE)
-# Headers this module owns; an extra header must not replace or add to them.
-_RESERVED_HEADERS = frozenset(
-    {"from", "to", "cc", "bcc", "reply-to", "subject", "date", "message-id", "sender"}
+from quittance.notifications.email_kit import (
+    BABEL_LOCALES,
+    DOMAIN_RE,
+    TEXTS,
+    TONES,
+    Attachment,
+    Sender,
+    Tone,
+    UnsafeHeaderValue,
+    build_message,
+    checked_extra_headers,
+    language_of,
+    paid_at_text,
+    require_single_line,
+    require_web_url,
+    single_line,
+    template_environment,
+    zone_info,
 )
-
-
-class UnsafeHeaderValue(ValueError):
-    """A configuration value would put a control character or a foreign header in the mail."""
-
-
-@dataclass(frozen=True)
-class Attachment:
-    """A document attached as it was archived (never rendered again for the mail)."""
-
-    filename: str
-    content: bytes = field(repr=False)
-
-
-@dataclass(frozen=True)
-class Sender:
-    """The verified SES identity the mail is sent from."""
-
-    email: str
-    name: str
-
-
-_TEXTS: dict[Language, dict[str, str]] = {
-    "fr": {
-        "subject": "Votre reçu {receipt} — facture {invoice} soldée",
-        "settled": "Facture soldée",
-        "invoice": f"Facture{_NBSP}:",
-        "paid_at": f"Date du paiement{_NBSP}:",
-        "paid_at_value": "{date} à {time} ({zone})",
-        "amount": f"Montant{_NBSP}:",
-        "receipt": f"Reçu n°{_NBSP}:",
-        "method": f"Moyen de paiement{_NBSP}:",
-        "next": (
-            f"Et maintenant{_NNBSP}? Rien d’autre à faire de votre côté{_NBSP}: cette facture "
-            "est close et votre reçu fait foi du paiement."
-        ),
-        "attached": f"Votre reçu (PDF) est joint à cet e-mail{_NBSP}; c’est l’original archivé.",
-        "link_intro": f"Votre reçu est disponible à tout moment à cette adresse{_NBSP}:",
-        "link_button": "Voir et télécharger mon reçu",
-        "keep": (
-            f"Conservez cet e-mail{_NBSP}: il vous donne accès à votre reçu. "
-            "Si le lien a expiré, répondez simplement à ce message pour en recevoir un nouveau."
-        ),
-        "contact": f"Une question{_NBSP}? Contactez {{seller}}{_NBSP}:",
-        "email": f"E-mail{_NBSP}:",
-        "phone": f"Téléphone{_NBSP}:",
-    },
-    "en": {
-        "subject": "Your receipt {receipt} — invoice {invoice} paid in full",
-        "settled": "Invoice paid in full",
-        "invoice": "Invoice:",
-        "paid_at": "Payment date:",
-        "paid_at_value": "{date} at {time} ({zone})",
-        "amount": "Amount:",
-        "receipt": "Receipt no.:",
-        "method": "Payment method:",
-        "next": (
-            "What happens next? Nothing else to do on your side: this invoice is closed and "
-            "your receipt is your proof of payment."
-        ),
-        "attached": "Your receipt (PDF) is attached to this email; it is the archived original.",
-        "link_intro": "Your receipt is available at any time at this address:",
-        "link_button": "View and download my receipt",
-        "keep": (
-            "Keep this email: it gives you access to your receipt. "
-            "If the link has expired, just reply to this message to get a new one."
-        ),
-        "contact": "Any questions? Contact {seller}:",
-        "email": "Email:",
-        "phone": "Phone:",
-    },
-}
-
-_TONES: dict[tuple[Language, Tone], dict[str, str]] = {
-    ("fr", "formal"): {
-        "greeting_named": "Bonjour {name},",
-        "greeting": "Madame, Monsieur,",
-        "thanks": "Nous avons bien reçu votre paiement et vous en remercions.",
-        "closing": "Nous vous prions d’agréer nos salutations distinguées.",
-    },
-    ("fr", "warm"): {
-        "greeting_named": f"Bonjour {{name}}{_NNBSP}!",
-        "greeting": f"Bonjour{_NNBSP}!",
-        "thanks": f"Merci pour votre paiement{_NNBSP}! Tout est en ordre de notre côté.",
-        "closing": "À très bientôt,",
-    },
-    ("en", "formal"): {
-        "greeting_named": "Dear {name},",
-        "greeting": "Dear Customer,",
-        "thanks": "We confirm that we have received your payment, and thank you for it.",
-        "closing": "Kind regards,",
-    },
-    ("en", "warm"): {
-        "greeting_named": "Hi {name},",
-        "greeting": "Hello,",
-        "thanks": "Thanks so much for your payment — you're all set!",
-        "closing": "Best wishes,",
-    },
-}
+from quittance.notifications.extras import MarketingExtras, extras_context
 
 
 def compose_payment_confirmation(
@@ -194,16 +77,16 @@ def compose_payment_confirmation(
         ("seller phone", seller_phone),
         ("receipt number", receipt_number),
     ):
-        _require_single_line(label, value)
-    if not _DOMAIN_RE.fullmatch(message_id_domain):
+        require_single_line(label, value)
+    if not DOMAIN_RE.fullmatch(message_id_domain):
         raise UnsafeHeaderValue("message_id_domain must be a plain host name")
-    extra_headers = _checked_extra_headers(configuration_set_headers or {})
+    extra_headers = checked_extra_headers(configuration_set_headers or {})
     if tone not in ("formal", "warm"):
         raise ValueError(f"unknown tone {tone!r}")
     if paid_at.tzinfo is None or paid_at.utcoffset() is None:
         raise ValueError("paid_at must carry a timezone")
-    zone = _zone(timezone)
-    _require_web_url(receipt_url)
+    zone = zone_info(timezone)
+    require_web_url(receipt_url)
     if extras is not None:
         extras.check()
     # SES does not take SMTPUTF8 mailboxes, so refuse them here rather than at send time;
@@ -211,12 +94,12 @@ def compose_payment_confirmation(
     recipient = validate_email(to_email, check_deliverability=False, allow_smtputf8=False)
     recipient_address = recipient.ascii_email or recipient.normalized
 
-    name = _single_line(to_name) if to_name else ""
-    invoice = _single_line(invoice_number)
-    lang = _language(locale)
-    babel_locale = _BABEL_LOCALES[lang]
-    texts = _TEXTS[lang]
-    tone_texts = _TONES[(lang, tone)]
+    name = single_line(to_name) if to_name else ""
+    invoice = single_line(invoice_number)
+    lang = language_of(locale)
+    babel_locale = BABEL_LOCALES[lang]
+    texts = TEXTS[lang]
+    tone_texts = TONES[(lang, tone)]
     context: dict[str, Any] = {
         "lang": lang,
         "t": texts,
@@ -227,11 +110,11 @@ def compose_payment_confirmation(
         "closing": tone_texts["closing"],
         "invoice_number": invoice,
         "receipt_number": receipt_number,
-        "method": _single_line(method_label) if method_label else "",
+        "method": single_line(method_label) if method_label else "",
         "attached": attachment is not None,
         "extras": extras_context(extras, lang),
         "amount": amount.format(babel_locale),
-        "paid_at": _paid_at_text(paid_at, zone, lang),
+        "paid_at": paid_at_text(paid_at, zone, lang),
         "receipt_url": receipt_url,
         "contact": texts["contact"].format(seller=seller_name),
         "seller_name": seller_name,
@@ -239,11 +122,11 @@ def compose_payment_confirmation(
         "seller_phone": seller_phone,
         "seller_phone_href": re.sub(r"[^\d+]", "", seller_phone),
     }
-    env = _environment()
+    env = template_environment()
     text_body = env.get_template("payment_confirmation.txt.j2").render(**context)
     html_body = env.get_template("payment_confirmation.html.j2").render(**context)
 
-    return _build_message(
+    return build_message(
         sender=sender,
         to_name=name,
         to_address=recipient_address,
@@ -256,127 +139,4 @@ def compose_payment_confirmation(
         html_body=html_body,
         list_unsubscribe=extras.unsubscribe_url if extras else None,
         attachment=attachment,
-    )
-
-
-def _build_message(
-    *,
-    sender: Sender,
-    to_name: str,
-    to_address: str,
-    seller_name: str,
-    seller_email: str,
-    subject: str,
-    message_id_domain: str,
-    extra_headers: Mapping[str, str],
-    text_body: str,
-    html_body: str,
-    list_unsubscribe: str | None = None,
-    attachment: Attachment | None = None,
-) -> EmailMessage:
-    """Headers and parts of every customer message, from already validated values.
-
-    ``list_unsubscribe`` is given only for a message that carries marketing extras: then the
-    RFC 8058 one-click pair of headers lets the mail client unsubscribe with one POST.
-    Transactional messages have none."""
-    msg = EmailMessage(policy=policy.SMTP)
-    msg["From"] = Address(display_name=sender.name, addr_spec=sender.email)
-    msg["To"] = Address(display_name=to_name, addr_spec=to_address)
-    # Replies go to the seller: the expired-link page tells customers to reply for a new link.
-    msg["Reply-To"] = Address(display_name=seller_name, addr_spec=seller_email)
-    msg["Subject"] = subject
-    # No Date here: the mailer dates the message when it hands it to SES (one clock).
-    msg["Message-ID"] = make_msgid(domain=message_id_domain)
-    # RFC 3834: keeps out-of-office robots from answering a machine-sent message.
-    msg["Auto-Submitted"] = "auto-generated"
-    for header, value in extra_headers.items():
-        msg[header] = value
-    if list_unsubscribe is not None:
-        msg["List-Unsubscribe"] = f"<{list_unsubscribe}>"
-        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    msg.set_content(text_body, subtype="plain", charset="utf-8", cte="quoted-printable")
-    msg.add_alternative(html_body, subtype="html", charset="utf-8", cte="quoted-printable")
-    # add_alternative gives the new part its own MIME-Version; it belongs on the top only.
-    if attachment is not None:
-        msg.add_attachment(
-            attachment.content,
-            maintype="application",
-            subtype="pdf",
-            filename=attachment.filename,
-        )
-    for part in msg.walk():
-        if part is not msg:
-            del part["MIME-Version"]
-    return msg
-
-
-def _single_line(value: str) -> str:
-    """Customer text made header- and line-safe: controls to spaces, runs collapsed.
-
-    Done here rather than trusting the email package: CPython before 3.11.10 / 3.12.5
-    could emit a raw newline when folding an encoded header (CVE-2024-6923).
-    """
-    return " ".join(_CONTROL_RE.sub(" ", _BIDI_RE.sub("", value)).split())
-
-
-def _require_single_line(label: str, value: str) -> None:
-    if not value or _CONTROL_RE.search(value) or _BIDI_RE.search(value):
-        raise UnsafeHeaderValue(f"{label} must be a non-empty single line of text")
-
-
-def _checked_extra_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    checked: dict[str, str] = {}
-    for name, value in headers.items():
-        if not _EXTRA_HEADER_RE.fullmatch(name) or name.lower() in _RESERVED_HEADERS:
-            raise UnsafeHeaderValue(f"extra header name {name!r} is not an X- header")
-        _require_single_line(f"header {name}", value)
-        checked[name] = value
-    return checked
-
-
-def _require_web_url(url: str) -> None:
-    parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not parts.netloc or _CONTROL_RE.search(url):
-        raise ValueError("receipt_url must be an absolute http(s) URL")
-
-
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {name!r}") from None
-
-
-def _language(locale: str) -> Language:
-    # Same rule as the receipt page: the primary subtag decides, anything but French is English.
-    primary = re.split(r"[-_]", locale.strip(), maxsplit=1)[0].lower()
-    return "fr" if primary == "fr" else "en"
-
-
-def _paid_at_text(paid_at: datetime, zone: ZoneInfo, lang: Language) -> str:
-    local = paid_at.astimezone(zone)
-    babel_locale = _BABEL_LOCALES[lang]
-    return _TEXTS[lang]["paid_at_value"].format(
-        date=format_date(local.date(), "long", locale=babel_locale),
-        time=format_time(local, "HH:mm", tzinfo=zone, locale=babel_locale),
-        zone=get_timezone_name(local, width="long", locale=babel_locale),
-    )
-
-
-@cache
-def _environment() -> Environment:
-    # Built on first use, once per container: parsing templates is the costly part.
-    return Environment(
-        loader=FileSystemLoader(_TEMPLATES),
-        # Plain-text parts must not get "&amp;"; anything else, HTML included, is escaped.
-        autoescape=select_autoescape(
-            enabled_extensions=("html.j2",),
-            disabled_extensions=("txt.j2",),
-            default_for_string=True,
-            default=True,
-        ),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
     )

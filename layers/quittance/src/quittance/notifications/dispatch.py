@@ -23,21 +23,21 @@ from quittance.models.events import MethodKind, PaymentMethod
 from quittance.models.messages import NotificationJob
 from quittance.models.money import Money
 from quittance.models.phone import InvalidPhoneNumber, to_e164
-from quittance.notifications.confirmation import (
-    _BABEL_LOCALES,
+from quittance.notifications.confirmation import compose_payment_confirmation
+from quittance.notifications.email_kit import (
+    BABEL_LOCALES,
     Attachment,
     Language,
     Sender,
-    _language,
-    _single_line,
-    compose_payment_confirmation,
+    language_of,
+    single_line,
 )
 from quittance.notifications.extras import MarketingExtras
 from quittance.notifications.method_label import method_label
 from quittance.notifications.notices import (
     CARD_REFUND_DELAY_DAYS,
     SEPA_REFUND_DELAY_DAYS,
-    _business_days,
+    business_days_text,
     compose_anomaly_notice,
     compose_refund_issued,
 )
@@ -347,7 +347,7 @@ def _compose(
     """The email a job calls for, by the composer its kind has in ``EMAIL_COMPOSERS`` (a new
     kind adds its composer there); ValueError for a job without what its message needs."""
     method = _method(record)
-    lang = _language(str(profile.get("locale") or "fr"))
+    lang = language_of(str(profile.get("locale") or "fr"))
     context = _EmailContext(
         common={
             "sender": sender,
@@ -512,8 +512,8 @@ def compose_sms(
     options: MessageOptions,
 ) -> str:
     """The SMS text a job calls for (one GSM-7 segment for realistic values)."""
-    lang: Language = _language(str(profile.get("locale") or "fr"))
-    babel_locale = _BABEL_LOCALES[lang]
+    lang: Language = language_of(str(profile.get("locale") or "fr"))
+    babel_locale = BABEL_LOCALES[lang]
     kind: str = job.kind
     anomaly = AnomalyKind(job.anomaly) if job.anomaly else None
     if kind == "anomaly_notice" and anomaly is AnomalyKind.PARTIAL_PAYMENT:
@@ -533,11 +533,11 @@ def compose_sms(
     low, high = _refund_delay(_method(record))
     facts = SmsFacts(
         brand=options.sms_brand,
-        invoice=_single_line(job.invoice_number),
+        invoice=single_line(job.invoice_number),
         amount=job.amount.format(babel_locale),
         receipt=job.receipt_number or "",
         balance=balance,
-        delay=_business_days(lang, low, high),
+        delay=business_days_text(lang, low, high),
         reason=job.failure,
         anomaly=anomaly,
         link=sms_link,
@@ -560,7 +560,7 @@ def marketing_extras(
     consent = profile.get("marketing_consent")
     if not isinstance(consent, Mapping) or consent.get("granted") is not True:
         return None
-    lang = _language(str(profile.get("locale") or "fr"))
+    lang = language_of(str(profile.get("locale") or "fr"))
     promo = None
     if options.loyalty_promo_code:
         count = _payments_count(job.customer_id, profile, documents)

@@ -30,26 +30,26 @@ from quittance.models.money import Money
 
 # Private helpers of the confirmation, imported on purpose so that every customer message
 # validates, neutralises and formats in exactly one way.
-from quittance.notifications.confirmation import (
-    _BABEL_LOCALES,
-    _DOMAIN_RE,
-    _NBSP,
-    _NNBSP,
-    _TEXTS,
-    _TONES,
+from quittance.notifications.email_kit import (
+    BABEL_LOCALES,
+    DOMAIN_RE,
+    NBSP,
+    NNBSP,
+    TEXTS,
+    TONES,
     Language,
     Sender,
     Tone,
     UnsafeHeaderValue,
-    _build_message,
-    _checked_extra_headers,
-    _environment,
-    _language,
-    _paid_at_text,
-    _require_single_line,
-    _require_web_url,
-    _single_line,
-    _zone,
+    build_message,
+    checked_extra_headers,
+    language_of,
+    paid_at_text,
+    require_single_line,
+    require_web_url,
+    single_line,
+    template_environment,
+    zone_info,
 )
 from quittance.notifications.extras import MarketingExtras, extras_context
 
@@ -82,19 +82,19 @@ _REFUND_TEXTS: dict[Language, dict[str, str]] = {
         "delay": (
             "Selon votre banque, la somme apparaît généralement sur votre compte sous {delay}."
         ),
-        "credit_note": f"Avoir n°{_NBSP}:",
-        "original_receipt": f"Reçu d’origine n°{_NBSP}:",
-        "refunded": f"Montant remboursé{_NBSP}:",
-        "method": f"Moyen de paiement{_NBSP}:",
-        "refunded_at": f"Date du remboursement{_NBSP}:",
+        "credit_note": f"Avoir n°{NBSP}:",
+        "original_receipt": f"Reçu d’origine n°{NBSP}:",
+        "refunded": f"Montant remboursé{NBSP}:",
+        "method": f"Moyen de paiement{NBSP}:",
+        "refunded_at": f"Date du remboursement{NBSP}:",
         "link_intro": (
             f"Votre avoir {{credit_note}}, le document qui atteste ce remboursement, "
-            f"est disponible à tout moment à cette adresse{_NBSP}:"
+            f"est disponible à tout moment à cette adresse{NBSP}:"
         ),
         "link_button": "Voir et télécharger mon avoir",
         "survey_intro": (
-            f"Une seule question, quelques secondes{_NBSP}: "
-            f"comment s’est passé ce remboursement pour vous{_NNBSP}?"
+            f"Une seule question, quelques secondes{NBSP}: "
+            f"comment s’est passé ce remboursement pour vous{NNBSP}?"
         ),
         "survey_button": "Donner mon avis",
     },
@@ -121,20 +121,20 @@ _REFUND_TEXTS: dict[Language, dict[str, str]] = {
 
 _REFUND_OPENERS: dict[tuple[Language, Tone], str] = {
     ("fr", "formal"): "Nous vous informons que votre remboursement a été effectué.",
-    ("fr", "warm"): f"Bonne nouvelle{_NNBSP}: votre remboursement est parti{_NNBSP}!",
+    ("fr", "warm"): f"Bonne nouvelle{NNBSP}: votre remboursement est parti{NNBSP}!",
     ("en", "formal"): "We are writing to confirm that your refund has been issued.",
     ("en", "warm"): "Good news: your refund is on its way!",
 }
 
 _ANOMALY_TEXTS: dict[Language, dict[str, str]] = {
     "fr": {
-        "subject": f"Facture {{invoice}}{_NBSP}: {{topic}}",
-        "received": f"Montant reçu{_NBSP}:",
-        "remaining": f"Reste à régler{_NBSP}:",
-        "to_refund": f"À rembourser{_NBSP}:",
-        "pay_intro": f"Vous pouvez régler le reste en ligne{_NBSP}:",
+        "subject": f"Facture {{invoice}}{NBSP}: {{topic}}",
+        "received": f"Montant reçu{NBSP}:",
+        "remaining": f"Reste à régler{NBSP}:",
+        "to_refund": f"À rembourser{NBSP}:",
+        "pay_intro": f"Vous pouvez régler le reste en ligne{NBSP}:",
         "pay_button": "Régler le reste",
-        "receipt_intro": f"Le reçu de ce paiement est disponible à cette adresse{_NBSP}:",
+        "receipt_intro": f"Le reçu de ce paiement est disponible à cette adresse{NBSP}:",
         "receipt_button": "Voir mon reçu",
     },
     "en": {
@@ -209,7 +209,7 @@ _ANOMALY_WORDING: dict[tuple[Language, AnomalyKind], _Wording] = {
             "Nous avons reçu un deuxième paiement de {amount} pour la facture {invoice}, "
             "qui était déjà réglée.",
             "S’il s’agit d’une erreur, nous vous le rembourserons. "
-            f"Vous n’avez rien à faire{_NBSP}: nous vérifions et vous écrirons de nouveau.",
+            f"Vous n’avez rien à faire{NBSP}: nous vérifions et vous écrirons de nouveau.",
         ),
     ),
     ("en", AnomalyKind.POSSIBLE_DOUBLE_CHARGE): _Wording(
@@ -248,7 +248,7 @@ _ANOMALY_WORDING: dict[tuple[Language, AnomalyKind], _Wording] = {
         "Paiement reçu pour une facture annulée",
         (
             "Nous avons bien reçu votre paiement de {amount} pour la facture {invoice}, "
-            f"mais cette facture a été annulée{_NBSP}: vous n’avez rien à payer à ce titre.",
+            f"mais cette facture a été annulée{NBSP}: vous n’avez rien à payer à ce titre.",
             "Nous vous rembourserons ces {amount} sur le même moyen de paiement, "
             "dans un délai de {days}. Vous n’avez rien à faire.",
         ),
@@ -329,7 +329,7 @@ def compose_refund_issued(
     Transactional: no List-Unsubscribe. Raises ValueError (EmailNotValidError,
     UnsafeHeaderValue or a plain ValueError) before anything is built.
     """
-    envelope = _prepare(
+    envelope = prepare_notice(
         sender=sender,
         to_email=to_email,
         to_name=to_name,
@@ -356,11 +356,11 @@ def compose_refund_issued(
 
     lang = envelope.lang
     texts = _REFUND_TEXTS[lang]
-    labels = _labels(lang)
-    amount = refunded.format(_BABEL_LOCALES[lang])
-    method = _single_line(method_label) if method_label else ""
-    invoice = _single_line(invoice_number)
-    refunded_when = _paid_at_text(refunded_at, envelope.zone, lang)
+    labels = notice_labels(lang)
+    amount = refunded.format(BABEL_LOCALES[lang])
+    method = single_line(method_label) if method_label else ""
+    invoice = single_line(invoice_number)
+    refunded_when = paid_at_text(refunded_at, envelope.zone, lang)
 
     details = [
         (texts["credit_note"], credit_note_number),
@@ -370,7 +370,7 @@ def compose_refund_issued(
         *([(texts["method"], method)] if method else []),
         (texts["refunded_at"], refunded_when),
     ]
-    context = _base_context(envelope, seller_name, seller_email, seller_phone) | {
+    context = notice_context(envelope, seller_name, seller_email, seller_phone) | {
         "t": labels,
         "opener": _REFUND_OPENERS[(lang, envelope.tone)],
         "headline": texts["headline"],
@@ -380,7 +380,7 @@ def compose_refund_issued(
             (texts["sent_to_method"] if method else texts["sent"]).format(
                 amount=amount, method=method
             ),
-            texts["delay"].format(delay=_business_days(lang, low, high)),
+            texts["delay"].format(delay=business_days_text(lang, low, high)),
         ],
         "details": details,
         "links": [
@@ -396,7 +396,7 @@ def compose_refund_issued(
             else None
         ),
     }
-    return _assemble(
+    return assemble_notice(
         envelope,
         sender=sender,
         seller_name=seller_name,
@@ -449,7 +449,7 @@ def compose_anomaly_notice(
     UnsafeHeaderValue or a plain ValueError) before anything is built.
     """
     kind = AnomalyKind(kind)
-    envelope = _prepare(
+    envelope = prepare_notice(
         sender=sender,
         to_email=to_email,
         to_name=to_name,
@@ -482,11 +482,11 @@ def compose_anomaly_notice(
         raise ValueError(f"a {kind.value} payment is refunded, not receipted: no receipt_url")
 
     lang = envelope.lang
-    babel_locale = _BABEL_LOCALES[lang]
+    babel_locale = BABEL_LOCALES[lang]
     texts = _ANOMALY_TEXTS[lang]
-    labels = _labels(lang)
+    labels = notice_labels(lang)
     wording = _ANOMALY_WORDING[(lang, kind)]
-    invoice = _single_line(invoice_number)
+    invoice = single_line(invoice_number)
     received = amount.format(babel_locale)
     gap = difference.format(babel_locale) if difference is not None else ""
     values = {
@@ -502,7 +502,7 @@ def compose_anomaly_notice(
     paragraphs = [paragraph.format(**values) for paragraph in wording.paragraphs]
     details = [
         (labels["invoice"], invoice),
-        (labels["paid_at"], _paid_at_text(paid_at, envelope.zone, lang)),
+        (labels["paid_at"], paid_at_text(paid_at, envelope.zone, lang)),
         (texts["received"], received),
     ]
     links: list[dict[str, str]] = []
@@ -527,7 +527,7 @@ def compose_anomaly_notice(
             }
         )
 
-    context = _base_context(envelope, seller_name, seller_email, seller_phone) | {
+    context = notice_context(envelope, seller_name, seller_email, seller_phone) | {
         "t": labels,
         "opener": _ANOMALY_OPENERS[(lang, envelope.tone)],
         "headline": wording.headline,
@@ -537,7 +537,7 @@ def compose_anomaly_notice(
         "details": details,
         "links": links,
     }
-    return _assemble(
+    return assemble_notice(
         envelope,
         sender=sender,
         seller_name=seller_name,
@@ -550,7 +550,7 @@ def compose_anomaly_notice(
     )
 
 
-def _prepare(
+def prepare_notice(
     *,
     sender: Sender,
     to_email: str,
@@ -576,41 +576,41 @@ def _prepare(
         ("seller phone", seller_phone),
         *own_values,
     ):
-        _require_single_line(label, value)
-    if not _DOMAIN_RE.fullmatch(message_id_domain):
+        require_single_line(label, value)
+    if not DOMAIN_RE.fullmatch(message_id_domain):
         raise UnsafeHeaderValue("message_id_domain must be a plain host name")
-    extra_headers = _checked_extra_headers(configuration_set_headers or {})
+    extra_headers = checked_extra_headers(configuration_set_headers or {})
     if tone not in ("formal", "warm"):
         raise ValueError(f"unknown tone {tone!r}")
     for label, moment in moments:
         if moment.tzinfo is None or moment.utcoffset() is None:
             raise ValueError(f"{label} must carry a timezone")
-    zone = _zone(timezone)
+    zone = zone_info(timezone)
     for label, url in urls:
         if url is not None:
             try:
-                _require_web_url(url)
+                require_web_url(url)
             except ValueError:
                 raise ValueError(f"{label} must be an absolute http(s) URL") from None
     recipient = validate_email(to_email, check_deliverability=False, allow_smtputf8=False)
     return _Envelope(
         recipient=recipient.ascii_email or recipient.normalized,
-        name=_single_line(to_name) if to_name else "",
-        lang=_language(locale),
+        name=single_line(to_name) if to_name else "",
+        lang=language_of(locale),
         tone=tone,
         zone=zone,
         extra_headers=extra_headers,
     )
 
 
-def _labels(lang: Language) -> dict[str, str]:
-    return {key: _TEXTS[lang][key] for key in _SHARED_LABELS}
+def notice_labels(lang: Language) -> dict[str, str]:
+    return {key: TEXTS[lang][key] for key in _SHARED_LABELS}
 
 
-def _base_context(
+def notice_context(
     envelope: _Envelope, seller_name: str, seller_email: str, seller_phone: str
 ) -> dict[str, Any]:
-    tone_texts = _TONES[(envelope.lang, envelope.tone)]
+    tone_texts = TONES[(envelope.lang, envelope.tone)]
     name = envelope.name
     return {
         "lang": envelope.lang,
@@ -618,7 +618,7 @@ def _base_context(
             tone_texts["greeting_named"].format(name=name) if name else tone_texts["greeting"]
         ),
         "closing": tone_texts["closing"],
-        "contact": _TEXTS[envelope.lang]["contact"].format(seller=seller_name),
+        "contact": TEXTS[envelope.lang]["contact"].format(seller=seller_name),
         "seller_name": seller_name,
         "seller_email": seller_email,
         "seller_phone": seller_phone,
@@ -626,7 +626,7 @@ def _base_context(
     }
 
 
-def _assemble(
+def assemble_notice(
     envelope: _Envelope,
     *,
     sender: Sender,
@@ -638,15 +638,15 @@ def _assemble(
     context: Mapping[str, Any],
     extras: MarketingExtras | None = None,
 ) -> EmailMessage:
-    """Render both parts; headers and parts are the confirmation's own (_build_message)."""
+    """Render both parts; headers and parts are the confirmation's own (build_message)."""
     if extras is not None:
         extras.check()
     full = {**context, "extras": extras_context(extras, envelope.lang)}
-    env = _environment()
+    env = template_environment()
     text_body = env.get_template(f"{template}.txt.j2").render(**full)
     html_body = env.get_template(f"{template}.html.j2").render(**full)
 
-    return _build_message(
+    return build_message(
         sender=sender,
         to_name=envelope.name,
         to_address=envelope.recipient,
@@ -661,7 +661,7 @@ def _assemble(
     )
 
 
-def _business_days(lang: Language, low: int, high: int) -> str:
+def business_days_text(lang: Language, low: int, high: int) -> str:
     if lang == "fr":
         if low == high:
             return f"{low} jour ouvré" if low == 1 else f"{low} jours ouvrés"

@@ -13,26 +13,31 @@ from email.message import EmailMessage
 
 from quittance.models.events import FailureCategory
 from quittance.models.money import Money
-from quittance.notifications.confirmation import (
-    _BABEL_LOCALES,
-    _NBSP,
-    _NNBSP,
+from quittance.notifications.email_kit import (
+    BABEL_LOCALES,
+    NBSP,
+    NNBSP,
     Language,
     Sender,
     Tone,
-    _paid_at_text,
-    _single_line,
+    paid_at_text,
+    single_line,
 )
-from quittance.notifications.notices import _assemble, _base_context, _labels, _prepare
+from quittance.notifications.notices import (
+    assemble_notice,
+    notice_context,
+    notice_labels,
+    prepare_notice,
+)
 
 _TEXTS: dict[Language, dict[str, str]] = {
     "fr": {
-        "subject": f"Facture {{invoice}}{_NBSP}: votre paiement n’a pas abouti",
+        "subject": f"Facture {{invoice}}{NBSP}: votre paiement n’a pas abouti",
         "headline": "Paiement non abouti",
         "what": (
             "Votre paiement de {amount} pour la facture {invoice} n’a pas abouti, car {reason}."
         ),
-        "nothing_charged": f"Rassurez-vous{_NBSP}: aucun montant n’a été débité.",
+        "nothing_charged": f"Rassurez-vous{NBSP}: aucun montant n’a été débité.",
         "retry": (
             "Pour régler la facture, il vous suffit de mettre à jour votre moyen de paiement "
             "ou d’en choisir un autre, puis de réessayer."
@@ -41,9 +46,9 @@ _TEXTS: dict[Language, dict[str, str]] = {
             "Pour régler la facture, vous pouvez réessayer avec un autre moyen de paiement, "
             "en indiquant la référence {invoice}."
         ),
-        "amount": f"Montant{_NBSP}:",
-        "attempted_at": f"Tentative du{_NBSP}:",
-        "link_intro": f"Mettre à jour votre moyen de paiement{_NBSP}:",
+        "amount": f"Montant{NBSP}:",
+        "attempted_at": f"Tentative du{NBSP}:",
+        "link_intro": f"Mettre à jour votre moyen de paiement{NBSP}:",
         "link_button": "Mettre à jour mon moyen de paiement",
     },
     "en": {
@@ -102,7 +107,7 @@ _REASONS: dict[Language, dict[FailureCategory, str]] = {
 
 _OPENERS: dict[tuple[Language, Tone], str] = {
     ("fr", "formal"): "Nous vous informons qu’un paiement n’a pas pu être effectué.",
-    ("fr", "warm"): f"Petit contretemps avec votre paiement{_NNBSP}: rien de grave.",
+    ("fr", "warm"): f"Petit contretemps avec votre paiement{NNBSP}: rien de grave.",
     ("en", "formal"): "We are writing to let you know that a payment could not be completed.",
     ("en", "warm"): "A small hiccup with your payment: nothing serious.",
 }
@@ -138,7 +143,7 @@ def compose_payment_failed(
     Raises ValueError (EmailNotValidError, UnsafeHeaderValue or a plain ValueError) before
     anything is built.
     """
-    envelope = _prepare(
+    envelope = prepare_notice(
         sender=sender,
         to_email=to_email,
         to_name=to_name,
@@ -158,15 +163,15 @@ def compose_payment_failed(
         raise ValueError("amount must be a positive amount")
     lang = envelope.lang
     texts = _TEXTS[lang]
-    labels = _labels(lang)
-    invoice = _single_line(invoice_number)
-    shown = amount.format(_BABEL_LOCALES[lang])
+    labels = notice_labels(lang)
+    invoice = single_line(invoice_number)
+    shown = amount.format(BABEL_LOCALES[lang])
     paragraphs = [
         texts["what"].format(amount=shown, invoice=invoice, reason=failure_reason(reason, lang)),
         texts["nothing_charged"],
         texts["retry"] if update_url else texts["retry_without_link"].format(invoice=invoice),
     ]
-    context = _base_context(envelope, seller_name, seller_email, seller_phone) | {
+    context = notice_context(envelope, seller_name, seller_email, seller_phone) | {
         "t": labels,
         "opener": _OPENERS[(lang, envelope.tone)],
         "headline": texts["headline"],
@@ -176,7 +181,7 @@ def compose_payment_failed(
         "details": [
             (labels["invoice"], invoice),
             (texts["amount"], shown),
-            (texts["attempted_at"], _paid_at_text(failed_at, envelope.zone, lang)),
+            (texts["attempted_at"], paid_at_text(failed_at, envelope.zone, lang)),
         ],
         "links": (
             [{"intro": texts["link_intro"], "url": update_url, "button": texts["link_button"]}]
@@ -184,7 +189,7 @@ def compose_payment_failed(
             else []
         ),
     }
-    return _assemble(
+    return assemble_notice(
         envelope,
         sender=sender,
         seller_name=seller_name,

@@ -17,37 +17,37 @@ from email.message import EmailMessage
 from babel.dates import format_date
 
 from quittance.models.money import Money
-from quittance.notifications.confirmation import (
-    _BABEL_LOCALES,
-    _NBSP,
-    _NNBSP,
+from quittance.notifications.email_kit import (
+    BABEL_LOCALES,
+    NBSP,
+    NNBSP,
     Language,
     Sender,
     Tone,
-    _single_line,
+    single_line,
 )
 from quittance.notifications.notices import (
-    _assemble,
-    _base_context,
-    _labels,
-    _prepare,
+    assemble_notice,
+    notice_context,
+    notice_labels,
+    prepare_notice,
 )
 
 __all__ = ["Sender", "compose_invoice_reminder"]
 
 _TEXTS: dict[Language, dict[str, str]] = {
     "fr": {
-        "subject_upcoming": f"Rappel{_NBSP}: facture {{invoice}} à régler avant le {{due}}",
-        "subject_overdue": f"Facture {{invoice}}{_NBSP}: règlement en attente",
+        "subject_upcoming": f"Rappel{NBSP}: facture {{invoice}} à régler avant le {{due}}",
+        "subject_overdue": f"Facture {{invoice}}{NBSP}: règlement en attente",
         "headline_upcoming": "Échéance à venir",
         "headline_overdue": "Règlement en attente",
-        "due_date": f"Échéance{_NBSP}:",
-        "amount_due": f"Montant restant dû{_NBSP}:",
+        "due_date": f"Échéance{NBSP}:",
+        "amount_due": f"Montant restant dû{NBSP}:",
         "how_to_pay": (
             "Vous pouvez régler {amount} par le moyen de paiement de votre choix, "
             "en indiquant la référence {invoice}."
         ),
-        "pay_intro": f"Vous pouvez aussi régler en ligne, en quelques instants{_NBSP}:",
+        "pay_intro": f"Vous pouvez aussi régler en ligne, en quelques instants{NBSP}:",
         "pay_button": "Régler la facture",
         "already_paid": (
             "Si vous avez réglé cette facture entre-temps, merci de ne pas tenir compte "
@@ -78,7 +78,7 @@ _OPENERS: dict[tuple[Language, Tone, bool], str] = {
         "Nous nous permettons de vous rappeler que la facture {invoice} arrive à échéance le {due}."
     ),
     ("fr", "warm", False): (
-        f"Petit rappel amical{_NNBSP}: votre facture {{invoice}} arrive à échéance le {{due}}."
+        f"Petit rappel amical{NNBSP}: votre facture {{invoice}} arrive à échéance le {{due}}."
     ),
     ("fr", "formal", True): (
         "Sauf erreur de notre part, la facture {invoice}, arrivée à échéance le {due}, "
@@ -86,7 +86,7 @@ _OPENERS: dict[tuple[Language, Tone, bool], str] = {
     ),
     ("fr", "warm", True): (
         "Nous n’avons pas encore reçu le règlement de votre facture {invoice}, "
-        f"arrivée à échéance le {{due}}. Un simple oubli, sans doute{_NNBSP}!"
+        f"arrivée à échéance le {{due}}. Un simple oubli, sans doute{NNBSP}!"
     ),
     ("en", "formal", False): "This is a courtesy reminder that invoice {invoice} is due on {due}.",
     ("en", "warm", False): "Just a friendly reminder: your invoice {invoice} is due on {due}.",
@@ -127,7 +127,7 @@ def compose_invoice_reminder(
     Transactional: no List-Unsubscribe. Raises ValueError (EmailNotValidError,
     UnsafeHeaderValue or a plain ValueError) before anything is built.
     """
-    envelope = _prepare(
+    envelope = prepare_notice(
         sender=sender,
         to_email=to_email,
         to_name=to_name,
@@ -147,11 +147,11 @@ def compose_invoice_reminder(
         raise ValueError("a reminder needs a positive amount due")
 
     lang = envelope.lang
-    babel_locale = _BABEL_LOCALES[lang]
+    babel_locale = BABEL_LOCALES[lang]
     texts = _TEXTS[lang]
     overdue = sent_at.astimezone(envelope.zone).date() > due_date
     stage = "overdue" if overdue else "upcoming"
-    invoice = _single_line(invoice_number)
+    invoice = single_line(invoice_number)
     amount = amount_due.format(babel_locale)
     due = format_date(due_date, "long", locale=babel_locale)
     values = {"invoice": invoice, "amount": amount, "due": due}
@@ -161,22 +161,22 @@ def compose_invoice_reminder(
         if payment_url
         else []
     )
-    context = _base_context(envelope, seller_name, seller_email, seller_phone) | {
-        "t": _labels(lang),
+    context = notice_context(envelope, seller_name, seller_email, seller_phone) | {
+        "t": notice_labels(lang),
         "opener": _OPENERS[(lang, envelope.tone, overdue)].format(**values),
         "headline": texts[f"headline_{stage}"],
         "badge": "info",
         "invoice_number": invoice,
         "paragraphs": [texts["how_to_pay"].format(**values)],
         "details": [
-            (_labels(lang)["invoice"], invoice),
+            (notice_labels(lang)["invoice"], invoice),
             (texts["due_date"], due),
             (texts["amount_due"], amount),
         ],
         "links": links,
         "already_paid": texts["already_paid"],
     }
-    return _assemble(
+    return assemble_notice(
         envelope,
         sender=sender,
         seller_name=seller_name,

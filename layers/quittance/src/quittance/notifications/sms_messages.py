@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from quittance.ledger.state import AnomalyKind
 from quittance.models.events import FailureCategory
-from quittance.notifications.confirmation import Language
+from quittance.notifications.email_kit import Language
 from quittance.notifications.sms_text import fits_one_segment, plain
 
 _TEXTS: dict[Language, dict[str, str]] = {

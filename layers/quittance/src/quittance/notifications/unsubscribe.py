@@ -13,7 +13,7 @@ from typing import Protocol
 
 from quittance.errors import LinkInvalid
 from quittance.links.tokens import LinkSigner
-from quittance.notifications.confirmation import Language, _environment, _language
+from quittance.notifications.email_kit import Language, language_of, template_environment
 
 _PREFIX = "U:"
 
@@ -82,9 +82,9 @@ def withdraw_marketing_consent(
 
 
 def render_unsubscribe_page(locale: str, action: str, *, done: bool) -> str:
-    lang = _language(locale)
+    lang = language_of(locale)
     return (
-        _environment()
+        template_environment()
         .get_template("unsubscribe.html.j2")
         .render(lang=lang, t=_TEXTS[lang], action=action, done=done)
     )
