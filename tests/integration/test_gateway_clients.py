@@ -194,7 +194,9 @@ def test_stripe_failures_become_typed_errors(setup: object, error: type[Exceptio
     key = recorded.stripe_key
     setup(recorded)  # type: ignore[operator]
     with serve(recorded) as base, pytest.raises(error):
-        StripeApiClient(key, api_base=base).payment_intent("pi_3QgUnknown000001")
+        StripeApiClient(key, api_base=base, retry_delays=(0, 0)).payment_intent("pi_3QgUnk01")
+    # an unavailable gateway is tried three times within the call; a refusal once
+    assert len(recorded.requests) == (3 if error is GatewayUnavailable else 1)
 
 
 @pytest.mark.parametrize(
@@ -214,7 +216,10 @@ def test_gocardless_failures_become_typed_errors(setup: object, error: type[Exce
     recorded = RecordedApi()
     setup(recorded)  # type: ignore[operator]
     with serve(recorded) as base, pytest.raises(error):
-        GoCardlessApiClient(recorded.gocardless_token, base_url=base).payment("PM00UNKNOWN0001")
+        GoCardlessApiClient(recorded.gocardless_token, base_url=base, retry_delays=(0, 0)).payment(
+            "PM00UNKNOWN0001"
+        )
+    assert len(recorded.requests) == (3 if error is GatewayUnavailable else 1)
 
 
 def test_a_gateway_that_never_answers_is_unavailable_after_the_timeout() -> None:
@@ -224,9 +229,9 @@ def test_a_gateway_that_never_answers_is_unavailable_after_the_timeout() -> None
         base = f"http://127.0.0.1:{silent.getsockname()[1]}"
         started = time.monotonic()
         with pytest.raises(GatewayUnavailable):
-            StripeApiClient("rk_test", api_base=base, timeout=0.5).charge("ch_1")
+            StripeApiClient("rk_test", api_base=base, timeout=0.5, retry_delays=()).charge("ch_1")
         with pytest.raises(GatewayUnavailable):
-            GoCardlessApiClient("token", base_url=base, timeout=0.5).payment("PM1")
+            GoCardlessApiClient("token", base_url=base, timeout=0.5, retry_delays=()).payment("PM1")
         assert time.monotonic() - started < 10
 
 

@@ -1,8 +1,9 @@
 """The gateways' official API clients (``stripe``, ``gocardless-pro``) behind the ports of
 :mod:`quittance.gateways.ports`: plain documented JSON objects out, typed errors for failures.
 
-- 429, 5xx, timeouts and network errors → GatewayUnavailable (retried through the queue; the
-  clients' own retries are off so that a slow gateway never holds a Lambda);
+- 429, 5xx, timeouts and network errors → tried again twice within the call (after 0.25 s,
+  then 1 s: the GETs are idempotent), then GatewayUnavailable, retried through the queue with
+  a longer back-off (the clients' own retries are off, so that these are the only ones);
 - 401 and 403 → GatewayKeyRejected (a revoked key, or a restricted key missing a permission);
 - 404 → GatewayObjectMissing.
 
@@ -15,7 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import requests
 import stripe
@@ -35,6 +36,19 @@ _GOCARDLESS_URLS = {
     "live": "https://api.gocardless.com",
     "sandbox": "https://api-sandbox.gocardless.com",
 }
+
+
+RETRY_DELAYS_SECONDS = (0.25, 1.0)
+
+
+def _retried(call: Callable[[], T], delays: tuple[float, ...]) -> T:
+    """``call`` again after each delay while the gateway is unavailable."""
+    for delay in delays:
+        try:
+            return call()
+        except GatewayUnavailable:
+            time.sleep(delay)
+    return call()
 
 
 @contextmanager
@@ -58,7 +72,12 @@ class StripeApiClient:
     Checkout Sessions, Refunds). ``api_base`` points at a local emulator in tests."""
 
     def __init__(
-        self, api_key: str, *, api_base: str | None = None, timeout: float = DEFAULT_TIMEOUT_SECONDS
+        self,
+        api_key: str,
+        *,
+        api_base: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
+        retry_delays: tuple[float, ...] = RETRY_DELAYS_SECONDS,
     ) -> None:
         self._client = stripe.StripeClient(
             api_key,
@@ -66,46 +85,68 @@ class StripeApiClient:
             max_network_retries=0,
             http_client=stripe.RequestsClient(timeout=timeout),
         )
+        self._delays = retry_delays
+
+    def _call(self, what: str, call: Callable[[], T]) -> T:
+        def once() -> T:
+            with _stripe_errors(what):
+                return call()
+
+        return _retried(once, self._delays)
 
     def payment_intent(self, intent_id: str) -> JsonObject:
-        with _stripe_errors(f"PaymentIntent {intent_id}"):
-            intent = self._client.v1.payment_intents.retrieve(
+        v1 = self._client.v1
+        return self._call(
+            f"PaymentIntent {intent_id}",
+            lambda: v1.payment_intents.retrieve(
                 intent_id, {"expand": ["latest_charge", "customer"]}
-            )
-        return intent.to_dict()
+            ).to_dict(),
+        )
 
     def charge(self, charge_id: str) -> JsonObject:
-        with _stripe_errors(f"Charge {charge_id}"):
-            return self._client.v1.charges.retrieve(charge_id).to_dict()
+        v1 = self._client.v1
+        return self._call(f"Charge {charge_id}", lambda: v1.charges.retrieve(charge_id).to_dict())
 
     def checkout_session(self, session_id: str) -> JsonObject:
-        with _stripe_errors(f"Checkout Session {session_id}"):
-            return self._client.v1.checkout.sessions.retrieve(session_id).to_dict()
+        v1 = self._client.v1
+        return self._call(
+            f"Checkout Session {session_id}",
+            lambda: v1.checkout.sessions.retrieve(session_id).to_dict(),
+        )
 
     def checkout_session_for(self, intent_id: str) -> JsonObject | None:
-        with _stripe_errors(f"the Checkout Session of {intent_id}"):
-            found = self._client.v1.checkout.sessions.list(
-                {"payment_intent": intent_id, "limit": 1}
-            )
+        v1 = self._client.v1
+        found = self._call(
+            f"the Checkout Session of {intent_id}",
+            lambda: v1.checkout.sessions.list({"payment_intent": intent_id, "limit": 1}),
+        )
         return found.data[0].to_dict() if found.data else None
 
     def invoice(self, invoice_id: str) -> JsonObject:
-        with _stripe_errors(f"Invoice {invoice_id}"):
-            return self._client.v1.invoices.retrieve(invoice_id).to_dict()
+        v1 = self._client.v1
+        return self._call(
+            f"Invoice {invoice_id}", lambda: v1.invoices.retrieve(invoice_id).to_dict()
+        )
 
     def invoice_for(self, intent_id: str) -> JsonObject | None:
-        with _stripe_errors(f"the invoice paid by {intent_id}"):
-            found = self._client.v1.invoice_payments.list(
+        v1 = self._client.v1
+        found = self._call(
+            f"the invoice paid by {intent_id}",
+            lambda: v1.invoice_payments.list(
                 {"payment": {"type": "payment_intent", "payment_intent": intent_id}, "limit": 1}
-            )
+            ),
+        )
         if not found.data:
             return None
         invoice = found.data[0].invoice
         return self.invoice(invoice if isinstance(invoice, str) else invoice.id)
 
     def intent_of_invoice(self, invoice_id: str) -> str | None:
-        with _stripe_errors(f"the payments of {invoice_id}"):
-            found = self._client.v1.invoice_payments.list({"invoice": invoice_id, "limit": 10})
+        v1 = self._client.v1
+        found = self._call(
+            f"the payments of {invoice_id}",
+            lambda: v1.invoice_payments.list({"invoice": invoice_id, "limit": 10}),
+        )
         for payment in found.data:
             paid = payment.to_dict()
             details = paid.get("payment") or {}
@@ -115,13 +156,20 @@ class StripeApiClient:
         return None
 
     def refund(self, refund_id: str) -> JsonObject:
-        with _stripe_errors(f"Refund {refund_id}"):
-            return self._client.v1.refunds.retrieve(refund_id).to_dict()
+        v1 = self._client.v1
+        return self._call(f"Refund {refund_id}", lambda: v1.refunds.retrieve(refund_id).to_dict())
 
     def refunds_of(self, charge_id: str) -> list[JsonObject]:
-        with _stripe_errors(f"the refunds of {charge_id}"):
-            page = self._client.v1.refunds.list({"charge": charge_id, "limit": 100})
-            return [refund.to_dict() for refund in page.auto_paging_iter()]
+        v1 = self._client.v1
+        return self._call(
+            f"the refunds of {charge_id}",
+            lambda: [
+                refund.to_dict()
+                for refund in v1.refunds.list(
+                    {"charge": charge_id, "limit": 100}
+                ).auto_paging_iter()
+            ],
+        )
 
 
 def _gocardless_call(what: str, call: Callable[[], T]) -> T:
@@ -153,8 +201,10 @@ class GoCardlessApiClient:
         environment: str = "live",
         base_url: str | None = None,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
+        retry_delays: tuple[float, ...] = RETRY_DELAYS_SECONDS,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
+        self._delays = retry_delays
         api = ApiClient(base_url or _GOCARDLESS_URLS[environment], access_token, timeout=timeout)
         # The services one by one (gocardless_pro.Client builds them with 3 attempts each):
         # one attempt per call, as the lookup queue retries, with back-off, without holding
@@ -166,34 +216,77 @@ class GoCardlessApiClient:
         self._monotonic = monotonic
         self._mandates: dict[str, tuple[float, JsonObject]] = {}
 
-    @staticmethod
-    def _attributes(resource: Any) -> JsonObject:
+    def _get(self, what: str, call: Callable[[], Any]) -> JsonObject:
+        resource = _retried(lambda: _gocardless_call(what, call), self._delays)
         return dict(resource.attributes)
 
     def payment(self, payment_id: str) -> JsonObject:
-        return self._attributes(
-            _gocardless_call(f"payment {payment_id}", lambda: self._payments.get(payment_id))
-        )
+        return self._get(f"payment {payment_id}", lambda: self._payments.get(payment_id))
 
     def mandate(self, mandate_id: str) -> JsonObject:
         now = self._monotonic()
         cached = self._mandates.get(mandate_id)
         if cached and now - cached[0] < MANDATE_CACHE_SECONDS:
             return dict(cached[1])
-        mandate = self._attributes(
-            _gocardless_call(
-                f"mandate {mandate_id}", lambda: self._mandates_service.get(mandate_id)
-            )
-        )
+        mandate = self._get(f"mandate {mandate_id}", lambda: self._mandates_service.get(mandate_id))
         self._mandates[mandate_id] = (now, mandate)
         return dict(mandate)
 
     def customer(self, customer_id: str) -> JsonObject:
-        return self._attributes(
-            _gocardless_call(f"customer {customer_id}", lambda: self._customers.get(customer_id))
-        )
+        return self._get(f"customer {customer_id}", lambda: self._customers.get(customer_id))
 
     def refund(self, refund_id: str) -> JsonObject:
-        return self._attributes(
-            _gocardless_call(f"refund {refund_id}", lambda: self._refunds.get(refund_id))
-        )
+        return self._get(f"refund {refund_id}", lambda: self._refunds.get(refund_id))
+
+
+class KeySource(Protocol):
+    def read(self) -> dict[str, Any]:
+        """The gateway API keys document: ``{"stripe": "rk_…", "gocardless": "…"}``."""
+
+
+class GatewayApiClients:
+    """Both gateways' clients, built with the keys in force (read through the secret's cache,
+    so a rotated or replaced key is used within its max age); a missing key is
+    GatewayKeyRejected, like a revoked one."""
+
+    def __init__(
+        self,
+        keys: KeySource,
+        *,
+        stripe_api_base: str | None = None,
+        gocardless_environment: str = "live",
+        gocardless_api_base: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
+    ) -> None:
+        self._keys = keys
+        self._stripe_base = stripe_api_base
+        self._gc_environment = gocardless_environment
+        self._gc_base = gocardless_api_base
+        self._timeout = timeout
+        self._stripe: tuple[str, StripeApiClient] | None = None
+        self._gocardless: tuple[str, GoCardlessApiClient] | None = None
+
+    def _key(self, provider: str) -> str:
+        key = self._keys.read().get(provider)
+        if not isinstance(key, str) or not key.strip():
+            raise GatewayKeyRejected(f"no {provider} API key in the gateway API keys secret")
+        return key.strip()
+
+    def stripe(self) -> StripeApiClient:
+        key = self._key("stripe")
+        if self._stripe is None or self._stripe[0] != key:
+            client = StripeApiClient(key, api_base=self._stripe_base, timeout=self._timeout)
+            self._stripe = (key, client)
+        return self._stripe[1]
+
+    def gocardless(self) -> GoCardlessApiClient:
+        key = self._key("gocardless")
+        if self._gocardless is None or self._gocardless[0] != key:
+            client = GoCardlessApiClient(
+                key,
+                environment=self._gc_environment,
+                base_url=self._gc_base,
+                timeout=self._timeout,
+            )
+            self._gocardless = (key, client)
+        return self._gocardless[1]

@@ -78,3 +78,8 @@ def complete_lookup(
         )
         queued.append(event.event_id)
     return LookupOutcome(queued=tuple(queued), skipped=completion.skipped, erased=erased)
+
+
+def retry_delay(attempt: int, base_seconds: int, max_seconds: int) -> int:
+    """Exponential back-off by delivery attempt: base, 2×base, 4×base… up to the maximum."""
+    return int(min(max_seconds, base_seconds * 2 ** max(0, min(attempt - 1, 20))))

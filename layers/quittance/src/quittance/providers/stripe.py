@@ -220,6 +220,13 @@ def _not_a_payment(event_type: str, obj: dict[str, Any]) -> str | None:
 def _lookup(
     event_id: str, event_type: str, payload: dict[str, Any], obj: dict[str, Any]
 ) -> GatewayLookup:
+    # What the payload states is checked now, so that a payload that cannot be a payment is
+    # refused here (422, with its fields) rather than queued: the API is read for what is
+    # missing, not to repair what is wrong.
+    amount_field = {"checkout.session": "amount_total", "invoice": "amount_paid"}.get(
+        _str(obj.get("object")) or "", "amount"
+    )
+    _money(obj.get("amount_received") or obj.get(amount_field), obj.get("currency"))
     links = {
         name: value
         for name in ("payment_intent", "charge", "invoice")
