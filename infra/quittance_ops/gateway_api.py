@@ -17,7 +17,12 @@ https://developer.gocardless.com/api-reference/#api-usage-errors):
 
 Faults, to prove the lookup stage's retries: ``fail_rate`` answers that share of requests
 with 429 or 500 (alternately, from a seeded random), ``revoked`` answers 401 to everything,
-as a revoked key is answered."""
+as a revoked key is answered.
+
+Another process (an end-to-end test driving ``quittance local up``) records objects and sets
+faults with ``POST /_recorded`` and a JSON body ``{"stripe": [objects…], "gocardless":
+[objects…], "fail_rate": 0.5, "revoked": false}`` (every key optional); no real API has
+that path."""
 
 from __future__ import annotations
 
@@ -112,6 +117,24 @@ class _Handler(BaseHTTPRequestHandler):
             self._stripe(parts.path, query, expand)
         else:
             self._gocardless(parts.path)
+
+    def do_POST(self) -> None:
+        if urlsplit(self.path).path != "/_recorded":
+            self._answer(404, {"error": "only POST /_recorded is served"})
+            return
+        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            body = json.loads(self.rfile.read(length) or b"{}")
+            self.api.add_stripe(*body.get("stripe", []))
+            self.api.add_gocardless(*body.get("gocardless", []))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            self._answer(400, {"error": f"bad recording: {type(exc).__name__}"})
+            return
+        if "fail_rate" in body:
+            self.api.fail_rate = float(body["fail_rate"])
+        if "revoked" in body:
+            self.api.revoked = bool(body["revoked"])
+        self._answer(200, {"stripe": len(self.api.stripe), "gocardless": len(self.api.gocardless)})
 
     def _answer(self, status: int, body: JsonObject) -> None:
         raw = json.dumps(body).encode()
@@ -227,21 +250,36 @@ def _gocardless_error(status: int, kind: str, reason: str) -> JsonObject:
     }
 
 
+class RecordedServer:
+    """The server on 127.0.0.1 (an ephemeral port), started and stopped explicitly."""
+
+    def __init__(self, api: RecordedApi) -> None:
+        handler = type("RecordedHandler", (_Handler,), {"api": api})
+        self.api = api
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="recorded-gateway-api",
+            daemon=True,
+        )
+
+    def start(self) -> RecordedServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
 @contextmanager
 def serve(api: RecordedApi) -> Iterator[str]:
-    """Serve on 127.0.0.1 (an ephemeral port) while the block runs; yields the base URL."""
-    handler = type("RecordedHandler", (_Handler,), {"api": api})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(
-        target=server.serve_forever,
-        kwargs={"poll_interval": 0.05},
-        name="recorded-gateway-api",
-        daemon=True,
-    )
-    thread.start()
+    """Serve while the block runs; yields the base URL."""
+    server = RecordedServer(api).start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        yield server.url
     finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+        server.stop()
