@@ -131,6 +131,10 @@ def record_handler(record: GatewayLookupRecord) -> dict[str, Any]:
     metrics.add_metric(name="lookups_completed", unit=MetricUnit.Count, value=1)
     if outcome.queued:
         metrics.add_metric(name="events_queued", unit=MetricUnit.Count, value=len(outcome.queued))
+    if outcome.skipped:
+        # No payment event (an unpaid session, a zero invoice, an invoice paid out of band):
+        # logged below with its reason and counted, never silent.
+        metrics.add_metric(name="lookups_without_payment", unit=MetricUnit.Count, value=1)
     logger.info(
         "gateway lookup completed",
         extra={
