@@ -56,6 +56,7 @@ class Deps:
     settings: IntakeSettings
     secrets: WebhookSecrets
     publisher: DedupedPublisher
+    lookups: DedupedPublisher | None
     records: CustomerRecords
     clock: Clock
 
@@ -70,6 +71,10 @@ def wire(clock: Clock) -> Deps:
     region = settings.aws_region
     kept = load(IntakeRecordsSettings)
     dynamodb = make_client("dynamodb", region)
+    sqs = make_client("sqs", region)
+    # One dedupe record per (provider, event id) for both queues: an event goes to one.
+    dedupe = persistence_layer(settings.idempotency_table, dynamodb)
+    window = settings.dedupe_days * 86400
     s3 = make_client("s3", region)
     keyring = CustomerKeyring(
         kept.customers_table,
@@ -88,10 +93,13 @@ def wire(clock: Clock) -> Deps:
             )
         ),
         publisher=DedupedPublisher(
-            SqsQueue(settings.payment_events_queue_url, make_client("sqs", region)),
-            persistence_layer(settings.idempotency_table, make_client("dynamodb", region)),
-            window_seconds=settings.dedupe_days * 86400,
+            SqsQueue(settings.payment_events_queue_url, sqs), dedupe, window_seconds=window
         ),
+        lookups=DedupedPublisher(
+            SqsQueue(settings.gateway_lookups_queue_url, sqs), dedupe, window_seconds=window
+        )
+        if settings.gateway_lookups_queue_url
+        else None,
         records=CustomerRecords(
             profiles=CustomersTable(kept.customers_table, dynamodb, keyring),
             evidence=EvidenceStore(
@@ -148,6 +156,7 @@ def receive(provider: str) -> Response[str]:
         publisher=d.publisher,
         correlation_id=event.request_context.request_id,
         records=d.records,
+        lookups=d.lookups,
     )
     for outcome, ids in (("accepted", result.accepted), ("duplicate", result.duplicates)):
         if ids:
@@ -203,6 +212,9 @@ def refuse(exc: errors.QuittanceError) -> Response[str]:
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     deps().publisher.config.register_lambda_context(context)
+    lookups = deps().lookups
+    if lookups is not None:
+        lookups.config.register_lambda_context(context)
     # Only known provider names become a dimension: the path value is the sender's choice.
     provider = (event.get("pathParameters") or {}).get("provider", "")
     metrics.add_dimension(name="provider", value=provider if provider in KNOWN else "unknown")

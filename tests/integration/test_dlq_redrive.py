@@ -136,6 +136,7 @@ def test_a_dead_lettered_payment_event_is_listed_shown_and_redriven_and_never_lo
     rows = {row["queue"]: row for row in json.loads(listed.output)}
     assert set(rows) == {
         "PaymentEventsDLQ", "ReceiptJobsDLQ", "NotificationsDLQ", "EmailEventsDLQ", "RemindersDLQ",
+        "GatewayLookupsDLQ",
     }  # fmt: skip
     assert rows["PaymentEventsDLQ"] | {"url": None} == {
         "queue": "PaymentEventsDLQ", "alias": "payment-events", "visible": 1, "in_flight": 0,
@@ -202,6 +203,7 @@ def test_reminders_dlq_is_listed_but_never_redriven(
     assert "RemindersDLQ" in result["skipped"]
     assert {r["queue"] for r in result["redriven"]} == {
         "PaymentEventsDLQ", "ReceiptJobsDLQ", "NotificationsDLQ", "EmailEventsDLQ",
+        "GatewayLookupsDLQ",
     }  # fmt: skip
     assert depth(sqs, reminders) == (1, 0)
 

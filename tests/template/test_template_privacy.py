@@ -27,6 +27,7 @@ from tests.template.test_template import (
 # archive_api may open evidence for the compliance bundle.
 MAY_OPEN = {
     "IntakeFunctionRole",
+    "LookupFunctionRole",
     "NotifyFunctionRole",
     "ReceiptsFunctionRole",
     "FeedbackFunctionRole",
@@ -34,9 +35,9 @@ MAY_OPEN = {
     "ArchiveApiFunctionRole",
 }
 MUST_OPEN = MAY_OPEN - {"ArchiveApiFunctionRole"}  # the compliance branch adds its own
-# Intake for payers a gateway tells of; archive_api for customers staff register with an
-# invoice before any payment.
-MAY_MINT = {"IntakeFunctionRole", "ArchiveApiFunctionRole"}
+# Intake for payers a gateway tells of (lookup for those its API tells of); archive_api for
+# customers staff register with an invoice before any payment.
+MAY_MINT = {"IntakeFunctionRole", "LookupFunctionRole", "ArchiveApiFunctionRole"}
 EVIDENCE_WRITERS = {"IntakeFunctionRole"}
 EVIDENCE_READERS = {"PrivacyApiFunctionRole", "ArchiveApiFunctionRole"}
 PRIVACY_ROUTES = {

@@ -439,9 +439,13 @@ class TestPartialMapping:
         ]
         # When parsed
         parsed = _parse(events)
-        # Then the delivery is accepted: the two good events map, the bad one is reported
+        # Then the delivery is accepted: the two complete events map, and the one without
+        # an amount goes to the lookup stage, which reads it from GoCardless's API (issue 16)
         assert [e.event_id for e in parsed.events] == ["EV00BD05S5VM2T", "EV00FAILED0002"]
-        assert parsed.ignored == ("payments.confirmed:missing_amount",)
+        assert parsed.ignored == ()
+        assert [(lk.event_id, lk.object_id) for lk in parsed.lookups] == [
+            ("EV00NOAMOUNT01", "PM00NOAMOUNT01")
+        ]
 
     @pytest.mark.parametrize(
         "value",
@@ -470,22 +474,8 @@ class TestPartialMapping:
     @pytest.mark.parametrize(
         ("mutate", "reason"),
         [
-            pytest.param(lambda e: e.pop("resource_metadata"), "missing_amount", id="no-metadata"),
-            pytest.param(
-                lambda e: e.update(resource_metadata="1234.56 EUR"),
-                "missing_amount",
-                id="metadata-not-an-object",
-            ),
             pytest.param(lambda e: e["links"].pop("payment"), "missing_payment", id="no-payment"),
             pytest.param(lambda e: e.update(links=None), "missing_payment", id="links-null"),
-            pytest.param(
-                lambda e: (
-                    e["links"].pop("mandate"),
-                    e["resource_metadata"].pop("customer_reference"),
-                ),
-                "missing_customer",
-                id="no-customer-nor-mandate",
-            ),
             pytest.param(
                 lambda e: e.update(created_at="2026-06-09T10:13:19"),
                 "invalid_created_at",
@@ -519,6 +509,38 @@ class TestPartialMapping:
         parsed = _parse([raw])
         assert parsed.events == ()
         assert parsed.ignored == (f"payments.confirmed:{reason}",)
+
+    @pytest.mark.parametrize(
+        "mutate",
+        [
+            pytest.param(lambda e: e.pop("resource_metadata"), id="no-metadata"),
+            pytest.param(
+                lambda e: e.update(resource_metadata="1234.56 EUR"), id="metadata-not-an-object"
+            ),
+            pytest.param(
+                lambda e: (
+                    e["links"].pop("mandate"),
+                    e["resource_metadata"].pop("customer_reference"),
+                ),
+                id="no-customer-nor-mandate",
+            ),
+        ],
+    )
+    def test_confirmed_payment_the_metadata_does_not_complete_is_looked_up(
+        self, mutate: Any
+    ) -> None:
+        # Given a confirmed payment whose metadata lacks the amount or the payer (a
+        # subscription, instalment or dashboard payment: issue 16)
+        raw = _confirmed()
+        mutate(raw)
+        # When parsed
+        parsed = _parse([raw])
+        # Then it is neither mapped nor dropped: the lookup stage completes it from the API
+        assert (parsed.events, parsed.ignored) == ((), ())
+        (lookup,) = parsed.lookups
+        assert (lookup.provider, lookup.event_type) == ("gocardless", "payments.confirmed")
+        assert (lookup.event_id, lookup.object_id) == (raw["id"], raw["links"]["payment"])
+        assert lookup.occurred_at == datetime.fromisoformat(raw["created_at"])
 
     def test_refund_without_refund_link_is_reported(self) -> None:
         raw = refund_created(payment_id=PAYMENT_ID, amount_minor=100)
@@ -773,5 +795,5 @@ def test_every_event_with_an_identity_is_either_mapped_or_reported(
     result = _verify_then_parse(_body({"events": [mandate_event(), raw]}))
     # Then the delivery is never refused for it, and the event is accounted for exactly once
     assert result is not None
-    assert len(result.events) + len(result.ignored) == 2
+    assert len(result.events) + len(result.ignored) + len(result.lookups) == 2
     assert result.ignored[0] == "mandates.active"

@@ -317,9 +317,16 @@ class TestParsePaymentIntentSucceeded:
         intent["payment_method_types"] = ["sepa_debit"]
         intent["latest_charge"] = "py_3PqRsTuVwXyZ0123456789ab"
         # When parsed
-        (event,) = ADAPTER.parse(_request(_body(payload), None)).events
-        # Then the receipt will not claim a card was used
-        assert event.method.kind is not MethodKind.CARD
+        parsed = ADAPTER.parse(_request(_body(payload), None))
+        # Then no method is guessed from the types offered: the lookup stage reads the charge
+        assert parsed.events == ()
+        (lookup,) = parsed.lookups
+        assert (lookup.provider, lookup.event_type, lookup.object_id) == (
+            "stripe",
+            "payment_intent.succeeded",
+            intent["id"],
+        )
+        assert lookup.event_id == payload["id"]
 
 
 class TestParseOtherDeliveries:
@@ -425,13 +432,35 @@ class TestParseOtherDeliveries:
         with pytest.raises(PayloadInvalid):
             ADAPTER.parse(_request(_body(payload), None))
 
-    def test_missing_customer_is_payload_invalid(self) -> None:
+    def test_a_guest_payment_is_keyed_by_the_payers_email_never_the_email_itself(self) -> None:
         # Given a payment with neither a Stripe customer nor metadata.customer_reference
+        # (Checkout, Payment Links, the Payment Element without a Customer: issue 16)
         payload = _payload()
         payload["data"]["object"]["customer"] = None
-        # When parsed / Then it is refused: a receipt needs someone to belong to
-        with pytest.raises(PayloadInvalid, match="customer"):
-            ADAPTER.parse(_request(_body(payload), None))
+        payload["data"]["object"]["receipt_email"] = "Guest.Payer@example.org"
+        # When parsed
+        (event,) = ADAPTER.parse(_request(_body(payload), None)).events
+        # Then the payer is the email's owner, written to, and keyed without the email
+        assert event.customer is not None
+        assert event.customer.email == "Guest.Payer@example.org"
+        assert event.customer.reference.startswith("guest:")
+        assert "example.org" not in event.customer.reference
+        # and the same guest, however the email is cased, is the same customer
+        payload["data"]["object"]["receipt_email"] = "guest.payer@EXAMPLE.org"
+        (again,) = ADAPTER.parse(_request(_body(payload), None)).events
+        assert again.customer is not None
+        assert again.customer.reference == event.customer.reference
+
+    def test_a_guest_payment_without_an_email_in_the_event_is_looked_up(self) -> None:
+        # Given a guest payment whose event names no email (current API versions)
+        payload = _payload()
+        payload["data"]["object"]["customer"] = None
+        payload["data"]["object"]["receipt_email"] = None
+        payload["data"]["object"]["latest_charge"]["billing_details"]["email"] = None
+        # When parsed / Then it is accepted, for the lookup stage to find the payer
+        parsed = ADAPTER.parse(_request(_body(payload), None))
+        assert parsed.events == ()
+        assert [lookup.object_id for lookup in parsed.lookups] == [payload["data"]["object"]["id"]]
 
     @pytest.mark.parametrize(
         "make_body",

@@ -76,19 +76,29 @@ def test_a_refund_names_its_own_amount_not_the_cumulative_total() -> None:
     assert event.amount.amount_minor == 10000
 
 
-def test_a_refund_without_its_list_uses_the_refunded_total_with_a_stable_id() -> None:
-    first = parse(
-        stripe_charge_refunded(
-            secret=SECRET,
-            payment_id="pi_1",
-            charged_minor=10000,
-            refunded_minor=10000,
-            with_refund_list=False,
-        )
+def test_a_refund_without_its_list_is_looked_up_never_credited_at_the_cumulative_total() -> None:
+    # Given charge.refunded as current API versions send it: no refund list, and
+    # amount_refunded the running total of every refund so far (issue 16)
+    delivery = stripe_charge_refunded(
+        secret=SECRET,
+        payment_id="pi_1",
+        charged_minor=10000,
+        refunded_minor=10000,
+        with_refund_list=False,
     )
-    assert first.refund is not None
-    assert first.refund.amount.amount_minor == 10000
-    assert first.refund.refund_id.endswith("#refunded=10000")
+    request = WebhookRequest(
+        headers={k.lower(): v for k, v in delivery.headers.items()},
+        body=delivery.body,
+        received_at=datetime.now(UTC),
+    )
+    ADAPTER.verify(request, [SECRET])
+    parsed = ADAPTER.parse(request)
+    # Then nothing is credited from the payload: the lookup stage lists the charge's refunds
+    assert parsed.events == ()
+    (lookup,) = parsed.lookups
+    assert lookup.event_type == "charge.refunded"
+    assert lookup.object_id.startswith("ch_")
+    assert lookup.links["payment_intent"] == "pi_1"
 
 
 def test_a_dispute_opened_then_closed_carries_its_outcome() -> None:

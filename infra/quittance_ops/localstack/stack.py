@@ -14,6 +14,7 @@ import boto3
 from botocore.config import Config
 from moto.server import ThreadedMotoServer
 
+from quittance_ops.gateway_api import RecordedApi, RecordedServer
 from quittance_ops.localstack.faults import FaultPlan, Injector
 from quittance_ops.localstack.gateway import LocalGateway
 from quittance_ops.localstack.moto_fidelity import serialise_dynamodb
@@ -49,6 +50,7 @@ class StackInfo:
     functions: dict[str, dict[str, Any]]
     not_enforced_locally: list[str]
     stage: str = "prod"
+    gateway_api_url: str = ""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -62,6 +64,9 @@ class StackInfo:
             "functions": self.functions,
             "not_enforced_locally": self.not_enforced_locally,
             "stage": self.stage,
+            # The gateways' API as the lookup stage reads it locally (recorded documented
+            # responses; POST /_recorded to add objects): quittance_ops.gateway_api.
+            "gateway_api_url": self.gateway_api_url,
         }
 
 
@@ -88,6 +93,7 @@ class LocalStack:
         self.stage = stage
         self.moto: ThreadedMotoServer | None = None
         self.gateway: LocalGateway | None = None
+        self.gateway_api: RecordedServer | None = None
         self.pumps: list[QueuePump] = []
         self.functions: dict[str, LocalFunction] = {}
         self.provisioned: Provisioned | None = None
@@ -133,6 +139,7 @@ class LocalStack:
         self.provisioned = provisioner.provision()
         if self.extra_webhook_secrets:
             self._add_webhook_secrets()
+        self._start_gateway_api()
         self._apply_environment()
         self._wire_functions()
         if self.fault_plan is not None:
@@ -160,6 +167,9 @@ class LocalStack:
         if self.gateway:
             self.gateway.stop()
             self.gateway = None
+        if self.gateway_api is not None:
+            self.gateway_api.stop()
+            self.gateway_api = None
         if self.faults is not None:
             self.faults.uninstall()
         if self.moto:
@@ -198,6 +208,21 @@ class LocalStack:
         for provider, values in self.extra_webhook_secrets.items():
             current[provider] = [*current.get(provider, []), *values]
         secrets.put_secret_value(SecretId=arn, SecretString=json.dumps(current))
+
+    def _start_gateway_api(self) -> None:
+        """The lookup stage reads Stripe's and GoCardless's API from recorded responses on
+        127.0.0.1, with the keys the GatewayApiKeys secret holds."""
+        assert self.provisioned is not None
+        self.gateway_api = RecordedServer(RecordedApi()).start()
+        os.environ.update(
+            {"STRIPE_API_BASE": self.gateway_api.url, "GOCARDLESS_API_BASE": self.gateway_api.url}
+        )
+        keys = {"stripe": self.gateway_api.api.stripe_key}
+        keys["gocardless"] = self.gateway_api.api.gocardless_token
+        self.client("secretsmanager").put_secret_value(
+            SecretId=str(self.provisioned.attributes["GatewayApiKeys"]["Ref"]),
+            SecretString=json.dumps(keys),
+        )
 
     def _apply_environment(self) -> None:
         assert self.provisioned is not None
@@ -265,6 +290,7 @@ class LocalStack:
             functions=functions,
             not_enforced_locally=list(self.provisioned.not_enforced),
             stage=self.stage,
+            gateway_api_url=self.gateway_api.url if self.gateway_api else "",
         )
 
     # ---------------------------------------------------------------- draining

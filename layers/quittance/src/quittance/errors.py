@@ -104,3 +104,23 @@ class SealInvalid(QuittanceError):
     """A sealed value failed authentication: tampered, truncated, or sealed for another use."""
 
     code = "seal_invalid"
+
+
+class GatewayUnavailable(QuittanceError):
+    """A gateway's API did not answer usefully (429, 5xx, a timeout, a network error): the
+    lookup is retried later through its queue."""
+
+    code = "gateway_unavailable"
+
+
+class GatewayKeyRejected(QuittanceError):
+    """The gateway refused quittance's API key (missing, revoked, lacking a permission): an
+    operator must act; the lookups wait in their dead-letter queue meanwhile."""
+
+    code = "gateway_key_rejected"
+
+
+class GatewayObjectMissing(QuittanceError):
+    """The gateway says the object an event names does not exist (404)."""
+
+    code = "gateway_object_missing"

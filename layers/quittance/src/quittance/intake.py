@@ -13,7 +13,8 @@ from datetime import datetime
 from typing import Any, Literal, Protocol
 
 from quittance.archive.retention import Lock, RetentionPolicy, lock_for
-from quittance.errors import AlreadyExists, CustomerErased
+from quittance.errors import AlreadyExists, CustomerErased, QueueUnavailable
+from quittance.gateways.lookups import GatewayLookupMessage
 from quittance.ledger.service import pseudonymous_customer_id
 from quittance.models.events import CustomerDetails, PaymentEvent
 from quittance.models.messages import PaymentEventMessage
@@ -29,6 +30,11 @@ class SigningSecrets(Protocol):
 class EventPublisher(Protocol):
     def publish_once(self, message: PaymentEventMessage) -> bool:
         """Queue the message unless its event was queued before; True when queued now."""
+
+
+class LookupPublisher(Protocol):
+    def publish_once(self, message: GatewayLookupMessage) -> bool:
+        """Queue the lookup unless its event was queued before; True when queued now."""
 
 
 class ContactProfiles(Protocol):
@@ -84,11 +90,18 @@ def accept_delivery(
     publisher: EventPublisher,
     correlation_id: str,
     records: CustomerRecords | None = None,
+    lookups: LookupPublisher | None = None,
 ) -> IntakeResult:
-    """Raises the typed errors of :mod:`quittance.errors`; queues nothing unless verified."""
+    """Raises the typed errors of :mod:`quittance.errors`; queues nothing unless verified.
+
+    Events the payload cannot complete go to ``lookups`` (the lookup stage reads the rest
+    from the gateway's API, and keeps the payer's details then); without a lookup queue they
+    are refused with QueueUnavailable, so that the gateway sends them again."""
     adapter = adapter_for(provider)
     adapter.verify(request, secrets.for_provider(provider))
     parsed = adapter.parse(request)
+    if parsed.lookups and lookups is None:
+        raise QueueUnavailable(f"no lookup queue for {provider} events that need the API")
     accepted: list[str] = []
     duplicates: list[str] = []
     kept: list[RecordsOutcome] = []
@@ -101,6 +114,14 @@ def accept_delivery(
             correlation_id=correlation_id, received_at=request.received_at, event=event
         )
         (accepted if publisher.publish_once(message) else duplicates).append(event.event_id)
+    for lookup in parsed.lookups:
+        assert lookups is not None  # checked before anything was queued
+        queued = lookups.publish_once(
+            GatewayLookupMessage(
+                correlation_id=correlation_id, received_at=request.received_at, event=lookup
+            )
+        )
+        (accepted if queued else duplicates).append(lookup.event_id)
     return IntakeResult(
         provider=provider,
         delivery_id=parsed.delivery_id,

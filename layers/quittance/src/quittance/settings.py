@@ -35,6 +35,8 @@ class IntakeSettings(_Base):
     max_body_bytes: int = Field(default=1024 * 1024, alias="WEBHOOK_MAX_BODY_BYTES")
     dedupe_days: int = Field(default=7, alias="WEBHOOK_DEDUPE_DAYS", ge=7)
     secrets_max_age_seconds: int = Field(default=300, alias="SECRETS_MAX_AGE_SECONDS")
+    gateway_lookups_queue_url: str | None = Field(default=None, alias="GATEWAY_LOOKUPS_QUEUE_URL")
+    """Where events the payload cannot complete wait for the lookup stage (quittance.gateways)."""
 
 
 class LedgerSettings(_Base):
@@ -156,6 +158,23 @@ class CustomerKeysSettings(_Base):
 
 class IntakeRecordsSettings(ArchivePolicy, CustomerKeysSettings):
     """What intake keeps about the payer: sealed profile and raw delivery as evidence."""
+
+
+class LookupSettings(CustomerKeysSettings):
+    """The lookup stage: gateway API keys in, payment events out."""
+
+    gateway_api_keys_name: str = Field(alias="GATEWAY_API_KEYS_NAME")
+    gateway_lookups_queue_url: str = Field(alias="GATEWAY_LOOKUPS_QUEUE_URL")
+    payment_events_queue_url: str = Field(alias="PAYMENT_EVENTS_QUEUE_URL")
+    ops_alerts_topic_arn: str = Field(alias="OPS_ALERTS_TOPIC_ARN")
+    secrets_max_age_seconds: int = Field(default=300, alias="SECRETS_MAX_AGE_SECONDS")
+    gateway_timeout_seconds: float = Field(default=10.0, alias="GATEWAY_TIMEOUT_SECONDS", gt=0)
+    stripe_api_base: str | None = Field(default=None, alias="STRIPE_API_BASE")
+    """Only to point at a local Stripe API (tests, the local stack); Stripe's own otherwise."""
+    gocardless_environment: str = Field(default="live", alias="GOCARDLESS_ENVIRONMENT")
+    gocardless_api_base: str | None = Field(default=None, alias="GOCARDLESS_API_BASE")
+    retry_base_seconds: int = Field(default=20, alias="LOOKUP_RETRY_BASE_SECONDS", ge=0)
+    retry_max_seconds: int = Field(default=900, alias="LOOKUP_RETRY_MAX_SECONDS", ge=0, le=43200)
 
 
 class PrivacyApiSettings(ArchivePolicy, CustomerKeysSettings):

@@ -20,7 +20,12 @@ from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import D
 
 from quittance.aws.queue import SqsQueue
 from quittance.errors import DeliveryInProgress
+from quittance.gateways.lookups import GatewayLookupMessage
 from quittance.models.messages import PaymentEventMessage
+
+# Both go through one dedupe record per (provider, event id): an event is queued once, either
+# for the ledger or for the lookup stage.
+QueuedMessage = PaymentEventMessage | GatewayLookupMessage
 
 
 def _mark_duplicate(response: Any, idempotent_data: DataRecord) -> Any:
@@ -46,13 +51,13 @@ class DedupedPublisher:
             config=self.config,
         )(self._send)
 
-    def _send(self, *, message: PaymentEventMessage) -> dict[str, Any]:
+    def _send(self, *, message: QueuedMessage) -> dict[str, Any]:
         message_id = self._queue.send(
             message.model_dump_json(), correlation_id=message.correlation_id
         )
         return {"message_id": message_id, "duplicate": False}
 
-    def publish_once(self, message: PaymentEventMessage) -> bool:
+    def publish_once(self, message: QueuedMessage) -> bool:
         # A concurrent delivery of the same event is being queued: wait for its outcome. If it
         # succeeds this one is a duplicate; if it fails its record is gone and this one sends.
         for delay in self._in_progress_backoff:

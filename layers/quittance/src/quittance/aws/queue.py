@@ -29,3 +29,16 @@ class SqsQueue:
         except (ClientError, BotoCoreError) as exc:
             raise QueueUnavailable(f"could not queue message: {type(exc).__name__}") from exc
         return str(response["MessageId"])
+
+    def retry_later(self, receipt_handle: str, seconds: int) -> None:
+        """Keep a received message hidden for ``seconds`` (at most 12 h) before it is
+        delivered again: a back-off longer than the queue's visibility timeout."""
+        try:
+            self._client.change_message_visibility(
+                QueueUrl=self.url,
+                ReceiptHandle=receipt_handle,
+                VisibilityTimeout=max(0, min(seconds, 43200)),
+            )
+        except (ClientError, BotoCoreError) as exc:
+            # The message then comes back after the queue's own visibility timeout.
+            raise QueueUnavailable(f"could not delay the message: {type(exc).__name__}") from exc

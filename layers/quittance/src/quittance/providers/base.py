@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from quittance.gateways.lookups import GatewayLookup
 from quittance.models.events import PaymentEvent
 
 
@@ -21,11 +22,13 @@ class WebhookRequest:
 
 @dataclass(frozen=True)
 class ParsedDelivery:
-    """The canonical events in one delivery; ``ignored`` names event types we do not act on."""
+    """The canonical events in one delivery; ``lookups`` the events whose payment must be
+    completed from the gateway's API first; ``ignored`` names event types we do not act on."""
 
     delivery_id: str
     events: tuple[PaymentEvent, ...] = ()
     ignored: tuple[str, ...] = field(default=())
+    lookups: tuple[GatewayLookup, ...] = ()
 
 
 class ProviderAdapter(Protocol):

@@ -28,6 +28,7 @@ from babel.numbers import list_currencies
 from pydantic import ValidationError
 
 from quittance.errors import PayloadInvalid, SignatureInvalid, SignatureMissing
+from quittance.gateways.lookups import GatewayLookup
 from quittance.models.events import (
     DisputeOutcome,
     EventType,
@@ -156,6 +157,7 @@ class GoCardlessAdapter:
         # Origin is not signed: it only sets the informational livemode flag.
         livemode = (request.headers.get("origin") or "").strip().rstrip("/") != SANDBOX_ORIGIN
         events: list[PaymentEvent] = []
+        lookups: list[GatewayLookup] = []
         ignored: list[str] = []
         for raw in raw_events:
             label = f"{_label(raw['resource_type'])}.{_label(raw['action'])}"
@@ -166,14 +168,56 @@ class GoCardlessAdapter:
             try:
                 events.append(_event(raw, kind, livemode))
             except _Unmapped as exc:
-                ignored.append(f"{label}:{exc.reason}")
+                lookup = _lookup(raw, label, livemode) if exc.reason in _LOOKED_UP else None
+                if lookup is None:
+                    ignored.append(f"{label}:{exc.reason}")
+                else:
+                    lookups.append(lookup)
             except ValidationError as exc:
                 ignored.append(f"{label}:{_invalid(exc)}")
         return ParsedDelivery(
             delivery_id=_delivery_id(payload, raw_events, request.body),
             events=tuple(events),
             ignored=tuple(ignored),
+            lookups=tuple(lookups),
         )
+
+
+# What the API knows when the metadata does not say it: the lookup stage reads the payment,
+# its mandate and its customer (subscriptions, instalments, dashboard payments).
+_LOOKED_UP = frozenset(["missing_amount", "missing_customer"])
+
+
+def _lookup(raw: dict[str, Any], label: str, livemode: bool) -> GatewayLookup | None:
+    links = {k: v for k, v in _obj(raw.get("links")).items() if isinstance(v, str) and v}
+    object_id = links.get("refund" if raw["resource_type"] == "refunds" else "payment")
+    if object_id is None:
+        return None
+    details = {
+        k: v[:500]
+        for k, v in _obj(raw.get("details")).items()
+        if k in ("cause", "reason_code", "scheme", "description") and isinstance(v, str)
+    }
+    metadata = _obj(raw.get("resource_metadata"))
+    overrides = {
+        k: v
+        for k in (AMOUNT_KEY, INVOICE_KEY, CUSTOMER_KEY)
+        if isinstance(v := metadata.get(k), str) and v.strip()
+    }
+    try:
+        return GatewayLookup(
+            provider="gocardless",
+            event_id=raw["id"],
+            event_type=label,
+            object_id=object_id,
+            occurred_at=_created_at(raw.get("created_at")),
+            livemode=livemode,
+            links=links,
+            details=details,
+            overrides=overrides,
+        )
+    except (_Unmapped, ValidationError):
+        return None
 
 
 def _load(body: bytes) -> dict[str, Any]:
@@ -276,6 +320,46 @@ def _method_kind(scheme: str | None, currency: str) -> MethodKind:
     return MethodKind.SEPA_DEBIT if currency == "EUR" else MethodKind.OTHER
 
 
+def event_details(
+    kind: EventType,
+    details: dict[str, Any],
+    amount: Money,
+    payment_id: str,
+    refund_id: str | None,
+) -> dict[str, Any]:
+    """The failure, refund or dispute an event of this kind carries."""
+    cause = _text(details.get("cause"))
+    reason_code = _text(details.get("reason_code"))
+    if kind is EventType.PAYMENT_FAILED:
+        code = f"{cause}:{reason_code}" if cause and reason_code else cause
+        description = _text(details.get("description"))
+        return {
+            "failure": {
+                "category": _FAILURES.get(cause or "", FailureCategory.DECLINED),
+                "provider_code": code[:128] if code else None,
+                "message": description[:500] if description else None,
+            }
+        }
+    if kind is EventType.REFUND_ISSUED:
+        # The refund's own amount: the payment's is not the refund's.
+        return {"refund": {"refund_id": refund_id, "amount": amount}}
+    if kind in (EventType.DISPUTE_OPENED, EventType.DISPUTE_CLOSED):
+        # A direct-debit chargeback is always of the whole payment, and a payment has at
+        # most one open at a time: the payment id ties the opening to its closing. GoCardless
+        # does not contest chargebacks; one is closed only when the payer's bank cancels it,
+        # which leaves the money with the merchant.
+        closed = kind is EventType.DISPUTE_CLOSED
+        return {
+            "dispute": {
+                "dispute_id": payment_id,
+                "amount": amount,
+                "reason": cause[:200] if cause and not closed else None,
+                "outcome": DisputeOutcome.WON if closed else None,
+            }
+        }
+    return {}
+
+
 def _event(raw: dict[str, Any], kind: EventType, livemode: bool) -> PaymentEvent:
     links = _obj(raw.get("links"))
     details = _obj(raw.get("details"))
@@ -292,8 +376,6 @@ def _event(raw: dict[str, Any], kind: EventType, livemode: bool) -> PaymentEvent
     customer_ref = _text(metadata.get(CUSTOMER_KEY)) or mandate
     if kind is EventType.PAYMENT_SUCCEEDED and customer_ref is None:
         raise _Unmapped("missing_customer")
-    cause = _text(details.get("cause"))
-    reason_code = _text(details.get("reason_code"))
     event: dict[str, Any] = {
         "event_id": raw["id"],
         "provider": "gocardless",
@@ -310,27 +392,5 @@ def _event(raw: dict[str, Any], kind: EventType, livemode: bool) -> PaymentEvent
         "customer": {"reference": customer_ref} if customer_ref else None,
         "livemode": livemode,
     }
-    if kind is EventType.PAYMENT_FAILED:
-        code = f"{cause}:{reason_code}" if cause and reason_code else cause
-        description = _text(details.get("description"))
-        event["failure"] = {
-            "category": _FAILURES.get(cause or "", FailureCategory.DECLINED),
-            "provider_code": code[:128] if code else None,
-            "message": description[:500] if description else None,
-        }
-    elif kind is EventType.REFUND_ISSUED:
-        # The refund's own metadata: its amount is the refund's, the payment's is not known.
-        event["refund"] = {"refund_id": refund_id, "amount": amount}
-    elif kind in (EventType.DISPUTE_OPENED, EventType.DISPUTE_CLOSED):
-        # A direct-debit chargeback is always of the whole payment, and a payment has at
-        # most one open at a time: the payment id ties the opening to its closing. GoCardless
-        # does not contest chargebacks; one is closed only when the payer's bank cancels it,
-        # which leaves the money with the merchant.
-        closed = kind is EventType.DISPUTE_CLOSED
-        event["dispute"] = {
-            "dispute_id": payment_id,
-            "amount": amount,
-            "reason": cause[:200] if cause and not closed else None,
-            "outcome": DisputeOutcome.WON if closed else None,
-        }
+    event.update(event_details(kind, details, amount, payment_id, refund_id))
     return PaymentEvent.model_validate(event)

@@ -21,6 +21,7 @@ from quittance.errors import (
     SignatureMissing,
     TimestampOutOfTolerance,
 )
+from quittance.gateways.lookups import GatewayLookup
 from quittance.models.events import (
     CustomerDetails,
     Dispute,
@@ -44,9 +45,26 @@ _HANDLED = {
     "payment_intent.succeeded": EventType.PAYMENT_SUCCEEDED,
     "payment_intent.payment_failed": EventType.PAYMENT_FAILED,
     "charge.refunded": EventType.REFUND_ISSUED,
+    "refund.created": EventType.REFUND_ISSUED,
+    "refund.updated": EventType.REFUND_ISSUED,
+    "charge.refund.updated": EventType.REFUND_ISSUED,
     "charge.dispute.created": EventType.DISPUTE_OPENED,
     "charge.dispute.closed": EventType.DISPUTE_CLOSED,
 }
+
+# Events about a payment whose payload never holds all a receipt needs (the Checkout Session
+# has the payer but not the card; the Charge has the card but not the Checkout's invoice
+# number; the Invoice has its number but its payment only as an id): the lookup stage reads
+# the PaymentIntent behind each, so that whichever of them arrive, and in any order, they all
+# become the same payment (one receipt, under the same invoice, to the same payer).
+LOOKUP_EVENTS = frozenset(
+    [
+        "checkout.session.completed",
+        "checkout.session.async_payment_succeeded",
+        "charge.succeeded",
+        "invoice.paid",
+    ]
+)
 
 # https://docs.stripe.com/declines/codes: the decline code when there is one, else the error code.
 _FAILURES = {
@@ -124,20 +142,13 @@ class StripeAdapter:
             ]
             raise PayloadInvalid("Stripe event needs string 'id' and 'type'", required)
         kind = _HANDLED.get(event_type)
-        if kind is None:
+        if kind is None and event_type not in LOOKUP_EVENTS:
             return ParsedDelivery(delivery_id=event_id, ignored=(event_type,))
         obj = _obj(_obj(payload.get("data"), "data").get("object"), "data.object")
         if not obj:
             raise PayloadInvalid("data.object is missing", [{"loc": ["data", "object"]}])
-        mapper = {
-            EventType.PAYMENT_SUCCEEDED: _payment_intent_event,
-            EventType.PAYMENT_FAILED: _payment_intent_event,
-            EventType.REFUND_ISSUED: _charge_refunded_event,
-            EventType.DISPUTE_OPENED: _dispute_event,
-            EventType.DISPUTE_CLOSED: _dispute_event,
-        }[kind]
         try:
-            event = mapper(event_id, kind, payload, obj)
+            return _route(event_id, event_type, kind, payload, obj)
         except ValidationError as exc:
             errors: list[dict[str, object]] = [
                 {"loc": list(err["loc"]), "msg": err["msg"], "type": err["type"]}
@@ -146,7 +157,90 @@ class StripeAdapter:
             raise PayloadInvalid(f"{event_type} does not map to a payment event", errors) from None
         except (KeyError, TypeError, ValueError, OverflowError) as exc:
             raise PayloadInvalid(f"{event_type} is malformed: {exc}") from None
-        return ParsedDelivery(delivery_id=event_id, events=(event,))
+
+
+def _route(
+    event_id: str,
+    event_type: str,
+    kind: EventType | None,
+    payload: dict[str, Any],
+    obj: dict[str, Any],
+) -> ParsedDelivery:
+    """Map what the payload holds; hand the rest to the lookup stage; say why anything else
+    is left (``"<type>:<reason>"``)."""
+    if kind is None or _needs_lookup(event_type, obj):
+        skipped = _not_a_payment(event_type, obj)
+        if skipped:
+            return ParsedDelivery(delivery_id=event_id, ignored=(f"{event_type}:{skipped}",))
+        return ParsedDelivery(
+            delivery_id=event_id, lookups=(_lookup(event_id, event_type, payload, obj),)
+        )
+    if kind is EventType.REFUND_ISSUED:
+        refunds = _refund_events(event_id, event_type, payload, obj)
+        if not refunds:
+            return ParsedDelivery(delivery_id=event_id, ignored=(f"{event_type}:not_succeeded",))
+        return ParsedDelivery(delivery_id=event_id, events=refunds)
+    mapper = _payment_intent_event if kind in _INTENT_KINDS else _dispute_event
+    return ParsedDelivery(delivery_id=event_id, events=(mapper(event_id, kind, payload, obj),))
+
+
+_INTENT_KINDS = frozenset([EventType.PAYMENT_SUCCEEDED, EventType.PAYMENT_FAILED])
+
+
+def _needs_lookup(event_type: str, obj: dict[str, Any]) -> bool:
+    if event_type in LOOKUP_EVENTS:
+        return True
+    if event_type == "payment_intent.succeeded":
+        # Self-sufficient only with its charge embedded (older API versions, or an expanded
+        # latest_charge), no Billing invoice to name it, and a payer to write to.
+        charge = _latest_charge(obj)
+        billing = _obj(charge.get("billing_details"), "billing_details")
+        payer = _str(obj.get("customer")) or _str(obj.get("receipt_email"))
+        return not charge or bool(obj.get("invoice")) or not (payer or _str(billing.get("email")))
+    if event_type == "charge.refunded":
+        # Current API versions send no refund list and a cumulative amount_refunded: only the
+        # API says which refunds there are and what each was.
+        refunds = _obj(obj.get("refunds"), "refunds").get("data")
+        return not (isinstance(refunds, list) and refunds)
+    return False
+
+
+def _not_a_payment(event_type: str, obj: dict[str, Any]) -> str | None:
+    """Why an event routed to the lookup stage brings no payment, known from its payload."""
+    if event_type.startswith("checkout.session."):
+        if obj.get("mode") != "payment":
+            return "not_payment_mode"  # subscriptions are receipted from invoice.paid
+        if obj.get("payment_status") != "paid":
+            return "not_paid_yet"  # delayed methods: async_payment_succeeded follows
+    if event_type == "invoice.paid" and obj.get("amount_paid") == 0:
+        return "nothing_paid"  # a free trial or a fully credited invoice: no money moved
+    return None
+
+
+def _lookup(
+    event_id: str, event_type: str, payload: dict[str, Any], obj: dict[str, Any]
+) -> GatewayLookup:
+    # What the payload states is checked now, so that a payload that cannot be a payment is
+    # refused here (422, with its fields) rather than queued: the API is read for what is
+    # missing, not to repair what is wrong.
+    amount_field = {"checkout.session": "amount_total", "invoice": "amount_paid"}.get(
+        _str(obj.get("object")) or "", "amount"
+    )
+    _money(obj.get("amount_received") or obj.get(amount_field), obj.get("currency"))
+    links = {
+        name: value
+        for name in ("payment_intent", "charge", "invoice")
+        if (value := _str(obj.get(name))) is not None
+    }
+    return GatewayLookup(
+        provider="stripe",
+        event_id=event_id,
+        event_type=event_type,
+        object_id=obj["id"],
+        occurred_at=_timestamp(payload.get("created")),
+        livemode=payload.get("livemode") is True,
+        links=links,
+    )
 
 
 def _obj(value: Any, field: str = "object") -> dict[str, Any]:
@@ -222,19 +316,19 @@ def _money(amount: Any, currency: Any) -> Money:
 _METHOD_KINDS = {
     "card": MethodKind.CARD,
     "card_present": MethodKind.CARD,
+    "interac_present": MethodKind.CARD,
     "sepa_debit": MethodKind.SEPA_DEBIT,
     "customer_balance": MethodKind.SEPA_TRANSFER,
+    "sepa_credit_transfer": MethodKind.SEPA_TRANSFER,
 }
 
 
-def _method(intent: dict[str, Any], charge: dict[str, Any]) -> PaymentMethod:
+def method_of(intent: dict[str, Any], charge: dict[str, Any]) -> PaymentMethod:
+    """How the payer paid, from the Charge's ``payment_method_details`` only: the intent's
+    ``payment_method_types`` lists what was offered (with automatic payment methods, every
+    method the account has), not what was used."""
     details = _obj(charge.get("payment_method_details"), "payment_method_details")
     method_type = _str(details.get("type"))
-    if method_type is None:
-        # An unexpanded latest_charge (the usual webhook shape) tells only the types offered.
-        types = intent.get("payment_method_types")
-        if isinstance(types, list) and len(types) == 1:
-            method_type = _str(types[0])
     kind = _METHOD_KINDS.get(method_type or "", MethodKind.OTHER)
     card = _obj(details.get("card"), "payment_method_details.card")
     wallet = _obj(card.get("wallet"), "payment_method_details.card.wallet")
@@ -248,7 +342,34 @@ def _method(intent: dict[str, Any], charge: dict[str, Any]) -> PaymentMethod:
         card_last4=_str(card.get("last4")),
         wallet_provider=_str(wallet.get("type")),
         mandate_reference=_str(sepa.get("mandate")),
+        transfer_reference=_transfer_reference(intent),
     )
+
+
+def _transfer_reference(intent: dict[str, Any]) -> str | None:
+    """The reference a bank-transfer payer quoted (``customer_balance``)."""
+    action = _obj(intent.get("next_action"), "next_action")
+    instructions = _obj(
+        action.get("display_bank_transfer_instructions"), "display_bank_transfer_instructions"
+    )
+    return _str(instructions.get("reference"))
+
+
+def payer_reference(
+    customer_id: str | None, merchant_reference: str | None, email: str | None, intent_id: str
+) -> str:
+    """Who paid, as the ledger keys them: the Stripe Customer, else the merchant's own
+    reference, else the email (a guest: Checkout, Payment Links, the Payment Element without a
+    Customer), else the PaymentIntent. The email is hashed so that no queue or ledger record
+    carries it; the same guest paying twice is one customer."""
+    if customer_id:
+        return customer_id
+    if merchant_reference:
+        return merchant_reference
+    if email:
+        digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+        return f"guest:{digest}"
+    return intent_id
 
 
 def _postal_address(value: Any) -> str | None:
@@ -285,9 +406,6 @@ def _payment_intent_event(
     charge = _latest_charge(intent)
     billing = _obj(charge.get("billing_details"), "billing_details")
     amount = intent.get("amount_received") or intent.get("amount")
-    customer_ref = _str(intent.get("customer")) or _str(metadata.get("customer_reference"))
-    if not customer_ref and kind is EventType.PAYMENT_SUCCEEDED:
-        raise ValueError("payment_intent has no customer nor metadata.customer_reference")
     failure = None
     if kind is EventType.PAYMENT_FAILED:
         error = _obj(intent.get("last_payment_error"), "last_payment_error")
@@ -308,6 +426,13 @@ def _payment_intent_event(
                 },
             }
         amount = intent.get("amount")
+        if not billing:
+            failed_method = _obj(error.get("payment_method"), "last_payment_error.payment_method")
+            billing = _obj(failed_method.get("billing_details"), "billing_details")
+    email = _str(intent.get("receipt_email")) or _str(billing.get("email"))
+    customer_ref = payer_reference(
+        _str(intent.get("customer")), _str(metadata.get("customer_reference")), email, intent["id"]
+    )
     return PaymentEvent.model_validate(
         {
             "event_id": event_id,
@@ -317,18 +442,16 @@ def _payment_intent_event(
             "payment_id": intent["id"],
             "invoice_number": _str(metadata.get("invoice_number")),
             "amount": _money(amount, intent.get("currency")),
-            "method": _method(intent, charge),
+            "method": method_of(intent, charge),
             "customer": CustomerDetails(
                 reference=customer_ref,
                 name=_str(billing.get("name")) or _str(metadata.get("customer_name")),
-                email=_str(intent.get("receipt_email")) or _str(billing.get("email")),
+                email=email,
                 phone=_str(billing.get("phone")),
                 locale=_str(metadata.get("locale")),
                 address=_postal_address(billing.get("address")),
                 marketing_consent=_consent(metadata.get("marketing_consent")),
-            )
-            if customer_ref
-            else None,
+            ),
             "failure": failure,
             "livemode": payload.get("livemode") is True,
             "next_steps": _str(metadata.get("next_steps")),
@@ -336,39 +459,60 @@ def _payment_intent_event(
     )
 
 
-def _charge_refunded_event(
-    event_id: str, kind: EventType, payload: dict[str, Any], charge: dict[str, Any]
+def _refund_events(
+    event_id: str, event_type: str, payload: dict[str, Any], obj: dict[str, Any]
+) -> tuple[PaymentEvent, ...]:
+    """One refund event per succeeded refund, each at its own amount and keyed by its refund
+    id, so that the ledger credits each once whichever events bring it, in any order.
+
+    ``charge.refunded`` on older API versions lists the charge's refunds (its
+    ``amount_refunded`` is cumulative and never used); ``refund.created`` / ``refund.updated``
+    (and ``charge.refund.updated``) carry the Refund itself. A refund not yet succeeded
+    (pending SEPA refunds) waits for its ``refund.updated``."""
+    if event_type == "charge.refunded":
+        listed = _obj(obj.get("refunds"), "refunds").get("data")
+        refunds = [_obj(r, "refunds.data[]") for r in listed] if isinstance(listed, list) else []
+        return tuple(
+            refund_event(f"{event_id}#{r['id']}", payload, r, obj)
+            for r in refunds
+            if r.get("status", "succeeded") == "succeeded"
+        )
+    if obj.get("status") != "succeeded":
+        return ()
+    return (refund_event(event_id, payload, obj, {}),)
+
+
+def refund_event(
+    event_id: str, payload: dict[str, Any], refund: dict[str, Any], charge: dict[str, Any]
 ) -> PaymentEvent:
-    """``charge.refunded`` fires on every refund of a charge; ``amount_refunded`` is cumulative,
-    so the refund itself is read from the charge's refund list (newest first) when present."""
-    metadata = _obj(charge.get("metadata"), "metadata")
-    refunds = _obj(charge.get("refunds"), "refunds").get("data")
-    latest = _obj(refunds[0], "refunds.data[0]") if isinstance(refunds, list) and refunds else {}
-    if latest:
-        refund = Refund(
-            refund_id=latest["id"],
-            amount=_money(latest.get("amount"), latest.get("currency") or charge.get("currency")),
-            reason=_str(latest.get("reason")),
-        )
-    else:
-        total = charge.get("amount_refunded")
-        refund = Refund(
-            refund_id=f"{charge['id']}#refunded={total}",
-            amount=_money(total, charge.get("currency")),
-        )
+    """A succeeded Refund as a canonical event; ``charge`` when known (else the refund's
+    own amount stands for the payment's)."""
+    metadata = {
+        **_obj(charge.get("metadata"), "metadata"),
+        **_obj(refund.get("metadata"), "metadata"),
+    }
+    amount = _money(refund.get("amount"), refund.get("currency") or charge.get("currency"))
+    charge_id = _str(refund.get("charge")) or _str(charge.get("id"))
+    payment_id = (
+        _str(refund.get("payment_intent")) or _str(charge.get("payment_intent")) or charge_id
+    )
+    if payment_id is None:
+        raise _refuse("refund.charge", "a refund must name its charge or payment intent")
     customer_ref = _str(charge.get("customer")) or _str(metadata.get("customer_reference"))
     return PaymentEvent.model_validate(
         {
             "event_id": event_id,
             "provider": "stripe",
-            "type": kind,
+            "type": EventType.REFUND_ISSUED,
             "occurred_at": _timestamp(payload.get("created")),
-            "payment_id": _str(charge.get("payment_intent")) or charge["id"],
+            "payment_id": payment_id,
             "invoice_number": _str(metadata.get("invoice_number")),
-            "amount": _money(charge.get("amount"), charge.get("currency")),
-            "method": _method({"id": charge["id"]}, charge),
+            "amount": _money(charge.get("amount"), charge.get("currency")) if charge else amount,
+            "method": method_of({"id": charge_id or payment_id}, charge),
             "customer": CustomerDetails(reference=customer_ref) if customer_ref else None,
-            "refund": refund,
+            "refund": Refund(
+                refund_id=refund["id"], amount=amount, reason=_str(refund.get("reason"))
+            ),
             "livemode": payload.get("livemode") is True,
         }
     )

@@ -1,0 +1,123 @@
+"""The lookup stage's own rules: what it hands the ledger, what it keeps of the payer, how
+long it waits before trying again, and a missing key."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from quittance.errors import CustomerErased, GatewayKeyRejected
+from quittance.gateways.clients import GatewayApiClients
+from quittance.gateways.lookups import GatewayLookup, GatewayLookupMessage
+from quittance.gateways.stage import complete_lookup, retry_delay
+from quittance.models.events import CustomerDetails
+from quittance.models.messages import PaymentEventMessage
+from tests.unit.gateway_fakes import FakeGoCardlessApi, FakeStripeApi
+from tests.unit.test_stripe_lookups import GUEST, checkout_guest
+
+RECEIVED = datetime(2026, 6, 9, 10, 13, 21, tzinfo=UTC)
+
+
+class Apis:
+    def __init__(self, stripe: FakeStripeApi) -> None:
+        self._stripe = stripe
+
+    def stripe(self) -> FakeStripeApi:
+        return self._stripe
+
+    def gocardless(self) -> FakeGoCardlessApi:
+        return FakeGoCardlessApi()
+
+
+class Profiles:
+    def __init__(self, erased: bool = False) -> None:
+        self.kept: dict[str, CustomerDetails] = {}
+        self.erased = erased
+
+    def remember(
+        self, customer_id: str, details: CustomerDetails, now: datetime, *, as_of: Any = None
+    ) -> str:
+        if self.erased:
+            raise CustomerErased(customer_id)
+        self.kept[customer_id] = details
+        return "stored"
+
+
+class Queue:
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    def send(self, body: str, *, correlation_id: str) -> str:
+        self.sent.append(body)
+        return f"m-{len(self.sent)}"
+
+
+def message() -> GatewayLookupMessage:
+    return GatewayLookupMessage(
+        correlation_id="req-1",
+        received_at=RECEIVED,
+        event=GatewayLookup(
+            provider="stripe",
+            event_id="evt_1QgStage0000001",
+            event_type="checkout.session.completed",
+            object_id="cs_test_a1CheckoutGuest01",
+            occurred_at=RECEIVED,
+            livemode=False,
+        ),
+    )
+
+
+def test_the_payer_is_sealed_in_their_profile_and_the_ledger_gets_no_contact_data() -> None:
+    api, _ = checkout_guest()
+    profiles, queue = Profiles(), Queue()
+    outcome = complete_lookup(message(), apis=Apis(api), profiles=profiles, payment_events=queue)
+    assert outcome.queued == ("evt_1QgStage0000001",)
+    ((customer_id, details),) = profiles.kept.items()
+    assert customer_id.startswith("C-") and details.email == GUEST
+    (body,) = queue.sent
+    assert GUEST not in body and "Camille" not in body
+    queued = PaymentEventMessage.model_validate_json(body)
+    assert queued.event.customer is not None
+    assert queued.event.customer.email is None
+    assert queued.event.customer.reference == details.reference
+
+
+def test_an_erased_payer_s_payment_still_counts_and_nothing_personal_is_kept() -> None:
+    api, _ = checkout_guest()
+    queue = Queue()
+    outcome = complete_lookup(
+        message(), apis=Apis(api), profiles=Profiles(erased=True), payment_events=queue
+    )
+    assert (outcome.queued, outcome.erased) == (("evt_1QgStage0000001",), 1)
+    assert GUEST not in queue.sent[0]
+
+
+def test_retries_back_off_exponentially_up_to_the_maximum() -> None:
+    assert [retry_delay(n, 20, 900) for n in range(1, 9)] == [20, 40, 80, 160, 320, 640, 900, 900]
+    assert retry_delay(10_000, 20, 900) == 900
+
+
+class Keys:
+    def __init__(self, document: dict[str, Any]) -> None:
+        self.document = document
+
+    def read(self) -> dict[str, Any]:
+        return json.loads(json.dumps(self.document))
+
+
+@pytest.mark.parametrize("document", [{}, {"stripe": ""}, {"stripe": "  "}, {"stripe": None}])
+def test_a_missing_key_is_refused_like_a_revoked_one(document: dict[str, Any]) -> None:
+    with pytest.raises(GatewayKeyRejected, match="stripe"):
+        GatewayApiClients(Keys(document)).stripe()
+
+
+def test_a_rotated_key_is_used_as_soon_as_the_secret_says_so() -> None:
+    keys = Keys({"stripe": "rk_live_old", "gocardless": "live_token"})
+    clients = GatewayApiClients(keys)
+    first = clients.stripe()
+    assert clients.stripe() is first  # kept while the key is the same
+    keys.document["stripe"] = "rk_live_new"
+    assert clients.stripe() is not first
