@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -23,7 +23,7 @@ class Invoices:
     def __init__(self, *invoices: OpenInvoice) -> None:
         self.by_number = {i.number: i for i in invoices}
 
-    def open_invoices(self) -> Sequence[OpenInvoice]:
+    def open_invoices(self, today: date) -> Sequence[OpenInvoice]:
         return list(self.by_number.values())
 
     def open_invoice(self, number: str) -> OpenInvoice | None:

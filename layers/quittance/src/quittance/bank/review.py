@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -55,7 +55,7 @@ class EntryRecord(BaseModel):
 
 
 class OpenInvoices(Protocol):
-    def open_invoices(self) -> Sequence[OpenInvoice]:
+    def open_invoices(self, today: date) -> Sequence[OpenInvoice]:
         """Registered invoices still waiting for money, with what is outstanding."""
 
     def open_invoice(self, number: str) -> OpenInvoice | None: ...
@@ -102,7 +102,7 @@ def import_statement(
     correlation_id: str,
     calendar: str = "Europe/Paris",
 ) -> ImportReport:
-    index = InvoiceIndex(invoices.open_invoices())
+    index = InvoiceIndex(invoices.open_invoices(now.date()))
     counts: Counter[str] = Counter()
     published = 0
     for entry in statement.entries:
