@@ -24,7 +24,8 @@ from tests.unit.test_template import (
 
 # Intake seals (profile fields, evidence); notify and receipts write to the payer; feedback
 # compares a bounced address with the one on file; the privacy API exports and erases;
-# archive_api may open evidence for the compliance bundle.
+# archive_api may open evidence for the compliance bundle; bank_api compares a transfer's
+# payer with the registered customer's name (amount-and-name matching).
 MAY_OPEN = {
     "IntakeFunctionRole",
     "NotifyFunctionRole",
@@ -32,6 +33,7 @@ MAY_OPEN = {
     "FeedbackFunctionRole",
     "PrivacyApiFunctionRole",
     "ArchiveApiFunctionRole",
+    "BankApiFunctionRole",
 }
 MUST_OPEN = MAY_OPEN - {"ArchiveApiFunctionRole"}  # the compliance branch adds its own
 # Intake for payers a gateway tells of; archive_api for customers staff register with an

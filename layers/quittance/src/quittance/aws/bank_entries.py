@@ -1,6 +1,8 @@
-"""Bank entries as decided, in the ledger table: ``pk = BANK#<entry reference>``, and while an
-entry waits for staff, a marker in the one review partition (``pk = BANKREVIEW``), written
-and removed in the same transaction as the entry's state."""
+"""Bank entries as decided, in the ledger table: one item per entry, ``pk = BANK#<entry
+reference>``. While an entry waits for staff it carries the sparse keys ``gsi1pk =
+BANKREVIEW`` (the review list, oldest first); resolving it removes them in the same
+conditional update that records the resolution. Nothing is ever deleted (the ledger table
+grants no DeleteItem)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from quittance.aws.errors import cancellation_codes, error_code
+from quittance.aws.errors import error_code
 from quittance.aws.items import from_item, to_item
 from quittance.bank.review import EntryRecord
 
@@ -16,15 +18,11 @@ if TYPE_CHECKING:  # the stubs are a development dependency, not in the Lambda l
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
 ENTRY_SK = "ENTRY"
-REVIEW_PK = "BANKREVIEW"
+REVIEW_KEY = "BANKREVIEW"
 
 
 def entry_pk(reference: str) -> str:
     return f"BANK#{reference}"
-
-
-def _review_key(record: EntryRecord) -> dict[str, Any]:
-    return to_item({"pk": REVIEW_PK, "sk": f"{record.entry.reference}"})
 
 
 class BankEntries:
@@ -33,34 +31,28 @@ class BankEntries:
         self._client = client
 
     def record(self, record: EntryRecord) -> EntryRecord | None:
-        item = to_item(
-            {
-                "pk": entry_pk(record.entry.reference),
-                "sk": ENTRY_SK,
-                "type": "bank_entry",
-                "state": record.state,
-                "data": record.model_dump_json(),
-            }
-        )
-        writes: list[Any] = [
-            {
-                "Put": {
-                    "TableName": self.name,
-                    "Item": item,
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            }
-        ]
+        reference = record.entry.reference
+        values: dict[str, Any] = {
+            "pk": entry_pk(reference),
+            "sk": ENTRY_SK,
+            "type": "bank_entry",
+            "state": record.state,
+            "data": record.model_dump_json(),
+        }
         if record.state == "review":
-            marker = _review_key(record) | to_item({"at": record.recorded_at.isoformat()})
-            writes.append({"Put": {"TableName": self.name, "Item": marker}})
+            values |= {
+                "gsi1pk": REVIEW_KEY,
+                "gsi1sk": f"{record.recorded_at.isoformat()}#{reference}",
+            }
         try:
-            self._client.transact_write_items(TransactItems=writes)
+            self._client.put_item(
+                TableName=self.name,
+                Item=to_item(values),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
         except ClientError as exc:
-            if error_code(exc) == "TransactionCanceledException" and (
-                cancellation_codes(exc)[:1] == ["ConditionalCheckFailed"]
-            ):
-                return self.get(record.entry.reference)
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return self.get(reference)
             raise
         return None
 
@@ -75,50 +67,38 @@ class BankEntries:
 
     def resolve(self, record: EntryRecord) -> bool:
         try:
-            self._client.transact_write_items(
-                TransactItems=[
-                    {
-                        "Update": {
-                            "TableName": self.name,
-                            "Key": to_item(
-                                {"pk": entry_pk(record.entry.reference), "sk": ENTRY_SK}
-                            ),
-                            "UpdateExpression": "SET #state = :state, #data = :data",
-                            "ConditionExpression": "#state = :review",
-                            "ExpressionAttributeNames": {"#state": "state", "#data": "data"},
-                            "ExpressionAttributeValues": to_item(
-                                {
-                                    ":state": record.state,
-                                    ":data": record.model_dump_json(),
-                                    ":review": "review",
-                                }
-                            ),
-                        }
-                    },
-                    {"Delete": {"TableName": self.name, "Key": _review_key(record)}},
-                ]
+            self._client.update_item(
+                TableName=self.name,
+                Key=to_item({"pk": entry_pk(record.entry.reference), "sk": ENTRY_SK}),
+                UpdateExpression="SET #state = :state, #data = :data REMOVE gsi1pk, gsi1sk",
+                ConditionExpression="#state = :review",
+                ExpressionAttributeNames={"#state": "state", "#data": "data"},
+                ExpressionAttributeValues=to_item(
+                    {":state": record.state, ":data": record.model_dump_json(), ":review": "review"}
+                ),
             )
         except ClientError as exc:
-            if error_code(exc) == "TransactionCanceledException":
+            if error_code(exc) == "ConditionalCheckFailedException":
                 return False
             raise
         return True
 
     def waiting(self) -> list[EntryRecord]:
-        references: list[tuple[str, str]] = []
+        """The review list as the index has it (eventually consistent: an entry resolved a
+        moment ago may still show, and resolving it again is refused)."""
+        records: list[EntryRecord] = []
         kwargs: dict[str, Any] = {
             "TableName": self.name,
-            "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": to_item({":pk": REVIEW_PK}),
-            "ConsistentRead": True,
+            "IndexName": "gsi1",
+            "KeyConditionExpression": "gsi1pk = :pk",
+            "ExpressionAttributeValues": to_item({":pk": REVIEW_KEY}),
         }
         while True:
             page = self._client.query(**kwargs)
-            for raw in page.get("Items", []):
-                marker = from_item(raw)
-                references.append((str(marker["at"]), str(marker["sk"])))
+            records += [
+                EntryRecord.model_validate_json(from_item(raw)["data"])
+                for raw in page.get("Items", [])
+            ]
             if "LastEvaluatedKey" not in page:
-                break
+                return records
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        records = [self.get(reference) for _, reference in sorted(references)]
-        return [r for r in records if r is not None and r.state == "review"]

@@ -253,3 +253,53 @@ def _publish(record: EntryRecord, events: PaymentEvents, now: datetime, correlat
         message = PaymentEventMessage(correlation_id=correlation_id, received_at=now, event=event)
         sent += events.publish_once(message)
     return sent
+
+
+@dataclass(frozen=True)
+class BankDesk:
+    """The bank's ports, wired once: what the staff API and the drop-folder import call."""
+
+    invoices: OpenInvoices
+    book: EntryBook
+    events: PaymentEvents
+    calendar: str = "Europe/Paris"
+
+    def import_statement(
+        self, statement: Statement, *, now: datetime, correlation_id: str
+    ) -> ImportReport:
+        return import_statement(
+            statement,
+            invoices=self.invoices,
+            book=self.book,
+            events=self.events,
+            now=now,
+            correlation_id=correlation_id,
+            calendar=self.calendar,
+        )
+
+    def match(
+        self,
+        reference: str,
+        invoice_numbers: Sequence[str],
+        *,
+        actor: str,
+        now: datetime,
+        correlation_id: str,
+    ) -> EntryRecord:
+        return match_by_hand(
+            reference,
+            invoice_numbers,
+            invoices=self.invoices,
+            book=self.book,
+            events=self.events,
+            actor=actor,
+            now=now,
+            correlation_id=correlation_id,
+            calendar=self.calendar,
+        )
+
+    def ignore(self, reference: str, reason: str, *, actor: str, now: datetime) -> EntryRecord:
+        return ignore(reference, reason, book=self.book, actor=actor, now=now)
+
+    def waiting(self) -> list[EntryRecord]:
+        return self.book.waiting()
