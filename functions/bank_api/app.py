@@ -23,7 +23,7 @@ from quittance.aws.http import iam_actor, invalid_fields, json_object, json_resp
 from quittance.bank.review import BankDesk, EntryRecord
 from quittance.bank.statement import StatementRefused, parse_statement
 from quittance.clock import Clock, SystemClock
-from quittance.errors import NotFound, QuittanceError
+from quittance.errors import NotFound, PayloadInvalid, QuittanceError
 from quittance.observability import instruments
 from quittance.settings import BankSettings, load
 
@@ -107,13 +107,9 @@ def import_statement() -> Response[str]:
 
 
 def _import() -> Outcome:
-    event = app.current_event
-    raw = event.body or ""
-    # Bytes as the bank wrote them: the XML declaration names their encoding.
-    data = base64.b64decode(raw) if event.is_base64_encoded else raw.encode()
-    statement = parse_statement(data)
+    statement = parse_statement(_statement_bytes())
     report = deps().desk.import_statement(
-        statement, now=deps().clock.now(), correlation_id=request_id(event)
+        statement, now=deps().clock.now(), correlation_id=request_id(app.current_event)
     )
     metrics.add_metric(name="bank_entries_matched", unit=MetricUnit.Count, value=report.matched)
     metrics.add_metric(name="bank_entries_to_review", unit=MetricUnit.Count, value=report.to_review)
@@ -128,6 +124,29 @@ def _import() -> Outcome:
         "by": report.by,
     }
     return 200, body, body
+
+
+class StatementUpload(BaseModel):
+    """The JSON form of an upload (what the CLI's signed JSON client sends)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    statement_base64: str = Field(min_length=1)
+
+
+def _statement_bytes() -> bytes:
+    """The file as the bank wrote it (its XML declaration names its encoding): the body
+    itself, or base64 in ``{"statement_base64": …}`` when sent as JSON."""
+    event = app.current_event
+    raw = event.body or ""
+    data = base64.b64decode(raw) if event.is_base64_encoded else raw.encode()
+    if "json" not in (event.headers.get("content-type") or ""):
+        return data
+    upload = StatementUpload.model_validate(json_object(data.decode()))
+    try:
+        return base64.b64decode(upload.statement_base64, validate=True)
+    except ValueError:
+        raise PayloadInvalid("statement_base64 is not base64") from None
 
 
 @app.get("/admin/bank/unmatched")

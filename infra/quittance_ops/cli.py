@@ -41,6 +41,9 @@ ledger_app.command("retire")(retire)
 
 app.add_typer(privacy_app, name="privacy")
 app.add_typer(dlq_app, name="dlq")
+from quittance_ops.bank_cli import bank_app  # noqa: E402 - sub-app registration
+
+app.add_typer(bank_app, name="bank")
 
 
 def project_root() -> Path:

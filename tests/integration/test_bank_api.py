@@ -6,12 +6,19 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
+
+import pytest
+from typer.testing import CliRunner
 
 from quittance.aws.audit_table import AuditTrail
 from quittance.aws.ledger_table import LedgerTable
 from quittance.ledger.state import InvoiceStatus
+from quittance_ops import bank_cli
+from quittance_ops.archive_cli import Desk
 from quittance_ops.camt_samples import Transfer, statement_xml
+from quittance_ops.cli import app
 
 from .conftest import MotoStack, answer, http_event
 from .pipeline import deliver
@@ -110,3 +117,52 @@ def test_a_hostile_statement_is_refused_audited_and_writes_nothing(moto_stack: M
     items = moto_stack.client("dynamodb").scan(TableName=moto_stack.resource("LedgerTable"))
     assert items["Count"] == 0
     assert moto_stack.queue_messages("PaymentEventsQueue") == []
+
+
+class FunctionCaller:
+    """The staff API as the CLI reaches it, but invoking the function in-process."""
+
+    def __init__(self, stack: MotoStack) -> None:
+        self.stack = stack
+
+    def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        route = path
+        params: dict[str, str] = {}
+        if path.startswith("/admin/bank/entries/"):
+            reference, verb = path.removeprefix("/admin/bank/entries/").split("/")
+            route, params = f"/admin/bank/entries/{{reference}}/{verb}", {"reference": reference}
+        data = json.dumps(body).encode() if body is not None else b""
+        event = http_event(method, path, route, params, data, {"content-type": "application/json"})
+        event["requestContext"]["authorizer"] = {"iam": {"userArn": STAFF}}
+        return answer(self.stack.functions["BankApiFunction"].invoke(event))
+
+
+def test_the_cli_imports_lists_and_resolves_through_the_staff_api(
+    moto_stack: MotoStack, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    register(moto_stack, "F-CLI-1", 10000, "cus_cli_1", "Camille Martin")
+    desk = Desk(api=FunctionCaller(moto_stack), bucket="", s3=None)
+    monkeypatch.setattr(bank_cli, "connect", lambda stack, aws_stack: desk)
+    statement = tmp_path / "releve.xml"
+    statement.write_bytes(
+        statement_xml(
+            [
+                Transfer(reference="C1", amount=Decimal("120.00"), structured="F-CLI-1"),
+                Transfer(reference="C2", amount=Decimal("33.00"), payer="Inconnu"),
+            ]
+        )
+    )
+    runner = CliRunner()
+    result = runner.invoke(app, ["bank", "import", str(statement)])
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())  # rich wraps to the terminal's width
+    assert "1 matched (1 by reference" in said and "1 to review" in said
+    result = runner.invoke(app, ["bank", "unmatched", "--json"])
+    assert [e["reference"] for e in json.loads(result.output)["entries"]] == ["C2"]
+    result = runner.invoke(app, ["bank", "match", "C2", "F-NOPE"])
+    assert result.exit_code == 1 and "F-NOPE" in result.output
+    result = runner.invoke(app, ["bank", "ignore", "C2", "--reason", "remboursement EDF"])
+    assert result.exit_code == 0, result.output
+    assert "C2 ignored: remboursement EDF" in " ".join(result.output.split())
+    result = runner.invoke(app, ["bank", "unmatched", "--json"])
+    assert json.loads(result.output)["entries"] == []
