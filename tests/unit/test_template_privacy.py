@@ -24,8 +24,8 @@ from tests.unit.test_template import (
 
 # Intake seals (profile fields, evidence); notify and receipts write to the payer; feedback
 # compares a bounced address with the one on file; the privacy API exports and erases;
-# archive_api may open evidence for the compliance bundle; bank_api compares a transfer's
-# payer with the registered customer's name (amount-and-name matching).
+# archive_api may open evidence for the compliance bundle; bank_api and bank_import compare
+# a transfer's payer with the registered customer's name (amount-and-name matching).
 MAY_OPEN = {
     "IntakeFunctionRole",
     "NotifyFunctionRole",
@@ -34,6 +34,7 @@ MAY_OPEN = {
     "PrivacyApiFunctionRole",
     "ArchiveApiFunctionRole",
     "BankApiFunctionRole",
+    "BankImportFunctionRole",
 }
 MUST_OPEN = MAY_OPEN - {"ArchiveApiFunctionRole"}  # the compliance branch adds its own
 # Intake for payers a gateway tells of; archive_api for customers staff register with an

@@ -168,6 +168,11 @@ class BankSettings(CustomerKeysSettings):
     """Whose calendar turns a value date into the moment the money arrived."""
 
 
+class BankDropSettings(BankSettings):
+    bank_statements_bucket: str = Field(alias="BANK_STATEMENTS_BUCKET")
+    """Where a bank sync drops statements, under ``inbox/``."""
+
+
 class IntakeRecordsSettings(ArchivePolicy, CustomerKeysSettings):
     """What intake keeps about the payer: sealed profile and raw delivery as evidence."""
 
