@@ -1,5 +1,6 @@
 """/admin/bank/* — staff import a bank statement and work through the entries no invoice
-claimed (IAM-authorised like every /admin route). Every call leaves exactly one audit entry,
+claimed; /admin/payments — staff record a cheque or cash payment (IAM-authorised like every
+/admin route). Every call leaves exactly one audit entry,
 reads included; the audit details carry references and counts, never a payer's name."""
 
 from __future__ import annotations
@@ -17,14 +18,17 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from quittance.aws.audit_table import AuditTrail
-from quittance.aws.bank_wiring import bank_desk
+from quittance.aws.bank_wiring import bank_desk, open_invoices
 from quittance.aws.clients import make_client
 from quittance.aws.http import iam_actor, invalid_fields, json_object, json_response, request_id
+from quittance.aws.open_invoices import OpenInvoiceIndex
 from quittance.bank.review import BankDesk, EntryRecord
 from quittance.bank.statement import StatementRefused, parse_statement
 from quittance.clock import Clock, SystemClock
 from quittance.errors import NotFound, PayloadInvalid, QuittanceError
 from quittance.observability import instruments
+from quittance.payments import offline
+from quittance.payments.offline import OfflinePayment
 from quittance.settings import BankSettings, load
 
 logger, metrics, tracer = instruments("bank_api")
@@ -37,6 +41,7 @@ Outcome = tuple[int, dict[str, Any], dict[str, Any]]
 @dataclass(frozen=True)
 class Deps:
     desk: BankDesk
+    open_invoices: OpenInvoiceIndex
     trail: AuditTrail
     clock: Clock
 
@@ -52,7 +57,9 @@ def wire(clock: Clock) -> Deps:
         raise RuntimeError("AUDIT_TABLE is not set: every staff call is audited")
     dynamodb = make_client("dynamodb", settings.aws_region)
     trail = AuditTrail(settings.audit_table, dynamodb, clock=clock.now)
-    return Deps(desk=bank_desk(settings, clock), trail=trail, clock=clock)
+    invoices = open_invoices(settings, clock)
+    desk = bank_desk(settings, clock, invoices)
+    return Deps(desk=desk, open_invoices=invoices, trail=trail, clock=clock)
 
 
 class MatchRequest(BaseModel):
@@ -184,6 +191,34 @@ def ignore(reference: str) -> Response[str]:
         return 200, _shown(record), {"reason": record.reason}
 
     return audited("bank.ignore", reference, work)
+
+
+@app.post("/admin/payments")
+def record_payment() -> Response[str]:
+    """A cheque or cash payment staff took by hand (quittance.payments.offline)."""
+
+    def work() -> Outcome:
+        payment = OfflinePayment.model_validate(json_object(app.current_event.body))
+        event, new = offline.record(
+            payment,
+            invoices=deps().open_invoices,
+            events=deps().desk.events,
+            now=deps().clock.now(),
+            correlation_id=request_id(app.current_event),
+        )
+        metrics.add_metric(
+            name=f"payments_recorded_{payment.method}", unit=MetricUnit.Count, value=1
+        )
+        body = {
+            "payment_id": event.payment_id,
+            "invoice": event.invoice_number,
+            "method": payment.method,
+            "amount": event.amount.model_dump(mode="json"),
+            "duplicate": not new,
+        }
+        return 200, body, {k: body[k] for k in ("payment_id", "method", "duplicate")}
+
+    return audited("payment.record", "payments", work)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -42,8 +42,10 @@ ledger_app.command("retire")(retire)
 app.add_typer(privacy_app, name="privacy")
 app.add_typer(dlq_app, name="dlq")
 from quittance_ops.bank_cli import bank_app  # noqa: E402 - sub-app registration
+from quittance_ops.payments_cli import payments_app  # noqa: E402 - sub-app registration
 
 app.add_typer(bank_app, name="bank")
+app.add_typer(payments_app, name="payments")
 
 
 def project_root() -> Path:

@@ -16,19 +16,30 @@ from quittance.clock import Clock
 from quittance.settings import BankSettings
 
 
-def bank_desk(settings: BankSettings, clock: Clock) -> BankDesk:
-    region = settings.aws_region
-    dynamodb = make_client("dynamodb", region)
+def open_invoices(settings: BankSettings, clock: Clock) -> OpenInvoiceIndex:
+    dynamodb = make_client("dynamodb", settings.aws_region)
     # Opens the registered customers' names for amount-and-name matching; mints no key.
     keyring = CustomerKeyring(
-        settings.customers_table, dynamodb, make_client("kms", region), None, clock=clock.now
+        settings.customers_table,
+        dynamodb,
+        make_client("kms", settings.aws_region),
+        None,
+        clock=clock.now,
     )
+    return OpenInvoiceIndex(
+        settings.ledger_table,
+        dynamodb,
+        CustomersTable(settings.customers_table, dynamodb, keyring),
+    )
+
+
+def bank_desk(
+    settings: BankSettings, clock: Clock, invoices: OpenInvoiceIndex | None = None
+) -> BankDesk:
+    region = settings.aws_region
+    dynamodb = make_client("dynamodb", region)
     return BankDesk(
-        invoices=OpenInvoiceIndex(
-            settings.ledger_table,
-            dynamodb,
-            CustomersTable(settings.customers_table, dynamodb, keyring),
-        ),
+        invoices=invoices or open_invoices(settings, clock),
         book=BankEntries(settings.ledger_table, dynamodb),
         events=DedupedPublisher(
             SqsQueue(settings.payment_events_queue_url, make_client("sqs", region)),

@@ -58,6 +58,11 @@ class OpenInvoiceIndex:
         item = response.get("Item")
         return self._open(from_item(item)) if item else None
 
+    def customer_reference(self, number: str) -> str | None:
+        """For a payment staff record (quittance.payments.offline): no name needed."""
+        found = self.open_invoice(number)
+        return found.customer_reference if found is not None else None
+
     def _partition(self, key: str) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
         kwargs: dict[str, Any] = {

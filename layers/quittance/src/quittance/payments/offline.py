@@ -15,12 +15,12 @@ import hashlib
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Protocol
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from quittance.errors import PayloadInvalid
+from quittance.errors import NotFound, PayloadInvalid
 from quittance.models.events import (
     CustomerDetails,
     EventType,
@@ -28,6 +28,7 @@ from quittance.models.events import (
     PaymentEvent,
     PaymentMethod,
 )
+from quittance.models.messages import PaymentEventMessage
 from quittance.models.money import Money
 
 PROVIDER = "staff"
@@ -142,3 +143,31 @@ def payment_event(
         method=method,
         customer=CustomerDetails(reference=customer_reference),
     )
+
+
+class RegisteredInvoices(Protocol):
+    def customer_reference(self, number: str) -> str | None:
+        """The registered invoice's customer reference, if it is registered and open."""
+
+
+class PaymentEvents(Protocol):
+    def publish_once(self, message: PaymentEventMessage) -> bool: ...
+
+
+def record(
+    payment: OfflinePayment,
+    *,
+    invoices: RegisteredInvoices,
+    events: PaymentEvents,
+    now: datetime,
+    correlation_id: str,
+    calendar: str = "Europe/Paris",
+) -> tuple[PaymentEvent, bool]:
+    """Publish the payment onto the payment-events queue, like a gateway's; (event, whether
+    it was new)."""
+    reference = invoices.customer_reference(payment.invoice)
+    if reference is None:
+        raise NotFound(f"no open registered invoice {payment.invoice}")
+    event = payment_event(payment, customer_reference=reference, recorded_at=now, calendar=calendar)
+    message = PaymentEventMessage(correlation_id=correlation_id, received_at=now, event=event)
+    return event, events.publish_once(message)
