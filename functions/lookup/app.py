@@ -26,7 +26,7 @@ from quittance.gateways.clients import GatewayApiClients
 from quittance.gateways.lookups import GatewayLookupMessage
 from quittance.gateways.stage import complete_lookup, retry_delay
 from quittance.observability import instruments
-from quittance.privacy.keyring import CustomerKeyring
+from quittance.aws.customer_keys import CustomerKeyring
 from quittance.settings import LookupSettings, load
 
 logger, metrics, tracer = instruments("lookup")

@@ -16,11 +16,13 @@ from rich.console import Console
 
 from quittance_ops.archive_cli import archive_app
 from quittance_ops.audit_cli import audit_app
+from quittance_ops.bank_cli import bank_app
 from quittance_ops.desk import connect
 from quittance_ops.dlq_cli import dlq_app
 from quittance_ops.doctor import doctor
 from quittance_ops.downloads import DownloadRefused, download
 from quittance_ops.options import AwsOpt, StackOpt, out_file
+from quittance_ops.payments_cli import payments_app
 from quittance_ops.privacy_cli import privacy_app
 from quittance_ops.project import project_root, quiet_libraries
 from quittance_ops.reminders_cli import remind
@@ -45,6 +47,8 @@ app.add_typer(privacy_app, name="privacy")
 app.add_typer(dlq_app, name="dlq")
 app.command("doctor")(doctor)
 app.command("smoke")(smoke)
+app.add_typer(bank_app, name="bank")
+app.add_typer(payments_app, name="payments")
 
 
 @local_app.command("up")

@@ -24,6 +24,7 @@ from quittance.aws.customers_table import CustomersTable
 from quittance.aws.ledger_table import LedgerTable
 from quittance.errors import NotFound
 from quittance.ledger.invoices import InvoiceRegistration, register_invoice
+from quittance_ops.bank_demo import bank_scene
 from quittance_ops.compliance_demo import compliance_scene
 from quittance_ops.deliveries import Delivery, gocardless
 from quittance_ops.deliveries.standard_webhooks import CUSTOMER as TRANSFER_CUSTOMER
@@ -241,6 +242,7 @@ def run_demo(root: Path, console: Console, out: Path | None = None) -> bool:
             for name in ("verify_ok", "audit_ok", "books_ok")
             if not desk[name]
         ]
+        problems += bank_scene(stack, console, out)
         # Last: it erases the card customer, whose messages are counted above.
         problems += erasure_scene(stack, console, out)
         stack.wait_until_drained(timeout=60)

@@ -25,7 +25,8 @@ from tests.template.test_template import (
     translated,  # noqa: F401 - fixture
 )
 
-STAFF_ROLES = frozenset({"ArchiveApiFunctionRole", "PrivacyApiFunctionRole"})
+# The IAM-authorised /admin APIs: each call is a staff member's, audited.
+STAFF_ROLES = frozenset({"ArchiveApiFunctionRole", "PrivacyApiFunctionRole", "BankApiFunctionRole"})
 NEVER = (
     "s3:PutObjectRetention",
     "s3:BypassGovernanceRetention",

@@ -24,7 +24,8 @@ from tests.template.test_template import (
 
 # Intake seals (profile fields, evidence); notify and receipts write to the payer; feedback
 # compares a bounced address with the one on file; the privacy API exports and erases;
-# archive_api may open evidence for the compliance bundle.
+# archive_api may open evidence for the compliance bundle; bank_api and bank_import compare
+# a transfer's payer with the registered customer's name (amount-and-name matching).
 MAY_OPEN = {
     "IntakeFunctionRole",
     "LookupFunctionRole",
@@ -33,6 +34,8 @@ MAY_OPEN = {
     "FeedbackFunctionRole",
     "PrivacyApiFunctionRole",
     "ArchiveApiFunctionRole",
+    "BankApiFunctionRole",
+    "BankImportFunctionRole",
 }
 MUST_OPEN = MAY_OPEN - {"ArchiveApiFunctionRole"}  # the compliance branch adds its own
 # Intake for payers a gateway tells of (lookup for those its API tells of); archive_api for

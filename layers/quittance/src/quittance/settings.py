@@ -156,6 +156,25 @@ class CustomerKeysSettings(_Base):
     customer_keys_kms_key_id: str | None = Field(default=None, alias="CUSTOMER_KEYS_KMS_KEY_ID")
 
 
+class BankSettings(CustomerKeysSettings):
+    """Bank statements in (quittance.bank): entries and review list in the ledger table,
+    matched credits onto the payment-events queue, once per event like intake's."""
+
+    ledger_table: str = Field(alias="LEDGER_TABLE")
+    idempotency_table: str = Field(alias="IDEMPOTENCY_TABLE")
+    payment_events_queue_url: str = Field(alias="PAYMENT_EVENTS_QUEUE_URL")
+    audit_table: str | None = Field(default=None, alias="AUDIT_TABLE")
+    """The staff API's routes are audited; the drop-folder import is not a staff call."""
+    dedupe_days: int = Field(default=7, alias="WEBHOOK_DEDUPE_DAYS", ge=7)
+    fiscal_timezone: str = Field(default="Europe/Paris", alias="FISCAL_TIMEZONE")
+    """Whose calendar turns a value date into the moment the money arrived."""
+
+
+class BankDropSettings(BankSettings):
+    bank_statements_bucket: str = Field(alias="BANK_STATEMENTS_BUCKET")
+    """Where a bank sync drops statements, under ``inbox/``."""
+
+
 class IntakeRecordsSettings(ArchivePolicy, CustomerKeysSettings):
     """What intake keeps about the payer: sealed profile and raw delivery as evidence."""
 

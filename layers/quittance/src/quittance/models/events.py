@@ -56,6 +56,8 @@ class PaymentMethod(BaseModel):
     value_date: date | None = None
     mandate_reference: str | None = None
     cheque_number: str | None = None
+    cheque_bank: str | None = None
+    """The bank a cheque is drawn on."""
     cashing_date: date | None = None
     received_by: str | None = None
     wallet_provider: str | None = None

@@ -129,6 +129,25 @@ RECORDS: tuple[RecordType, ...] = (
         legal_archive=True,
     ),
     RecordType(
+        name="Bank entry",
+        location="LedgerTable `BANK#<bank reference>` / `ENTRY`",
+        store="LedgerTable",
+        prefix="BANK#",
+        sk_prefix="ENTRY",
+        purpose=(
+            "What a bank statement's entry settled (or why it waits for staff): the payment "
+            "events it produced, who decided; imported once per bank reference"
+        ),
+        legal_basis=LEGAL_OBLIGATION,
+        retention=LEDGER_YEARS,
+        personal_data=(
+            "the payer's name and remittance text as the bank wrote them, the payer's IBAN "
+            "masked to country, check digits and last four characters"
+        ),
+        readers=("bank_api", "bank_import"),
+        legal_archive=True,
+    ),
+    RecordType(
         name="Document counter",
         location="LedgerTable `SERIES#<series>#<year>` / `#COUNTER`",
         store="LedgerTable",

@@ -155,6 +155,7 @@ _TEXT: Final[dict[Language, dict[str, str]]] = {
         "field.value_date": "Date de valeur",
         "field.mandate": "Référence du mandat",
         "field.cheque_number": "Chèque n°",
+        "field.cheque_bank": "Tiré sur",
         "field.cashing_date": "Date d’encaissement",
         "field.received_by": "Reçu par",
         "field.wallet": "Portefeuille",
@@ -239,6 +240,7 @@ _TEXT: Final[dict[Language, dict[str, str]]] = {
         "field.value_date": "Value date",
         "field.mandate": "Mandate reference",
         "field.cheque_number": "Cheque no.",
+        "field.cheque_bank": "Drawn on",
         "field.cashing_date": "Date paid in",
         "field.received_by": "Received by",
         "field.wallet": "Wallet",
@@ -552,6 +554,8 @@ def _method_rows(
         rows.append(_Row(text["field.value_date"], long_date(method.value_date)))
     if method.cheque_number:
         rows.append(_Row(text["field.cheque_number"], method.cheque_number, mono=True))
+    if method.cheque_bank:
+        rows.append(_Row(text["field.cheque_bank"], method.cheque_bank))
     if method.cashing_date:
         rows.append(_Row(text["field.cashing_date"], long_date(method.cashing_date)))
     if method.received_by:

@@ -1,0 +1,1 @@
+"""Payments staff record by hand: cheques and cash handed over at the counter."""
