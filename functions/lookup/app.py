@@ -18,6 +18,7 @@ from pydantic import Json
 from quittance import errors
 from quittance.aws.alerts import OpsAlerts
 from quittance.aws.clients import make_client
+from quittance.aws.customer_keys import CustomerKeyring
 from quittance.aws.customers_table import CustomersTable
 from quittance.aws.queue import SqsQueue
 from quittance.aws.secrets import JsonSecret
@@ -26,7 +27,6 @@ from quittance.gateways.clients import GatewayApiClients
 from quittance.gateways.lookups import GatewayLookupMessage
 from quittance.gateways.stage import complete_lookup, retry_delay
 from quittance.observability import instruments
-from quittance.aws.customer_keys import CustomerKeyring
 from quittance.settings import LookupSettings, load
 
 logger, metrics, tracer = instruments("lookup")

@@ -16,9 +16,9 @@ from quittance.aws.audit_table import AuditTrail
 from quittance.aws.ledger_table import LedgerTable
 from quittance.ledger.state import InvoiceStatus
 from quittance_ops import bank_cli
-from quittance_ops.desk import Desk
 from quittance_ops.camt_samples import Transfer, statement_xml
 from quittance_ops.cli import app
+from quittance_ops.desk import Desk
 
 from .conftest import MotoStack, answer, http_event
 from .pipeline import deliver

@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 from quittance.aws.ledger_table import LedgerTable
 from quittance.ledger.state import InvoiceStatus
 from quittance_ops import payments_cli
-from quittance_ops.desk import Desk
 from quittance_ops.cli import app
+from quittance_ops.desk import Desk
 
 from .conftest import MotoStack
 from .pipeline import deliver
