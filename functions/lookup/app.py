@@ -24,8 +24,8 @@ from quittance.aws.queue import SqsQueue
 from quittance.aws.secrets import JsonSecret
 from quittance.clock import Clock, SystemClock
 from quittance.gateways.clients import GatewayApiClients
-from quittance.gateways.lookups import GatewayLookupMessage
 from quittance.gateways.stage import complete_lookup, retry_delay
+from quittance.models.lookups import GatewayLookupMessage
 from quittance.observability import instruments
 from quittance.settings import LookupSettings, load
 

@@ -136,7 +136,7 @@ def test_a_dead_lettered_payment_event_is_listed_shown_and_redriven_and_never_lo
     rows = {row["queue"]: row for row in json.loads(listed.output)}
     assert set(rows) == {
         "PaymentEventsDLQ", "ReceiptJobsDLQ", "NotificationsDLQ", "EmailEventsDLQ", "RemindersDLQ",
-        "GatewayLookupsDLQ",
+        "GatewayLookupsDLQ", "BankStatementsDLQ",
     }  # fmt: skip
     assert rows["PaymentEventsDLQ"] | {"url": None} == {
         "queue": "PaymentEventsDLQ", "alias": "payment-events", "visible": 1, "in_flight": 0,
@@ -203,7 +203,7 @@ def test_reminders_dlq_is_listed_but_never_redriven(
     assert "RemindersDLQ" in result["skipped"]
     assert {r["queue"] for r in result["redriven"]} == {
         "PaymentEventsDLQ", "ReceiptJobsDLQ", "NotificationsDLQ", "EmailEventsDLQ",
-        "GatewayLookupsDLQ",
+        "GatewayLookupsDLQ", "BankStatementsDLQ",
     }  # fmt: skip
     assert depth(sqs, reminders) == (1, 0)
 

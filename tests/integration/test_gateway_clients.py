@@ -17,9 +17,9 @@ import stripe
 from quittance.errors import GatewayKeyRejected, GatewayObjectMissing, GatewayUnavailable
 from quittance.gateways.clients import GoCardlessApiClient, StripeApiClient
 from quittance.gateways.gocardless_lookup import complete_gocardless
-from quittance.gateways.lookups import GatewayLookup
 from quittance.gateways.stripe_lookup import complete_stripe
 from quittance.models.events import MethodKind
+from quittance.models.lookups import GatewayLookup
 from quittance_ops.gateway_api import RecordedApi, serve
 from tests import gateway_objects as so
 from tests.unit.gateway_fakes import FakeStripeApi

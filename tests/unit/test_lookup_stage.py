@@ -11,9 +11,9 @@ import pytest
 
 from quittance.errors import CustomerErased, GatewayKeyRejected
 from quittance.gateways.clients import GatewayApiClients
-from quittance.gateways.lookups import GatewayLookup, GatewayLookupMessage
 from quittance.gateways.stage import complete_lookup, retry_delay
 from quittance.models.events import CustomerDetails
+from quittance.models.lookups import GatewayLookup, GatewayLookupMessage
 from quittance.models.messages import PaymentEventMessage
 from tests.unit.gateway_fakes import FakeGoCardlessApi, FakeStripeApi
 from tests.unit.test_stripe_lookups import GUEST, checkout_guest

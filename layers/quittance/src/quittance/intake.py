@@ -14,9 +14,9 @@ from typing import Any, Literal, Protocol
 
 from quittance.archive.retention import Lock, RetentionPolicy, lock_for
 from quittance.errors import AlreadyExists, CustomerErased, QueueUnavailable
-from quittance.gateways.lookups import GatewayLookupMessage
 from quittance.ledger.service import pseudonymous_customer_id
 from quittance.models.events import CustomerDetails, PaymentEvent
+from quittance.models.lookups import GatewayLookupMessage
 from quittance.models.messages import PaymentEventMessage
 from quittance.privacy.evidence import RawDelivery, signature_headers
 from quittance.providers import adapter_for

@@ -20,7 +20,7 @@ from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import D
 
 from quittance.aws.queue import SqsQueue
 from quittance.errors import DeliveryInProgress
-from quittance.gateways.lookups import GatewayLookupMessage
+from quittance.models.lookups import GatewayLookupMessage
 from quittance.models.messages import PaymentEventMessage
 
 # Both go through one dedupe record per (provider, event id): an event is queued once, either

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from quittance.gateways.lookups import GatewayLookup
 from quittance.gateways.ports import GoCardlessApi, JsonObject
 from quittance.gateways.stripe_lookup import Completion
 from quittance.models.events import CustomerDetails, EventType, PaymentEvent
+from quittance.models.lookups import GatewayLookup
 from quittance.models.money import Money
 from quittance.providers.gocardless import (
     AMOUNT_KEY,

@@ -13,11 +13,11 @@ from typing import Protocol
 
 from quittance.errors import CustomerErased
 from quittance.gateways.gocardless_lookup import complete_gocardless
-from quittance.gateways.lookups import GatewayLookupMessage
 from quittance.gateways.ports import GoCardlessApi, StripeApi
 from quittance.gateways.stripe_lookup import Completion, complete_stripe
 from quittance.intake import ContactProfiles, minimised
 from quittance.ledger.service import pseudonymous_customer_id
+from quittance.models.lookups import GatewayLookupMessage
 from quittance.models.messages import PaymentEventMessage
 
 

@@ -24,9 +24,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from quittance.gateways.lookups import GatewayLookup
 from quittance.gateways.ports import JsonObject, StripeApi
 from quittance.models.events import CustomerDetails, EventType, PaymentEvent
+from quittance.models.lookups import GatewayLookup
 from quittance.providers.stripe import (
     _consent,
     _money,

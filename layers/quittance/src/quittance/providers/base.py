@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from quittance.gateways.lookups import GatewayLookup
 from quittance.models.events import PaymentEvent
+from quittance.models.lookups import GatewayLookup
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,6 @@ from babel.numbers import list_currencies
 from pydantic import ValidationError
 
 from quittance.errors import PayloadInvalid, SignatureInvalid, SignatureMissing
-from quittance.gateways.lookups import GatewayLookup
 from quittance.models.events import (
     DisputeOutcome,
     EventType,
@@ -36,6 +35,7 @@ from quittance.models.events import (
     MethodKind,
     PaymentEvent,
 )
+from quittance.models.lookups import GatewayLookup
 from quittance.models.money import Money
 from quittance.providers.base import ParsedDelivery, WebhookRequest
 

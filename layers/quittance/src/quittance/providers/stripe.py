@@ -21,7 +21,6 @@ from quittance.errors import (
     SignatureMissing,
     TimestampOutOfTolerance,
 )
-from quittance.gateways.lookups import GatewayLookup
 from quittance.models.events import (
     CustomerDetails,
     Dispute,
@@ -34,6 +33,7 @@ from quittance.models.events import (
     PaymentMethod,
     Refund,
 )
+from quittance.models.lookups import GatewayLookup
 from quittance.models.money import Money
 from quittance.providers.base import ParsedDelivery, WebhookRequest
 
