@@ -4,8 +4,14 @@
 layer needs its pins committed beside its Makefile. This script derives them from
 `requirements.lock` (the versions) and `[project].dependencies` in pyproject.toml (the roots):
 
-- layers/quittance/requirements.txt: every root except weasyprint, with their dependencies;
-- layers/weasyprint/requirements.txt: weasyprint with its dependencies.
+- layers/quittance/requirements.txt: every root except weasyprint and the gateway API clients,
+  with their dependencies;
+- layers/weasyprint/requirements.txt: weasyprint with its dependencies;
+- functions/lookup/requirements.txt: the gateway API clients (stripe, gocardless-pro) with their
+  dependencies. Only the lookup function calls a gateway's API, and stripe alone is about 30 MiB
+  unzipped: in the shared layer it would be carried by every function, and it pushed the receipts
+  function with both layers over Lambda's 250 MiB. SAM's Python builder installs this file into
+  the lookup function's own package.
 
 The lock file is a flat `pip freeze`, so the dependency graph is read from the metadata of the
 development environment, which `make setup` installs from that same lock; a version that differs
@@ -37,9 +43,12 @@ LOCK_FILE = REPO_ROOT / "requirements.lock"
 PYPROJECT = REPO_ROOT / "pyproject.toml"
 QUITTANCE_REQUIREMENTS = REPO_ROOT / "layers" / "quittance" / "requirements.txt"
 WEASYPRINT_REQUIREMENTS = REPO_ROOT / "layers" / "weasyprint" / "requirements.txt"
+LOOKUP_REQUIREMENTS = REPO_ROOT / "functions" / "lookup" / "requirements.txt"
 
 # The weasyprint layer ships weasyprint and what it pulls in; the quittance layer ships the rest.
 WEASYPRINT = canonicalize_name("weasyprint")
+# The gateway API clients ship with the one function that uses them (see the module docstring).
+GATEWAY_CLIENTS = frozenset({canonicalize_name("stripe"), canonicalize_name("gocardless-pro")})
 
 # The environment of the python3.12 arm64 Lambda runtime, for evaluating dependency markers.
 LAMBDA_ENVIRONMENT: dict[str, str] = {
@@ -159,14 +168,28 @@ def render(title: str, found: Closure, pins: Mapping[NormalizedName, str]) -> st
 
 
 def export(lock: Path = LOCK_FILE, pyproject: Path = PYPROJECT) -> dict[Path, str]:
-    """Return {requirements file: its expected content} for both layers."""
+    """Return {requirements file: its expected content} for both layers and the lookup function."""
     pins = read_lock(lock)
     roots = read_roots(pyproject)
     weasyprint_roots = [r for r in roots if canonicalize_name(r.name) == WEASYPRINT]
-    other_roots = [r for r in roots if canonicalize_name(r.name) != WEASYPRINT]
+    gateway_roots = [r for r in roots if canonicalize_name(r.name) in GATEWAY_CLIENTS]
+    other_roots = [
+        r
+        for r in roots
+        if canonicalize_name(r.name) != WEASYPRINT
+        and canonicalize_name(r.name) not in GATEWAY_CLIENTS
+    ]
     if not weasyprint_roots:
         raise ExportError(f"weasyprint is no longer a dependency in {pyproject.name}")
+    if {canonicalize_name(r.name) for r in gateway_roots} != GATEWAY_CLIENTS:
+        raise ExportError(
+            f"stripe and gocardless-pro must both be dependencies in {pyproject.name}"
+        )
     quittance = closure(other_roots, pins)
+    # The function's package is installed by SAM's Python builder, which resolves dependencies
+    # itself; pinning the whole closure keeps what it installs (requests and friends, also in the
+    # layer) at the lock's versions, so the copy in /var/task and the one in /opt agree.
+    lookup = closure(gateway_roots, pins)
     weasyprint = closure(weasyprint_roots, pins)
     # A distribution in both would be installed twice under /opt/python, the later layer's copy
     # shadowing the other: harmless while both come from this lock, but worth knowing about.
@@ -180,6 +203,11 @@ def export(lock: Path = LOCK_FILE, pyproject: Path = PYPROJECT) -> dict[Path, st
         ),
         WEASYPRINT_REQUIREMENTS: render(
             "WeasyprintLayer: weasyprint and its dependencies.", weasyprint, pins
+        ),
+        LOOKUP_REQUIREMENTS: render(
+            "LookupFunction: the gateway API clients (stripe, gocardless-pro), its alone.",
+            lookup,
+            pins,
         ),
     }
 

@@ -5,7 +5,9 @@ packages of ``quittance`` import each other, even through others."""
 
 from __future__ import annotations
 
+import re
 from graphlib import CycleError, TopologicalSorter
+from pathlib import Path
 
 import grimp
 import pytest
@@ -80,3 +82,43 @@ def test_the_checks_read_real_imports(graph: grimp.ImportGraph) -> None:
     assert "boto3" in graph.find_modules_directly_imported_by("quittance.aws.items")
     desk = graph.find_modules_directly_imported_by("quittance.archive.desk")
     assert "quittance.archive.ports" in desk
+
+
+GATEWAY_SDKS = ("stripe", "gocardless_pro", "requests")
+GATEWAY_CLIENTS_MODULE = "quittance.gateways.clients"
+
+
+def test_only_the_gateway_clients_module_imports_the_gateway_sdks(
+    graph: grimp.ImportGraph,
+) -> None:
+    # stripe and gocardless-pro ship in the lookup function's own package, not in the shared
+    # layer (layers/quittance/export_requirements.py): any other module importing them, or
+    # importing the clients module, would fail with ImportError in every other function on AWS.
+    importers = sorted(
+        f"{module} -> {imported}"
+        for module in graph.modules
+        if module.startswith("quittance")
+        for imported in graph.find_modules_directly_imported_by(module)
+        if imported.split(".")[0] in GATEWAY_SDKS or imported == GATEWAY_CLIENTS_MODULE
+    )
+    assert importers == sorted(
+        f"{GATEWAY_CLIENTS_MODULE} -> {sdk}"
+        for sdk in graph.find_modules_directly_imported_by(GATEWAY_CLIENTS_MODULE)
+        if sdk.split(".")[0] in GATEWAY_SDKS
+    )
+    assert importers, "the graph sees no import of stripe at all: the check reads nothing"
+
+
+def test_only_the_lookup_function_imports_the_gateway_clients() -> None:
+    # The same rule for the handlers, which grimp does not see (they are not a package).
+    functions = Path(__file__).resolve().parents[2] / "functions"
+    pattern = re.compile(
+        r"^\s*(from|import)\s+(stripe|gocardless_pro|requests|quittance\.gateways\.clients)\b",
+        re.M,
+    )
+    importers = sorted(
+        str(path.relative_to(functions))
+        for path in functions.rglob("*.py")
+        if pattern.search(path.read_text(encoding="utf-8"))
+    )
+    assert importers == ["lookup/app.py"]

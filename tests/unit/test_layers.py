@@ -103,6 +103,19 @@ def test_quittance_layer_has_the_domain_dependencies_and_none_of_weasyprints() -
     assert not {"moto", "pytest", "typer", "ruff"} & (quittance | weasyprint)
 
 
+def test_gateway_clients_ship_with_the_lookup_function_alone() -> None:
+    # Given the committed requirements of the quittance layer and of the lookup function
+    quittance = _pinned_names((QUITTANCE_LAYER / "requirements.txt").read_text())
+    lookup = _pinned_names((ROOT / "functions" / "lookup" / "requirements.txt").read_text())
+    # Then stripe and gocardless-pro (stripe alone is about 30 MiB) are not in the layer every
+    # function carries, which would push the receipts function over Lambda's 250 MiB
+    assert not {"stripe", "gocardless-pro", "requests"} & quittance
+    # And the lookup function's own package has them, with what they need
+    assert {"stripe", "gocardless-pro", "requests", "urllib3", "certifi"} <= lookup
+    # And nothing else: everything quittance needs comes from the layer
+    assert not {"boto3", "pydantic", "aws-lambda-powertools", "weasyprint"} & lookup
+
+
 def test_a_lock_file_that_disagrees_with_the_venv_is_refused(tmp_path: Path) -> None:
     # Given a lock file pinning pydantic to an acceptable version, but not the installed one
     lock = tmp_path / "requirements.lock"
