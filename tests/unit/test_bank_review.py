@@ -9,7 +9,13 @@ from decimal import Decimal
 import pytest
 
 from quittance.bank.matching import OpenInvoice
-from quittance.bank.review import EntryRecord, ImportReport, ignore, import_statement, match_by_hand
+from quittance.bank.review import (
+    BankDesk,
+    EntryRecord,
+    ImportReport,
+    ignore,
+    import_statement,
+)
 from quittance.bank.statement import parse_statement
 from quittance.errors import NotFound, PayloadInvalid
 from quittance.models.money import Money
@@ -113,12 +119,9 @@ def test_importing_again_after_the_invoice_was_paid_changes_nothing() -> None:
 def test_staff_match_a_waiting_entry_and_its_payment_is_published() -> None:
     invoices, book, publisher = world()
     run(invoices, book, publisher, STATEMENT)
-    record = match_by_hand(
+    record = BankDesk(invoices, book, publisher).match(
         "E2",
         ["F-2"],
-        invoices=invoices,
-        book=book,
-        events=publisher,
         actor="arn:aws:iam::1:user/ana",
         now=NOW,
         correlation_id="staff-1",
@@ -135,12 +138,9 @@ def test_staff_ignore_an_entry_with_a_reason_and_unknown_ones_are_refused() -> N
     invoices, book, publisher = world()
     run(invoices, book, publisher, STATEMENT)
     with pytest.raises(NotFound, match="F-404"):
-        match_by_hand(
+        BankDesk(invoices, book, publisher).match(
             "E2",
             ["F-404"],
-            invoices=invoices,
-            book=book,
-            events=publisher,
             actor="ana",
             now=NOW,
             correlation_id="c",

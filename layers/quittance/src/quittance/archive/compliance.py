@@ -361,19 +361,25 @@ def _canonical(value: Any) -> bytes:
     return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str).encode()
 
 
-def write_bundle(  # noqa: PLR0917 - one call site; every part is named
-    out: IO[bytes],
-    item: dict[str, Any],
-    pdfs: list[tuple[ProofVersion, bytes]],
-    history: dict[str, Any],
-    messages: list[dict[str, Any]],
-    audit: list[dict[str, Any]],
-    delivery: tuple[str, RawDelivery | None],
-    actor: str,
-    now: datetime,
-) -> Bundle:
-    """The evidence zip; ``delivery`` is (state, raw delivery) with state one of
-    ``kept``, ``erased``, ``not_kept``, ``not_available``."""
+@dataclass(frozen=True)
+class Evidence:
+    """Everything an evidence bundle holds about one document, gathered by the desk."""
+
+    item: dict[str, Any]
+    """The receipt's ledger record as stored."""
+    pdfs: list[tuple[ProofVersion, bytes]]
+    """Every archived version of the document, with its bytes."""
+    history: dict[str, Any]
+    messages: list[dict[str, Any]]
+    audit: list[dict[str, Any]]
+    delivery: tuple[str, RawDelivery | None]
+    """(state, raw delivery), state one of ``kept``, ``erased``, ``not_kept``,
+    ``not_available``."""
+
+
+def write_bundle(out: IO[bytes], evidence: Evidence, *, actor: str, now: datetime) -> Bundle:
+    """The evidence zip of ``evidence``, as ``actor`` asked for it at ``now``."""
+    item, pdfs, delivery = evidence.item, evidence.pdfs, evidence.delivery
     record = item["data"]
     bundle = Bundle()
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -395,9 +401,9 @@ def write_bundle(  # noqa: PLR0917 - one call site; every part is named
             "ledger/receipt-record.json",
             _canonical({k: v for k, v in item.items() if k != "gsi1pk"}),
         )
-        add("ledger/invoice-history.json", _canonical(history))
-        add("messages.json", _canonical(messages))
-        add("audit.json", _canonical(audit))
+        add("ledger/invoice-history.json", _canonical(evidence.history))
+        add("messages.json", _canonical(evidence.messages))
+        add("audit.json", _canonical(evidence.audit))
         state, raw = delivery
         if state == "kept" and raw is not None:
             add("delivery/body.bin", raw.body)
@@ -494,6 +500,7 @@ def spooled() -> SpooledTemporaryFile[bytes]:
 __all__ = [
     "EVIDENCE_URL_SECONDS",
     "Check",
+    "Evidence",
     "ReceiptQuery",
     "SearchRefused",
     "delivery_for",

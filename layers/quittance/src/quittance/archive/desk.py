@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from quittance.archive.compliance import (
     Check,
+    Evidence,
     ReceiptQuery,
     SearchRefused,
     decode_cursor,
@@ -221,17 +222,15 @@ class Desk:
         event = source_event(history.get("events", []), history.get("outcomes", {}), number)
         delivery = delivery_for(self.deliveries, event, str(item["data"]["customer_id"]))
         with spooled() as out:
-            bundle = write_bundle(
-                out,
-                item,
-                pdfs,
-                history,
-                self._messages(invoice, number),
-                [e.as_json() for e in reversed(audit)],
-                delivery,
-                actor,
-                now,
+            evidence = Evidence(
+                item=item,
+                pdfs=pdfs,
+                history=history,
+                messages=self._messages(invoice, number),
+                audit=[e.as_json() for e in reversed(audit)],
+                delivery=delivery,
             )
+            bundle = write_bundle(out, evidence, actor=actor, now=now)
             digest = sha256_file(out)
             name = f"{number}/{now:%Y%m%dT%H%M%SZ}-evidence.zip"
             key, version_id = self.archive.put_bundle(name, out, digest)

@@ -134,48 +134,6 @@ def import_statement(
     )
 
 
-def match_by_hand(
-    reference: str,
-    invoice_numbers: Sequence[str],
-    *,
-    invoices: OpenInvoices,
-    book: EntryBook,
-    events: PaymentEvents,
-    actor: str,
-    now: datetime,
-    correlation_id: str,
-    calendar: str = "Europe/Paris",
-) -> EntryRecord:
-    """Staff say which invoice(s) a waiting entry pays; split in the order given, each
-    invoice its outstanding amount, the last one the rest (partial or overpaid)."""
-    waiting = _waiting(book, reference)
-    if not invoice_numbers:
-        raise PayloadInvalid("name at least one invoice")
-    found = [invoices.open_invoice(n) for n in invoice_numbers]
-    missing = [n for n, i in zip(invoice_numbers, found, strict=True) if i is None]
-    if missing:
-        raise NotFound(f"no open registered invoice {', '.join(missing)}")
-    chosen = [i for i in found if i is not None]
-    entry = waiting.entry
-    if any(i.outstanding.currency != entry.amount.currency for i in chosen):
-        raise PayloadInvalid(f"entry {reference} is in {entry.amount.currency}")
-    allocations = _allocate(entry, chosen)
-    matched = Matched(entry, allocations, "staff")
-    resolved = waiting.model_copy(
-        update={
-            "state": "matched",
-            "invoices": tuple(a.invoice.number for a in allocations),
-            "events": tuple(payment_events(matched, calendar=calendar)),
-            "recorded_at": now,
-            "decided_by": actor,
-        }
-    )
-    if not book.resolve(resolved):
-        raise PayloadInvalid(f"entry {reference} no longer waits for review")
-    _publish(resolved, events, now, correlation_id)
-    return resolved
-
-
 def ignore(
     reference: str, reason: str, *, book: EntryBook, actor: str, now: datetime
 ) -> EntryRecord:
@@ -286,17 +244,34 @@ class BankDesk:
         now: datetime,
         correlation_id: str,
     ) -> EntryRecord:
-        return match_by_hand(
-            reference,
-            invoice_numbers,
-            invoices=self.invoices,
-            book=self.book,
-            events=self.events,
-            actor=actor,
-            now=now,
-            correlation_id=correlation_id,
-            calendar=self.calendar,
+        """Staff say which invoice(s) a waiting entry pays; split in the order given, each
+        invoice its outstanding amount, the last one the rest (partial or overpaid)."""
+        waiting = _waiting(self.book, reference)
+        if not invoice_numbers:
+            raise PayloadInvalid("name at least one invoice")
+        found = [self.invoices.open_invoice(n) for n in invoice_numbers]
+        missing = [n for n, i in zip(invoice_numbers, found, strict=True) if i is None]
+        if missing:
+            raise NotFound(f"no open registered invoice {', '.join(missing)}")
+        chosen = [i for i in found if i is not None]
+        entry = waiting.entry
+        if any(i.outstanding.currency != entry.amount.currency for i in chosen):
+            raise PayloadInvalid(f"entry {reference} is in {entry.amount.currency}")
+        allocations = _allocate(entry, chosen)
+        matched = Matched(entry, allocations, "staff")
+        resolved = waiting.model_copy(
+            update={
+                "state": "matched",
+                "invoices": tuple(a.invoice.number for a in allocations),
+                "events": tuple(payment_events(matched, calendar=self.calendar)),
+                "recorded_at": now,
+                "decided_by": actor,
+            }
         )
+        if not self.book.resolve(resolved):
+            raise PayloadInvalid(f"entry {reference} no longer waits for review")
+        _publish(resolved, self.events, now, correlation_id)
+        return resolved
 
     def ignore(self, reference: str, reason: str, *, actor: str, now: datetime) -> EntryRecord:
         return ignore(reference, reason, book=self.book, actor=actor, now=now)
