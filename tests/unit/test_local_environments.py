@@ -149,3 +149,58 @@ def test_environments_share_idempotency_records_as_lambda_environments_do(
         assert first.result() == {"done": 1}
     assert function.environments == 2
     assert gate.effects == [1]
+
+
+# A webhook endpoint as intake's: a Powertools HTTP resolver reading the request it serves.
+RESOLVER_HANDLER = """
+import resolver_test_gate as gate
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+
+app = APIGatewayHttpResolver()
+
+
+@app.post("/hooks/<name>")
+def hook(name):
+    gate.both_inside.wait(timeout=5)
+    return {"name": name, "body": app.current_event.body}
+
+
+def handler(event, context):
+    return app.resolve(event, context)
+"""
+
+
+def _http_event(name: str) -> dict[str, object]:
+    return {
+        "version": "2.0",
+        "routeKey": "POST /hooks/{name}",
+        "rawPath": f"/hooks/{name}",
+        "rawQueryString": "",
+        "headers": {"content-type": "application/json"},
+        "requestContext": {
+            "http": {"method": "POST", "path": f"/hooks/{name}", "sourceIp": "127.0.0.1"},
+            "stage": "$default",
+            "requestId": name,
+        },
+        "body": f"body of {name}",
+        "isBase64Encoded": False,
+    }
+
+
+def test_two_requests_served_at_once_each_read_their_own_event(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given an HTTP function whose two environments serve a request each at the same time
+    # (Powertools keeps the current request on a class, shared by the whole process)
+    gate = types.ModuleType("resolver_test_gate")
+    gate.both_inside = threading.Barrier(2)  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, gate.__name__, gate)
+    function = _function(tmp_path, RESOLVER_HANDLER)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        answers = list(pool.map(lambda n: function.invoke(_http_event(n)), ["a", "b"]))
+    # Then each route answered from its own request, as two Lambda processes would
+    assert function.environments == 2
+    assert [a["body"] for a in answers] == [
+        '{"name":"a","body":"body of a"}',
+        '{"name":"b","body":"body of b"}',
+    ]

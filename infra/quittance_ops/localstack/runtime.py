@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from quittance.clock import Clock
+from quittance_ops.localstack.event_handler_threads import isolate_per_thread
 from quittance_ops.localstack.faults import function_scope
 from quittance_ops.localstack.provision import FunctionSpec
 
@@ -52,9 +53,10 @@ class LocalFunction:
     invocation at a time. When every environment is busy a new one starts (a cold start), up
     to ``max_environments``; past that an invocation waits for one to be free, where Lambda
     would throttle. Handlers keep per-invocation state at module level (Powertools' batch
-    processor collects a batch's failures there, its HTTP resolver the current event), which
-    is only sound because no two invocations ever share an environment: two pollers, or two
-    webhook requests at once, sharing one module would mix their batches and their events."""
+    processor collects a batch's failures there), which is only sound because no two
+    invocations ever share an environment: two pollers sharing one module would mix their
+    batches. Powertools' HTTP resolvers keep the current request on a class, shared by every
+    environment of the process: it is made per-thread (``event_handler_threads``)."""
 
     def __init__(
         self,
@@ -65,6 +67,7 @@ class LocalFunction:
         *,
         max_environments: int = 16,
     ) -> None:
+        isolate_per_thread()
         self.spec = spec
         self.name = spec.logical_id
         self.max_environments = max_environments
