@@ -15,17 +15,18 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from quittance.aws.audit_table import AuditTrail
 from quittance.aws.bank_wiring import bank_desk, open_invoices
 from quittance.aws.clients import make_client
-from quittance.aws.http import iam_actor, invalid_fields, json_object, json_response, request_id
+from quittance.aws.http import Outcome, iam_actor, json_object, request_id
+from quittance.aws.http import audited as audited_call
 from quittance.aws.open_invoices import OpenInvoiceIndex
 from quittance.bank.review import BankDesk, EntryRecord
 from quittance.bank.statement import StatementRefused, parse_statement
 from quittance.clock import Clock, SystemClock
-from quittance.errors import NotFound, PayloadInvalid, QuittanceError
+from quittance.errors import PayloadInvalid
 from quittance.observability import instruments
 from quittance.payments import offline
 from quittance.payments.offline import OfflinePayment
@@ -33,9 +34,6 @@ from quittance.settings import BankSettings, load
 
 logger, metrics, tracer = instruments("bank_api")
 app = APIGatewayHttpResolver()
-
-Outcome = tuple[int, dict[str, Any], dict[str, Any]]
-"""HTTP status, body, and the audit entry's details (never personal data)."""
 
 
 @dataclass(frozen=True)
@@ -76,28 +74,9 @@ class IgnoreRequest(BaseModel):
 
 def audited(action: str, target: str, work: Callable[[], Outcome]) -> Response[str]:
     """Run one call and leave exactly one audit entry for it, whatever its outcome."""
-    actor, request = iam_actor(app.current_event), request_id(app.current_event)
-    try:
-        status, body, details = work()
-    except NotFound as exc:
-        status, body, details = 404, {"error": exc.code, "detail": exc.detail}, {}
-    except StatementRefused as exc:
-        status, body, details = 422, {"error": "statement_refused", "detail": str(exc)}, {}
-    except QuittanceError as exc:
-        status, body, details = 422, {"error": exc.code, "detail": exc.detail}, {}
-    except ValidationError as exc:
-        fields = invalid_fields(exc)
-        status, body, details = (
-            422,
-            {"error": "invalid", "detail": "see fields", "fields": fields},
-            {},
-        )
-    except Exception:
-        deps().trail.record(actor, action, target, "error", request, {})
-        raise
-    outcome = "ok" if status < 400 else f"refused_{status}"
-    entry = deps().trail.record(actor, action, target, outcome, request, details)
-    return json_response(status, {**body, "audit_seq": entry.seq})
+    return audited_call(
+        app.current_event, deps().trail, (action, target), work, refused=(StatementRefused,)
+    )
 
 
 def _shown(record: EntryRecord) -> dict[str, Any]:

@@ -18,6 +18,7 @@ import boto3
 import pytest
 from moto.ses.models import ses_backends
 
+from quittance.aws import archive_wiring
 from quittance.aws.items import to_item
 from quittance.ledger.service import pseudonymous_customer_id
 from quittance.providers.base import WebhookRequest
@@ -55,18 +56,19 @@ def _count_dynamodb_operations(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     """Every DynamoDB operation archive_api issues, through a botocore event hook on each client
     it creates."""
     operations: Counter[str] = Counter()
-    module = sys.modules["quittance_fn_ArchiveApiFunction"]
-    make = module.make_client
+    # The handler builds some clients itself and the desk's wiring the others.
+    for module in (sys.modules["quittance_fn_ArchiveApiFunction"], archive_wiring):
+        make = module.make_client
 
-    def counted(service: str, region: str) -> Any:
-        client = make(service, region)
-        if service == "dynamodb":
-            client.meta.events.register(
-                "before-call.dynamodb.*", lambda model, **_: operations.update([model.name])
-            )
-        return client
+        def counted(service: str, region: str, make: Any = make) -> Any:
+            client = make(service, region)
+            if service == "dynamodb":
+                client.meta.events.register(
+                    "before-call.dynamodb.*", lambda model, **_: operations.update([model.name])
+                )
+            return client
 
-    monkeypatch.setattr(module, "make_client", counted)
+        monkeypatch.setattr(module, "make_client", counted)
     return operations
 
 
