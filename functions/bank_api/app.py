@@ -18,11 +18,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
 from quittance.aws.audit_table import AuditTrail
-from quittance.aws.bank_wiring import bank_desk, open_invoices
+from quittance.aws.bank_wiring import bank_desk, open_invoices, payment_events
 from quittance.aws.clients import make_client
 from quittance.aws.http import Outcome, iam_actor, json_object, request_id
 from quittance.aws.http import audited as audited_call
 from quittance.aws.open_invoices import OpenInvoiceIndex
+from quittance.aws.publisher import DedupedPublisher
 from quittance.bank.review import BankDesk, EntryRecord
 from quittance.bank.statement import StatementRefused, parse_statement
 from quittance.clock import Clock, SystemClock
@@ -39,6 +40,7 @@ app = APIGatewayHttpResolver()
 @dataclass(frozen=True)
 class Deps:
     desk: BankDesk
+    events: DedupedPublisher
     open_invoices: OpenInvoiceIndex
     trail: AuditTrail
     clock: Clock
@@ -56,8 +58,9 @@ def wire(clock: Clock) -> Deps:
     dynamodb = make_client("dynamodb", settings.aws_region)
     trail = AuditTrail(settings.audit_table, dynamodb, clock=clock.now)
     invoices = open_invoices(settings, clock)
-    desk = bank_desk(settings, clock, invoices)
-    return Deps(desk=desk, open_invoices=invoices, trail=trail, clock=clock)
+    events = payment_events(settings)
+    desk = bank_desk(settings, clock, events, invoices)
+    return Deps(desk=desk, events=events, open_invoices=invoices, trail=trail, clock=clock)
 
 
 class MatchRequest(BaseModel):
@@ -204,4 +207,5 @@ def record_payment() -> Response[str]:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    deps().events.config.register_lambda_context(context)
     return app.resolve(event, context)

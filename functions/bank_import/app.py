@@ -16,9 +16,10 @@ from aws_lambda_powertools.utilities.parser.models import S3RecordModel, SqsReco
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Json
 
-from quittance.aws.bank_wiring import bank_desk
+from quittance.aws.bank_wiring import bank_desk, payment_events
 from quittance.aws.clients import make_client
 from quittance.aws.consumer import SqsConsumer
+from quittance.aws.publisher import DedupedPublisher
 from quittance.aws.statement_drop import StatementDrop
 from quittance.bank.review import BankDesk
 from quittance.bank.statement import StatementRefused, parse_statement
@@ -50,6 +51,7 @@ consumer = SqsConsumer(DropRecord, key_jmespath="message_id")
 @dataclass(frozen=True)
 class Deps:
     desk: BankDesk
+    events: DedupedPublisher
     drop: StatementDrop
     clock: Clock
 
@@ -61,8 +63,10 @@ def deps() -> Deps:
 
 def wire(clock: Clock) -> Deps:
     settings = load(BankDropSettings)
+    events = payment_events(settings)
     return Deps(
-        desk=bank_desk(settings, clock),
+        desk=bank_desk(settings, clock, events),
+        events=events,
         drop=StatementDrop(settings.bank_statements_bucket, make_client("s3", settings.aws_region)),
         clock=clock,
     )
@@ -111,4 +115,5 @@ def record_handler(record: DropRecord) -> dict[str, Any]:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    deps().events.config.register_lambda_context(context)
     return consumer.process(event, context, record_handler)

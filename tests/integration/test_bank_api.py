@@ -24,6 +24,10 @@ from .conftest import MotoStack, answer, http_event
 from .pipeline import deliver
 from .test_bank_statement_import import register
 
+# The handlers register their Lambda context with the publisher's idempotency: without it an
+# event whose publication Lambda cut short would look in progress until the record expires.
+pytestmark = pytest.mark.filterwarnings("error:Couldn't determine the remaining time left")
+
 STAFF = "arn:aws:iam::123456789012:user/comptable"
 
 

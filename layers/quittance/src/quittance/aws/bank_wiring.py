@@ -33,18 +33,27 @@ def open_invoices(settings: BankSettings, clock: Clock) -> OpenInvoiceIndex:
     )
 
 
-def bank_desk(
-    settings: BankSettings, clock: Clock, invoices: OpenInvoiceIndex | None = None
-) -> BankDesk:
+def payment_events(settings: BankSettings) -> DedupedPublisher:
+    """The payment-events queue, once per event as intake queues gateways' events. The handler
+    registers its Lambda context with the publisher's idempotency config, so an event whose
+    publication is cut short by the timeout is not taken for one still in progress."""
     region = settings.aws_region
-    dynamodb = make_client("dynamodb", region)
+    return DedupedPublisher(
+        SqsQueue(settings.payment_events_queue_url, make_client("sqs", region)),
+        persistence_layer(settings.idempotency_table, make_client("dynamodb", region)),
+        window_seconds=settings.dedupe_days * 86400,
+    )
+
+
+def bank_desk(
+    settings: BankSettings,
+    clock: Clock,
+    events: DedupedPublisher,
+    invoices: OpenInvoiceIndex | None = None,
+) -> BankDesk:
     return BankDesk(
         invoices=invoices or open_invoices(settings, clock),
-        book=BankEntries(settings.ledger_table, dynamodb),
-        events=DedupedPublisher(
-            SqsQueue(settings.payment_events_queue_url, make_client("sqs", region)),
-            persistence_layer(settings.idempotency_table, dynamodb),
-            window_seconds=settings.dedupe_days * 86400,
-        ),
+        book=BankEntries(settings.ledger_table, make_client("dynamodb", settings.aws_region)),
+        events=events,
         calendar=settings.fiscal_timezone,
     )
