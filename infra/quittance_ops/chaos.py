@@ -45,11 +45,11 @@ from typing import Any
 
 from quittance.errors import SentNotLogged
 from quittance.providers import standard_webhooks, stripe
+from quittance_ops.dead_letters import DeadLetters, describe_dead_letters
 from quittance_ops.deliveries import Delivery
 from quittance_ops.deliveries import gocardless as gc
 from quittance_ops.deliveries.standard_webhooks import standard_payment
 from quittance_ops.deliveries.stripe import stripe_payment_intent_succeeded
-from quittance_ops.dlq_cli import DeadLetters, describe_dead_letters
 from quittance_ops.localstack.faults import FaultPlan
 from quittance_ops.localstack.stack import ACCOUNT, REGION, LocalStack
 

@@ -17,7 +17,7 @@ from moto import mock_aws
 from typer.testing import CliRunner
 
 from quittance_ops.cli import app
-from quittance_ops.dlq_cli import (
+from quittance_ops.dead_letters import (
     BATCH,
     DeadLetterQueue,
     DeadLetters,
