@@ -26,6 +26,7 @@ from quittance.aws.ledger_table import LedgerTable
 from quittance.clock import Clock, SystemClock
 from quittance.errors import NotFound
 from quittance.observability import instruments
+from quittance.privacy.consent import change_marketing_consent
 from quittance.privacy.erasure import erase_customer
 from quittance.privacy.export import export_customer, hand_over
 from quittance.settings import PrivacyApiSettings, load
@@ -179,26 +180,15 @@ def marketing_consent(customer_id: str) -> Response[str]:
         )
     d = deps()
     target = f"customer/{customer_id}"
-    if d.keyring.erased(customer_id) or d.customers.stored_profile(customer_id) is None:
-        # Never create a profile, least of all for an erased customer.
+    try:
+        changed = change_marketing_consent(
+            customer_id, change.granted, keyring=d.keyring, profiles=d.customers, now=d.clock.now()
+        )
+    except NotFound as exc:
         d.audit.record("customer.consent.marketing", target, "not_found", {})
-        return json_response(404, {"error": "not_found", "detail": f"no profile for {customer_id}"})
-    at = d.clock.now()
-    d.customers.record_marketing_consent(customer_id, change.granted, at, "admin")
-    d.audit.record(
-        "customer.consent.marketing", target, "granted" if change.granted else "withdrawn", {}
-    )
-    return json_response(
-        200,
-        {
-            "customer_id": customer_id,
-            "marketing_consent": {
-                "granted": change.granted,
-                "at": at.isoformat(),
-                "source": "admin",
-            },
-        },
-    )
+        return json_response(404, {"error": exc.code, "detail": exc.detail})
+    d.audit.record("customer.consent.marketing", target, changed.outcome, {})
+    return json_response(200, changed.as_json())
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
