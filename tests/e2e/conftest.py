@@ -25,15 +25,20 @@ class RunningStack:
         self.api_url: str = info["api_url"]
         self.endpoint: str = info["moto_endpoint"]
         self.resources: dict[str, str] = info["resources"]
+        self._clients: dict[str, Any] = {}
 
     def client(self, service: str) -> Any:
-        return boto3.session.Session().client(
-            service,
-            region_name=self.info["region"],
-            endpoint_url=self.endpoint,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
+        """One client per service: the tests poll (queue depths every 0.1 s), and a new client
+        parses its service model again each time."""
+        if service not in self._clients:
+            self._clients[service] = boto3.session.Session().client(
+                service,
+                region_name=self.info["region"],
+                endpoint_url=self.endpoint,
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",
+            )
+        return self._clients[service]
 
     def queue_depths(self) -> dict[str, int]:
         sqs = self.client("sqs")

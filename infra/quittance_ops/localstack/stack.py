@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,6 +100,8 @@ class LocalStack:
         self.provisioned: Provisioned | None = None
         self.info: StackInfo | None = None
         self.endpoint = ""
+        self._clients: dict[str, Any] = {}
+        self._clients_lock = threading.Lock()
 
     # ---------------------------------------------------------------- lifecycle
     def start(self) -> StackInfo:
@@ -185,15 +188,24 @@ class LocalStack:
 
     # ---------------------------------------------------------------- helpers
     def client(self, service: str) -> Any:
-        session: Any = boto3.session.Session()
-        return session.client(
-            service,
-            region_name=REGION,
-            endpoint_url=self.endpoint,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",  # noqa: S106 - moto's documented dummy credentials
-            config=Config(retries={"mode": "standard", "max_attempts": 3}),
-        )
+        """One client per service for the stack's own calls (provisioning, the pumps' wiring,
+        queue depths). boto3 clients are thread-safe; building one costs a session and the
+        parse of its service model and endpoint data, which made 65 clients about two thirds
+        of the stack's start-up."""
+        with self._clients_lock:
+            client = self._clients.get(service)
+            if client is None:
+                session: Any = boto3.session.Session()
+                client = session.client(
+                    service,
+                    region_name=REGION,
+                    endpoint_url=self.endpoint,
+                    aws_access_key_id="testing",
+                    aws_secret_access_key="testing",  # noqa: S106 - moto's documented dummy credentials
+                    config=Config(retries={"mode": "standard", "max_attempts": 3}),
+                )
+                self._clients[service] = client
+            return client
 
     def resource(self, logical_id: str, attribute: str = "Ref") -> Any:
         assert self.provisioned is not None
