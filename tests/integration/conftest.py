@@ -77,10 +77,19 @@ def _stack(monkeypatch: pytest.MonkeyPatch, stage: str) -> Iterator[MotoStack]:
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
     serialise_dynamodb()
     with mock_aws():
+        # One client per service for the whole provisioning (63 calls for a client otherwise,
+        # each a new one: most of the fixture's set-up time).
+        clients: dict[str, Any] = {}
+
+        def client(service: str) -> Any:
+            if service not in clients:
+                clients[service] = boto3.client(service, region_name=REGION)
+            return clients[service]
+
         provisioned = Provisioner(
             load_template(ROOT / "template.yaml"),
             {"Stage": stage, "PublicBaseUrl": "https://pay.example.com"},
-            lambda service: boto3.client(service, region_name=REGION),
+            client,
             stack_name="it",
             region=REGION,
             account=ACCOUNT,
