@@ -32,7 +32,7 @@ from quittance_ops.localstack import sigv4
 
 from .conftest import ROOT, RunningStack, start_stack, stop_stack
 
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e-compliance_desk")]
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from quittance_ops.outbox import sent_emails
 from .conftest import RunningStack
 from .test_webhook_to_receipt import ledger, post
 
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e-concurrent_deliveries")]
 
 
 def test_200_racing_deliveries_of_50_events_are_processed_exactly_once(

@@ -22,7 +22,7 @@ from quittance.privacy.retention import record_type, stored_as_stated
 
 from .conftest import ROOT
 
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e-demo")]
 
 
 def test_the_demo_exits_0_and_leaves_receipts_and_emails(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from quittance_ops.email_events import report_bounce
 from .conftest import RunningStack, wait_for
 from .test_webhook_to_receipt import emails_for, ledger, post
 
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e-email_feedback_local")]
 
 ADDRESS = "bounce.me@example.com"
 

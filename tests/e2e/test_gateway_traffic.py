@@ -27,7 +27,7 @@ from tests.unit.test_stripe_lookups import GUEST, billing, checkout_guest
 
 from .conftest import RunningStack, wait_for
 
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e-gateway_traffic")]
 
 
 def record(stack: RunningStack, **objects: Any) -> None:

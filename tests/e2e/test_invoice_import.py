@@ -16,7 +16,7 @@ from quittance.aws.ledger_table import LedgerTable
 
 from .conftest import ROOT, RunningStack
 
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e-invoice_import")]
 
 HEADER = (
     "invoice_number,customer_reference,currency,issue_date,due_date,nature,"

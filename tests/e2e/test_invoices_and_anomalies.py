@@ -22,7 +22,7 @@ from quittance_ops.outbox import sent_emails
 from .conftest import RunningStack
 from .test_webhook_to_receipt import post
 
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e-invoices_and_anomalies")]
 
 
 def put_invoice(

@@ -14,7 +14,7 @@ from quittance_ops.localstack.template import Resolver, load_template
 from .conftest import ROOT, RunningStack, start_stack, stop_stack
 from .test_webhook_to_receipt import post
 
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e-local_stack")]
 
 
 def test_every_template_resource_exists_in_the_local_stack(stack: RunningStack) -> None:

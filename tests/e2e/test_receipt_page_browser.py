@@ -25,7 +25,7 @@ from .conftest import RunningStack, wait_for
 
 pytestmark = [
     pytest.mark.e2e,
-    pytest.mark.xdist_group("e2e"),
+    pytest.mark.xdist_group("e2e-receipt_page_browser"),
     pytest.mark.skipif(browser_missing() is not None, reason=f"Chromium {browser_missing()}"),
 ]
 

@@ -23,7 +23,7 @@ from quittance_ops.outbox import sent_emails
 
 from .conftest import ROOT, RunningStack
 
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e-reminders_local")]
 
 INVOICE = "F-E2E-REMIND"
 

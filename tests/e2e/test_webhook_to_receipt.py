@@ -29,7 +29,7 @@ from quittance_ops.outbox import SentEmail, sent_emails
 
 from .conftest import RunningStack, wait_for
 
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e-webhook_to_receipt")]
 
 
 def post(stack: RunningStack, delivery: Delivery) -> tuple[int, dict[str, Any]]:
