@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from quittance_ops.localstack.faults import function_scope
-from quittance_ops.localstack.meter import Meter
+from quittance_ops.localstack.meter import Meter, dynamodb_units, item_bytes
 
 REGION = "eu-west-3"
 
@@ -87,3 +87,18 @@ def test_a_meter_is_uninstalled_on_exit(aws: dict[str, Any]) -> None:
     with function_scope("IntakeFunction"):
         aws["s3"].put_object(Bucket="meter-bucket", Key="later", Body=b"z")
     assert meter.calls == []
+
+
+def test_dynamodb_request_units_follow_item_size_and_transactions() -> None:
+    small = {"pk": {"S": "INV#1"}, "data": {"S": "x" * 100}}
+    large = {"pk": {"S": "INV#2"}, "data": {"S": "x" * 2500}}
+    # A write is one unit per KB started; a transaction pays each of its items twice.
+    assert dynamodb_units("PutItem", {"Item": small}, {}) == (0.0, 1.0)
+    assert dynamodb_units("PutItem", {"Item": large}, {}) == (0.0, 3.0)
+    two = {"TransactItems": [{"Put": {"Item": small}}, {"Put": {"Item": large}}]}
+    assert dynamodb_units("TransactWriteItems", two, {}) == (0.0, 8.0)
+    # A read is one unit per 4 KB strongly consistent, half of it eventually consistent.
+    assert dynamodb_units("GetItem", {"ConsistentRead": True}, {"Item": large}) == (1.0, 0.0)
+    assert dynamodb_units("GetItem", {}, {"Item": small}) == (0.5, 0.0)
+    assert dynamodb_units("Query", {}, {"Items": [large, large]}) == (1.0, 0.0)
+    assert item_bytes(small) == len("pk") + 5 + len("data") + 100

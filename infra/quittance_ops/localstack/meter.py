@@ -42,6 +42,9 @@ class ApiCall:
     seconds: float
     payload_bytes: int
     ok: bool
+    read_units: float = 0.0
+    write_units: float = 0.0
+    """DynamoDB request units as on-demand bills them, estimated from the items' sizes."""
 
 
 @dataclass(frozen=True)
@@ -96,11 +99,15 @@ class Meter:
             handed_to = _recipient(params) if (service, operation) == SES_SEND else ""
             started, clock = time.time(), time.perf_counter()
             ok = False
+            result: Any = None
             try:
                 result = call(client, operation, params)
                 ok = True
                 return result
             finally:
+                reads, writes = (
+                    dynamodb_units(operation, params, result) if service == "dynamodb" else (0, 0)
+                )
                 meter._record_call(
                     ApiCall(
                         function=function,
@@ -110,6 +117,8 @@ class Meter:
                         seconds=time.perf_counter() - clock,
                         payload_bytes=size,
                         ok=ok,
+                        read_units=reads,
+                        write_units=writes,
                     ),
                     handed_to,
                 )
@@ -205,3 +214,66 @@ def _recipient(params: dict[str, Any]) -> str:
         return email.utils.parseaddr(str(message.get("To", "")))[1].lower()
     destination = (params.get("Destination") or {}).get("ToAddresses") or [""]
     return str(destination[0]).strip().lower()
+
+
+def item_bytes(item: dict[str, Any]) -> int:
+    """An item's size as DynamoDB counts it: attribute names plus values (UTF-8, numbers about
+    one byte per two digits, binaries their length, containers 3 bytes plus their elements)."""
+    return sum(len(name.encode()) + _value_bytes(value) for name, value in item.items())
+
+
+def _value_bytes(value: dict[str, Any]) -> int:
+    ((kind, inner),) = value.items()
+    sizer = _SIZERS.get(kind)
+    return sizer(inner) if sizer else 1  # BOOL, NULL
+
+
+def _binary_bytes(inner: Any) -> int:
+    return len(inner) if isinstance(inner, bytes | bytearray) else len(str(inner)) * 3 // 4
+
+
+_SIZERS: dict[str, Callable[[Any], int]] = {
+    "S": lambda inner: len(str(inner).encode()),
+    "N": lambda inner: len(str(inner).lstrip("-").replace(".", "")) // 2 + 1,
+    "B": _binary_bytes,
+    "SS": lambda inner: sum(len(str(v).encode()) for v in inner),
+    "NS": lambda inner: sum(len(str(v)) // 2 + 1 for v in inner),
+    "BS": lambda inner: sum(_binary_bytes(v) for v in inner),
+    "L": lambda inner: 3 + sum(_value_bytes(v) + 1 for v in inner),
+    "M": lambda inner: 3 + sum(len(k.encode()) + _value_bytes(v) + 1 for k, v in inner.items()),
+}
+
+
+def _kb_units(size: int, unit: int) -> int:
+    return max(1, -(-size // unit))
+
+
+def dynamodb_units(operation: str, params: dict[str, Any], result: Any) -> tuple[float, float]:
+    """(read units, write units) one DynamoDB call costs on-demand. Writes: 1 per KB of the
+    item written (an update counts the key and the values it sets: the item's full size is not
+    known here, so an update of a large item is under-counted); transactions twice that.
+    Reads: 1 per 4 KB read strongly, half that eventually; a query per 4 KB of all it read."""
+    if operation in {"PutItem", "UpdateItem", "DeleteItem"}:
+        return 0.0, float(_write_units(params))
+    if operation == "TransactWriteItems":
+        entries = [next(iter(entry.values())) for entry in params.get("TransactItems", [])]
+        return 0.0, float(sum(2 * _write_units(body) for body in entries))
+    if operation == "TransactGetItems":
+        return float(2 * len(params.get("TransactItems", []))), 0.0
+    result = result if isinstance(result, dict) else {}
+    if operation == "GetItem":
+        items = [result.get("Item") or {}]
+    elif operation in {"Query", "Scan"}:
+        items = list(result.get("Items") or [])
+    else:
+        return 0.0, 0.0
+    units = _kb_units(sum(item_bytes(item) for item in items), 4096)
+    return (float(units) if params.get("ConsistentRead") else units / 2), 0.0
+
+
+def _write_units(body: dict[str, Any]) -> int:
+    if "Item" in body:
+        return _kb_units(item_bytes(body["Item"]), 1024)
+    values = body.get("ExpressionAttributeValues") or {}
+    size = item_bytes(body.get("Key", {})) + sum(_value_bytes(v) for v in values.values())
+    return _kb_units(size, 1024)
