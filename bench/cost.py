@@ -94,7 +94,12 @@ def stack_template(root: Path) -> dict[str, Any]:
     prod = template["Mappings"]["StageSettings"]["prod"]
     bucket = template["Resources"]["ArchiveBucket"]["Properties"]
     rules = bucket.get("LifecycleConfiguration", {}).get("Rules", [])
-    return {"prod": prod, "archive_rules": rules}
+    classes = {
+        name: resource.get("Properties", {}).get("TableClass", "STANDARD")
+        for name, resource in template["Resources"].items()
+        if resource.get("Type") == "AWS::DynamoDB::Table"
+    }
+    return {"prod": prod, "archive_rules": rules, "table_classes": classes}
 
 
 # ---------------------------------------------------------------- measuring
@@ -121,7 +126,10 @@ def _stored(stack: Any) -> dict[str, Any]:
         for page in dynamodb.get_paginator("scan").paginate(TableName=name):
             for item in page["Items"]:
                 key = json.dumps({k: item[k] for k in sorted(item) if k in {"pk", "sk", "id"}})
-                items[f"{table}|{key}"] = {"bytes": item_bytes(item)}
+                # Every index whose key the item carries holds a copy (the ledger's indexes
+                # project ALL attributes): stored, and written, once more per index.
+                copies = sum(1 for name in item if name.startswith("gsi") and name.endswith("pk"))
+                items[f"{table}|{key}"] = {"bytes": item_bytes(item), "indexes": copies}
     return {"objects": objects, "items": items}
 
 
@@ -146,10 +154,16 @@ def _measure(
     calls: Counter[str] = Counter()
     units = {"read": 0.0, "write": 0.0}
     payload: Counter[str] = Counter()
+    by_table: dict[str, dict[str, float]] = {}
+    names = {stack.resource(t): t for t in TABLE_KEEPS_MONTHS}
     for c in meter.calls:
         calls[f"{c.service}.{c.operation}"] += 1
         units["read"] += c.read_units
         units["write"] += c.write_units
+        for name, (reads, writes) in c.units_by_table.items():
+            row = by_table.setdefault(names.get(name, name), {"read": 0.0, "write": 0.0})
+            row["read"] += reads / n
+            row["write"] += writes / n
         payload[f"{c.service}.{c.operation}"] += c.payload_bytes
     durations: dict[str, list[float]] = defaultdict(list)
     records: Counter[str] = Counter()
@@ -180,9 +194,18 @@ def _measure(
         table = key.split("|", 1)[0]
         old = before["items"].get(key)
         grown = item["bytes"] - (old["bytes"] if old else 0)
-        row = tables.setdefault(table, {"items": 0, "bytes": 0})
+        row = tables.setdefault(
+            table, {"items": 0, "bytes": 0, "index_copies": 0, "index_bytes": 0, "index_writes": 0}
+        )
         row["items"] += 0 if old else 1
         row["bytes"] += max(grown, 0)
+        if old != item:
+            row["index_copies"] += item["indexes"] - (old["indexes"] if old else 0)
+            row["index_bytes"] += item["indexes"] * item["bytes"] - (
+                old["indexes"] * old["bytes"] if old else 0
+            )
+            # At least one index write per index per item the run created or changed.
+            row["index_writes"] += item["indexes"] * max(1, -(-item["bytes"] // 1024))
     return {
         "payments": n,
         "proofs": proofs,
@@ -191,6 +214,7 @@ def _measure(
             "aws_payload_bytes": {op: b / n for op, b in payload.items() if b},
             "dynamodb_read_units": units["read"] / n,
             "dynamodb_write_units": units["write"] / n,
+            "dynamodb_units_by_table": by_table,
             "poller_sqs_requests": 2 * batches / n,
             "functions": functions,
             "log_bytes": logged / n,
@@ -238,20 +262,30 @@ def price(
     lines["SQS"]["sends by the functions"] = k * sqs_sent * sqs
     lines["SQS"]["Lambda pollers (receive + delete per batch)"] = k * p["poller_sqs_requests"] * sqs
     ddb = prices["dynamodb"]
-    lines["DynamoDB"]["write request units"] = (
-        k * p["dynamodb_write_units"] * ddb["write_request_unit_per_million"] / 1e6
-    )
-    lines["DynamoDB"]["read request units"] = (
-        k * p["dynamodb_read_units"] * ddb["read_request_unit_per_million"] / 1e6
-    )
     archive_months = template["prod"]["ArchiveExpirationDays"] / MONTH_DAYS
-    for table, row in p["tables"].items():
-        months = TABLE_KEEPS_MONTHS.get(table) or archive_months
-        # DynamoDB bills 100 bytes of index overhead per item.
-        gb = (row["bytes"] + 100 * row["items"]) / 1e9
-        lines["DynamoDB"][f"{table} storage, {months:.0f} months"] = (
-            k * gb * months * ddb["storage_gb_month"]
+    units = p["dynamodb_units_by_table"]
+    for table in sorted(set(units) | set(p["tables"])):
+        ia = template["table_classes"].get(table) == "STANDARD_INFREQUENT_ACCESS"
+        pre = "ia_" if ia else ""
+        label = f"{table}{' (Standard-IA)' if ia else ''}"
+        row = p["tables"].get(table, {})
+        used = units.get(table, {"read": 0.0, "write": 0.0})
+        writes = used["write"] + row.get("index_writes", 0)
+        lines["DynamoDB"][f"{label} writes (indexes included)"] = (
+            k * writes * ddb[f"{pre}write_request_unit_per_million"] / 1e6
         )
+        lines["DynamoDB"][f"{label} reads"] = (
+            k * used["read"] * ddb[f"{pre}read_request_unit_per_million"] / 1e6
+        )
+        if row:
+            months = TABLE_KEEPS_MONTHS.get(table) or archive_months
+            # DynamoDB bills 100 bytes of overhead per item and per index copy.
+            gb = (
+                row["bytes"] + row["index_bytes"] + 100 * (row["items"] + row["index_copies"])
+            ) / 1e9
+            lines["DynamoDB"][f"{label} storage, {months:.0f} months"] = (
+                k * gb * months * ddb[f"{pre}storage_gb_month"]
+            )
     s3 = prices["s3"]
     puts = sum(v for op, v in calls.items() if op in {"s3.PutObject", "s3.CopyObject"})
     gets = sum(

@@ -42,9 +42,25 @@ class ApiCall:
     seconds: float
     payload_bytes: int
     ok: bool
-    read_units: float = 0.0
-    write_units: float = 0.0
-    """DynamoDB request units as on-demand bills them, estimated from the items' sizes."""
+    units: tuple[tuple[str, float, float], ...] = ()
+    """DynamoDB request units as on-demand bills them, estimated from the items' sizes:
+    (table, read units, write units) for each table the call touched."""
+
+    @property
+    def read_units(self) -> float:
+        return sum(reads for _, reads, _ in self.units)
+
+    @property
+    def write_units(self) -> float:
+        return sum(writes for _, _, writes in self.units)
+
+    @property
+    def units_by_table(self) -> dict[str, tuple[float, float]]:
+        tables: dict[str, tuple[float, float]] = {}
+        for table, reads, writes in self.units:
+            before = tables.get(table, (0.0, 0.0))
+            tables[table] = (before[0] + reads, before[1] + writes)
+        return tables
 
 
 @dataclass(frozen=True)
@@ -105,8 +121,8 @@ class Meter:
                 ok = True
                 return result
             finally:
-                reads, writes = (
-                    dynamodb_units(operation, params, result) if service == "dynamodb" else (0, 0)
+                units = (
+                    dynamodb_table_units(operation, params, result) if service == "dynamodb" else ()
                 )
                 meter._record_call(
                     ApiCall(
@@ -117,8 +133,7 @@ class Meter:
                         seconds=time.perf_counter() - clock,
                         payload_bytes=size,
                         ok=ok,
-                        read_units=reads,
-                        write_units=writes,
+                        units=units,
                     ),
                     handed_to,
                 )
@@ -249,26 +264,38 @@ def _kb_units(size: int, unit: int) -> int:
 
 
 def dynamodb_units(operation: str, params: dict[str, Any], result: Any) -> tuple[float, float]:
-    """(read units, write units) one DynamoDB call costs on-demand. Writes: 1 per KB of the
-    item written (an update counts the key and the values it sets: the item's full size is not
-    known here, so an update of a large item is under-counted); transactions twice that.
+    """(read units, write units) one DynamoDB call costs on-demand, all tables together."""
+    units = dynamodb_table_units(operation, params, result)
+    return sum(u[1] for u in units), sum(u[2] for u in units)
+
+
+def dynamodb_table_units(
+    operation: str, params: dict[str, Any], result: Any
+) -> tuple[tuple[str, float, float], ...]:
+    """(table, read units, write units) one DynamoDB call costs on-demand. Writes: 1 per KB of
+    the item written (an update counts the key and the values it sets: the item's full size is
+    not known here, so an update of a large item is under-counted); transactions twice that.
     Reads: 1 per 4 KB read strongly, half that eventually; a query per 4 KB of all it read."""
+    table = str(params.get("TableName", ""))
     if operation in {"PutItem", "UpdateItem", "DeleteItem"}:
-        return 0.0, float(_write_units(params))
+        return ((table, 0.0, float(_write_units(params))),)
     if operation == "TransactWriteItems":
         entries = [next(iter(entry.values())) for entry in params.get("TransactItems", [])]
-        return 0.0, float(sum(2 * _write_units(body) for body in entries))
+        return tuple(
+            (str(body.get("TableName", "")), 0.0, float(2 * _write_units(body))) for body in entries
+        )
     if operation == "TransactGetItems":
-        return float(2 * len(params.get("TransactItems", []))), 0.0
+        entries = [next(iter(entry.values())) for entry in params.get("TransactItems", [])]
+        return tuple((str(body.get("TableName", "")), 2.0, 0.0) for body in entries)
     result = result if isinstance(result, dict) else {}
     if operation == "GetItem":
         items = [result.get("Item") or {}]
     elif operation in {"Query", "Scan"}:
         items = list(result.get("Items") or [])
     else:
-        return 0.0, 0.0
+        return ()
     units = _kb_units(sum(item_bytes(item) for item in items), 4096)
-    return (float(units) if params.get("ConsistentRead") else units / 2), 0.0
+    return ((table, float(units) if params.get("ConsistentRead") else units / 2, 0.0),)
 
 
 def _write_units(body: dict[str, Any]) -> int:
