@@ -80,10 +80,27 @@ def main() -> int:
         finally:
             sys.stdout = real_stdout
     measured["load"] = loadavg()
-    bill = price(measured, prices, stack_template(ROOT))
-    report = {"measured": measured, "per_1000_usd": bill, "prices": prices["meta"]}
+    template = stack_template(ROOT)
+    bill = price(measured, prices, template)
+    # The same measurement priced as before issue 20's change: every table in the Standard
+    # class. What the Standard-IA ledger saves, in this run.
+    standard = price(
+        measured,
+        prices,
+        {**template, "table_classes": dict.fromkeys(template["table_classes"], "STANDARD")},
+    )
+    report = {
+        "measured": measured,
+        "per_1000_usd": bill,
+        "per_1000_usd_all_tables_standard": standard["total"],
+        "prices": prices["meta"],
+    }
     (args.out / "cost.json").write_text(json.dumps(report, indent=2) + "\n")
     _print(measured, bill, prices)
+    print(
+        f"  with every table in the Standard class it would be {standard['total']:.4f} $: "
+        f"the template's table classes save {standard['total'] - bill['total']:.4f} $ per 1,000"
+    )
     return 0
 
 

@@ -1,12 +1,21 @@
 """One way to build boto3 clients: standard retries, short timeouts, region from settings.
 
-``AWS_ENDPOINT_URL`` (honoured by botocore itself) points every client at the local stack."""
+``AWS_ENDPOINT_URL`` (honoured by botocore itself) points every client at the local stack.
+
+Each client still gets its own session (credentials, config and event hooks resolved as
+before), but all of them share one botocore data loader, which keeps the service models and
+the endpoint data it has parsed: a function that builds five clients at its cold start parsed
+those JSON files five times over (measured with bench/cold.py: about half of the clients'
+construction time; docs/performance.md)."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import boto3
+import botocore.loaders
+import botocore.session
 from botocore.config import Config
 
 _CONFIG = Config(
@@ -16,6 +25,17 @@ _CONFIG = Config(
 )
 
 
+_LOADER = botocore.loaders.create_loader()
+_LOADER_LOCK = threading.Lock()
+
+
 def make_client(service: str, region: str) -> Any:
-    session: Any = boto3.session.Session()
+    core = botocore.session.get_session()
+    core.register_component("data_loader", _LOADER)
+    with _LOADER_LOCK:
+        session: Any = boto3.session.Session(botocore_session=core)
+        # boto3 appends its own data directory to the loader's search path for every new
+        # session: keep each directory once, or the shared loader's path grows per client.
+        paths = _LOADER.search_paths
+        paths[:] = list(dict.fromkeys(paths))
     return session.client(service, region_name=region, config=_CONFIG)
