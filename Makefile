@@ -73,7 +73,7 @@ screenshots: $(STAMP)
 	$(BIN)/python -m quittance_ops.screenshots --out docs/receipt-page
 
 # Every benchmark at its defaults (docs/performance.md), except the chaos run: 100 payments here
-# (about 2 minutes) instead of its default 1,000 (about 19); `python bench/chaos.py` for those.
+# instead of its default 1,000 (about 19 minutes); `python bench/chaos.py` for the full run.
 BENCHES := intake ledger render archive bank_import cold counter cost e2e
 
 bench: $(STAMP)
