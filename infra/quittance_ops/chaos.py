@@ -190,15 +190,15 @@ def plan_payments(config: ChaosConfig, secrets: dict[str, str]) -> list[Payment]
     now = int(time.time())
     for n in range(config.payments):
         provider = ("stripe", "gocardless", "standard")[n % 3]
-        payments.append(_payment(provider, n, secrets[provider], now, forged=False))
+        payments.append(make_payment(provider, n, secrets[provider], now, forged=False))
     forged = round(config.payments * config.forged)
     for n in range(config.payments, config.payments + forged):
         provider = ("stripe", "gocardless", "standard")[n % 3]
-        payments.append(_payment(provider, n, WRONG_SECRET, now, forged=True))
+        payments.append(make_payment(provider, n, WRONG_SECRET, now, forged=True))
     return payments
 
 
-def _payment(provider: str, n: int, secret: str, now: int, *, forged: bool) -> Payment:
+def make_payment(provider: str, n: int, secret: str, now: int, *, forged: bool) -> Payment:
     invoice = f"F-CHAOS-{n:05d}"
     amount = 1000 + (n * 37) % 90_000
     if provider == "stripe":

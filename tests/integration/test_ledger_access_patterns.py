@@ -89,3 +89,27 @@ def test_questions_are_served_by_keys_and_indexes_never_a_scan(moto_stack: MotoS
 
     assert operations["Scan"] == 0
     assert operations["Query"] > 0
+
+
+def test_a_receipt_whose_invoice_is_known_is_read_by_its_key(moto_stack: MotoStack) -> None:
+    """Receipts and notify know the invoice from their job: one GetItem, no index query; a
+    wrong invoice still finds the receipt through the index."""
+    client = boto3.client("dynamodb", region_name=REGION)
+    operations: Counter[str] = Counter()
+    client.meta.events.register(
+        "before-call.dynamodb.*", lambda model, **_: operations.update([model.name])
+    )
+    ledger = LedgerTable(moto_stack.resource("LedgerTable"), client)
+    apply_event(payment("F-K", 1200, 1), store=ledger, profiles=NoProfiles(), now=NOW)
+    receipt = ledger.receipt_for_payment("F-K", "pi-F-K-1")
+    assert receipt is not None
+    operations.clear()
+
+    item = ledger.receipt_item(receipt.receipt_number, "F-K")
+
+    assert item["data"]["invoice_number"] == "F-K"
+    assert item == ledger.receipt_item(receipt.receipt_number)
+    assert operations == {"GetItem": 2, "Query": 1}  # the second read went through the index
+    operations.clear()
+    assert ledger.receipt_item(receipt.receipt_number, "F-OTHER")["sk"] == item["sk"]
+    assert operations == {"GetItem": 2, "Query": 1}

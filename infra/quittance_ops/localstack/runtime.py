@@ -77,6 +77,9 @@ class LocalFunction:
         self.invocations = 0
         self.errors = 0
         self.overruns = 0
+        self.observers: list[Callable[[str, dict[str, Any], float, float, bool], None]] = []
+        """Told of every invocation: (function, event, wall-clock start, seconds, succeeded);
+        the benchmarks' :class:`~quittance_ops.localstack.meter.Meter` listens here."""
         """Invocations that ran past the function's timeout: Lambda would have stopped each
         one there, at whatever step it was (nothing stops a thread here)."""
         self._lock = threading.Lock()
@@ -156,17 +159,23 @@ class LocalFunction:
         )
         with self._lock:
             self.invocations += 1
-        started = time.monotonic()
+        started, wall = time.monotonic(), time.time()
+        ok = False
         try:
             # AWS calls made inside are this function's own: a fault plan may fail them.
             with function_scope(self.name):
-                return environment.handler(event, context)
+                result = environment.handler(event, context)
+            ok = True
+            return result
         except Exception:
             with self._lock:
                 self.errors += 1
             raise
         finally:
-            if time.monotonic() - started > self.spec.timeout:
+            elapsed = time.monotonic() - started
+            if elapsed > self.spec.timeout:
                 with self._lock:
                     self.overruns += 1
             self._release(environment)
+            for observer in self.observers:
+                observer(self.name, event, wall, elapsed, ok)

@@ -174,8 +174,16 @@ class LedgerTable:
         record = self.load(invoice_number)
         return record.receipt_for(payment_id) if record else None
 
-    def receipt_item(self, number: str) -> dict[str, Any]:
-        """The whole stored receipt item (record and archive fields), found by its number."""
+    def receipt_item(self, number: str, invoice_number: str | None = None) -> dict[str, Any]:
+        """The whole stored receipt item (record and archive fields), found by its number.
+
+        Given the invoice it belongs to (a receipt job and a notification carry it), one
+        consistent GetItem on its key; otherwise, or if it is not under that invoice, found
+        through the index first."""
+        if invoice_number is not None:
+            direct = self._get(invoice_pk(invoice_number), f"RCPT#{number}")
+            if direct is not None:
+                return {**direct, "data": json.loads(direct["data"])}
         response = self._client.query(
             TableName=self.name,
             IndexName="gsi1",

@@ -91,7 +91,7 @@ class MessageLog(Protocol):
 class Documents(Protocol):
     """The ledger's receipt records and the customer's invoices (read only)."""
 
-    def receipt_item(self, number: str) -> dict[str, Any]: ...
+    def receipt_item(self, number: str, invoice_number: str | None = None) -> dict[str, Any]: ...
 
     def invoices_of_customer(self, customer_id: str) -> list[Any]: ...
 
@@ -175,7 +175,7 @@ def notify_customer(
         if job.receipt_number
         else None
     )
-    record = _receipt_record(documents, job.receipt_number)
+    record = _receipt_record(documents, job.receipt_number, job.invoice_number)
     deliveries: list[Delivery] = []
     if job.kind == "invoice_reminder":
         # A payment may have landed since the reminder was queued: look again, last thing.
@@ -590,11 +590,14 @@ def _payments_count(
     return sum(1 for s in documents.invoices_of_customer(customer_id) if s.status in _PAID_STATUSES)
 
 
-def _receipt_record(documents: Documents | None, number: str | None) -> dict[str, Any] | None:
+def _receipt_record(
+    documents: Documents | None, number: str | None, invoice_number: str
+) -> dict[str, Any] | None:
     if documents is None or number is None:
         return None
     try:
-        return documents.receipt_item(number)
+        # The job names the invoice: the receipt is read by its key, not looked up by number.
+        return documents.receipt_item(number, invoice_number)
     except NotFound:
         return None
 

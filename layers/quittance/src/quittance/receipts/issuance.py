@@ -30,7 +30,7 @@ class Archive(Protocol):
 
 
 class ReceiptLedger(Protocol):
-    def receipt_item(self, number: str) -> dict[str, Any]: ...
+    def receipt_item(self, number: str, invoice_number: str | None = None) -> dict[str, Any]: ...
 
     def registration(self, number: str) -> InvoiceRegistration | None: ...
 
@@ -87,7 +87,7 @@ def issue_receipt(
     ``link_for(receipt_number, expires_at)`` builds the customer-page link of the QR code;
     it stays valid as long as the receipt is kept. A job that comes back finds what an
     earlier attempt archived and never renders over it."""
-    item = ledger.receipt_item(job.receipt_number)
+    item = ledger.receipt_item(job.receipt_number, job.invoice_number)
     profile = profiles.profile(job.customer_id) or {}
     language = copy_language(profile.get("locale"))
     original = dict(item["archive"]) if item.get("archive") else None
@@ -128,7 +128,7 @@ def issue_receipt(
         try:
             ledger.record_archive(job.invoice_number, job.receipt_number, original)
         except AlreadyExists:
-            original = dict(ledger.receipt_item(job.receipt_number)["archive"])
+            original = dict(ledger.receipt_item(job.receipt_number, job.invoice_number)["archive"])
     if language is not None and translation is None:
         copy = ReceiptDocument.model_validate(
             {**document.model_dump(), "locale": language, "is_translation": True}
@@ -144,7 +144,9 @@ def issue_receipt(
         try:
             ledger.record_translation(job.invoice_number, job.receipt_number, translation)
         except AlreadyExists:
-            translation = dict(ledger.receipt_item(job.receipt_number)["translation"])
+            translation = dict(
+                ledger.receipt_item(job.receipt_number, job.invoice_number)["translation"]
+            )
     return IssuedReceipt(job.receipt_number, original, True, translation)
 
 
