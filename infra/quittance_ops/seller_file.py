@@ -3,6 +3,7 @@ with the line it is on, so the operator fixes the file in one pass."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,16 @@ from pydantic import ValidationError
 from quittance.seller import SellerProfile, profile_problems
 
 MAX_FILE_BYTES = 64 * 1024
+MAX_LOGO_BYTES = 256 * 1024
+_PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@dataclass(frozen=True)
+class ProfileFile:
+    """A valid profile and its logo's bytes (stored apart, under their hash)."""
+
+    profile: SellerProfile
+    logo: bytes | None
 
 
 @dataclass(frozen=True)
@@ -56,7 +67,34 @@ def _line_of(root: yaml.Node | None, loc: tuple[str | int, ...]) -> int | None:
     return line
 
 
-def read_profile_file(path: Path) -> SellerProfile:
+def _logo(path: Path, root: yaml.Node | None, given: object) -> tuple[dict[str, str], bytes]:
+    """``logo: my-logo.png`` in the file is the image beside it (PNG or SVG)."""
+    line = _line_of(root, ("logo",))
+    if not isinstance(given, str):
+        raise ProfileFileError(path, [Problem(line, "logo", "expected a file name (PNG or SVG)")])
+    file = (path.parent / given).resolve()
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise ProfileFileError(
+            path, [Problem(line, "logo", f"cannot read {file}: {exc.strerror}")]
+        ) from exc
+    if len(data) > MAX_LOGO_BYTES:
+        raise ProfileFileError(
+            path, [Problem(line, "logo", f"{file.name} is larger than {MAX_LOGO_BYTES} bytes")]
+        )
+    if data.startswith(_PNG):
+        media = "image/png"
+    elif b"<svg" in data[:512].lower():
+        media = "image/svg+xml"
+    else:
+        raise ProfileFileError(
+            path, [Problem(line, "logo", f"{file.name} is not a PNG nor an SVG")]
+        )
+    return {"sha256": hashlib.sha256(data).hexdigest(), "media_type": media}, data
+
+
+def read_profile_file(path: Path) -> ProfileFile:
     """The profile the file describes, or :class:`ProfileFileError` listing each problem."""
     try:
         data = path.read_bytes()
@@ -75,8 +113,11 @@ def read_profile_file(path: Path) -> SellerProfile:
         raise ProfileFileError(path, [Problem(line, "", f"not valid YAML: {problem}")]) from exc
     if not isinstance(content, dict):
         raise ProfileFileError(path, [Problem(1, "", "expected a mapping of fields (key: value)")])
+    logo = None
+    if content.get("logo") is not None:
+        content["logo"], logo = _logo(path, root, content["logo"])
     try:
-        return SellerProfile.model_validate(content)
+        return ProfileFile(SellerProfile.model_validate(content), logo)
     except ValidationError as exc:
         problems = [
             Problem(_line_of(root, loc), ".".join(str(part) for part in loc), message)

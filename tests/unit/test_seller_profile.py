@@ -3,6 +3,7 @@ and where it is kept (SSM through Powertools, versioned)."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,8 +30,8 @@ PROFILES = Path(__file__).resolve().parents[2] / "infra" / "profiles"
 
 
 def demo() -> dict[str, Any]:
-    data: dict[str, Any] = yaml.safe_load((PROFILES / "demo-seller.yaml").read_text())
-    return data
+    """The demo company's profile as stored (its logo by hash)."""
+    return read_profile_file(PROFILES / "demo-seller.yaml").profile.model_dump(mode="json")
 
 
 def micro() -> dict[str, Any]:
@@ -204,3 +205,12 @@ def test_a_cached_profile_is_served_until_its_age_passes(ssm: Any) -> None:
     cached = store.current()
     store.put(SellerProfile.model_validate(micro()).model_dump_json())
     assert store.current() == cached  # within max_age: no call to SSM
+
+
+def test_the_logo_file_is_referenced_by_its_hash() -> None:
+    read = read_profile_file(PROFILES / "demo-seller.yaml")
+    assert read.logo is not None and read.logo.startswith(b"\x89PNG")
+    assert read.profile.logo is not None
+    assert read.profile.logo.media_type == "image/png"
+    assert read.profile.logo.sha256 == hashlib.sha256(read.logo).hexdigest()
+    assert read_profile_file(PROFILES / "micro-entrepreneur.yaml").logo is None
