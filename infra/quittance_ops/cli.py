@@ -27,6 +27,7 @@ from quittance_ops.privacy_cli import privacy_app
 from quittance_ops.project import project_root, quiet_libraries
 from quittance_ops.reminders_cli import remind
 from quittance_ops.retire_cli import retire
+from quittance_ops.seller_cli import seller_app
 from quittance_ops.smoke import smoke
 
 app = typer.Typer(no_args_is_help=True, help="quittance: proof of payment, end to end.")
@@ -49,6 +50,7 @@ app.command("doctor")(doctor)
 app.command("smoke")(smoke)
 app.add_typer(bank_app, name="bank")
 app.add_typer(payments_app, name="payments")
+app.add_typer(seller_app, name="seller")
 
 
 @local_app.command("up")
