@@ -48,7 +48,7 @@ def _read(path: Path) -> ProfileFile:
 
 
 @seller_app.command("set")
-def set_profile(path: FileArg, stack: StackOpt = None, aws_stack: AwsOpt = None) -> None:
+def set_profile(path: FileArg, stack: StackOpt = None, aws_stack: AwsOpt = None) -> int:
     """Validate FILE and make it the stage's profile (a new version); each problem is printed
     with its line. Documents issued from now on use it (within 5 minutes on AWS)."""
     read = _read(path)
@@ -68,6 +68,7 @@ def set_profile(path: FileArg, stack: StackOpt = None, aws_stack: AwsOpt = None)
     )
     if profile.is_demo:
         Console().print("[yellow]the demo company's SIREN: a prod stage refuses to issue[/]")
+    return version
 
 
 @seller_app.command("show")

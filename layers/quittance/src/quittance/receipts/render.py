@@ -139,7 +139,7 @@ _TEXT: Final[dict[Language, dict[str, str]]] = {
         ),
         "status.refunded": (
             "{amount} seront recrédités sur votre moyen de paiement d’origine, "
-            "sous 5 à 10 jours ouvrés."
+            "sous {low} à {high} jours ouvrés."
         ),
         "credit_note.intro": (
             "Cet avoir se rapporte au reçu n°\u00a0{original} (facture n°\u00a0{invoice})."
@@ -225,7 +225,7 @@ _TEXT: Final[dict[Language, dict[str, str]]] = {
         ),
         "status.refunded": (
             "{amount} will be credited back to your original payment method "
-            "within 5 to 10 business days."
+            "within {low} to {high} business days."
         ),
         "credit_note.intro": (
             "This credit note relates to receipt no.\u00a0{original} (invoice no.\u00a0{invoice})."
@@ -472,7 +472,14 @@ def _context(doc: ReceiptDocument) -> dict[str, Any]:
 
     balance = money(doc.balance_due)
     amount = money(doc.amount)
-    status_text = text[f"status.{doc.status}"].format(balance=balance, amount=amount)
+    # The seller's refund delay for this payment method (its profile), 5 to 10 days if none.
+    delays = (
+        seller.profile.refund_delays.for_method(doc.method.kind.value) if seller.profile else None
+    )
+    low, high = delays or (5, 10)
+    status_text = text[f"status.{doc.status}"].format(
+        balance=balance, amount=amount, low=low, high=high
+    )
 
     if kind == "credit_note":
         intro = text["credit_note.intro"].format(

@@ -184,9 +184,9 @@ class RefundDelays(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    card: Annotated[tuple[int, int], Field()] = (5, 10)
-    sepa: Annotated[tuple[int, int], Field()] = (3, 5)
-    transfer: Annotated[tuple[int, int], Field()] = (1, 3)
+    card: tuple[int, int] = (5, 10)
+    sepa: tuple[int, int] = (1, 3)
+    transfer: tuple[int, int] = (1, 3)
 
     @model_validator(mode="after")
     def _ordered(self) -> RefundDelays:
@@ -195,6 +195,16 @@ class RefundDelays(BaseModel):
             if not 0 <= low <= high <= 60:  # two months is already unheard of
                 raise ValueError(f"{name}: expected [min, max] working days, 0 ≤ min ≤ max ≤ 60")
         return self
+
+    def for_method(self, kind: str) -> tuple[int, int] | None:
+        """Working days for a refund paid back by ``kind`` (card, SEPA debit, transfer)."""
+        # quittance.models.events.MethodKind values: a wallet pays back to its card.
+        return {
+            "card": self.card,
+            "wallet": self.card,
+            "sepa_debit": self.sepa,
+            "sepa_transfer": self.transfer,
+        }.get(kind)
 
 
 class SellerProfile(BaseModel):
