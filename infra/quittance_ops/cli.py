@@ -242,13 +242,19 @@ def previews(
         "docs/receipts"
     ),
 ) -> None:
-    """Render the sample receipts (French B2C card, English B2B transfer, credit note) and
-    turn each page into a PNG with pdftoppm, for docs/receipts."""
+    """Render the sample receipts (French B2C card, English B2B transfer, credit note) of the
+    demo seller profile and turn each page into a PNG with pdftoppm, for docs/receipts."""
     import shutil
     import subprocess
 
+    from quittance.receipts.document import Seller
     from quittance.receipts.render import ReceiptRenderer
+    from quittance.seller import PublishedProfile
     from quittance_ops.samples import SAMPLES
+    from quittance_ops.seller_publish import demo_profile
+
+    demo = demo_profile()  # the demo company, as `quittance seller set` would store it
+    seller = Seller.from_profile(PublishedProfile(version=1, profile=demo.profile), demo.logo)
 
     pdftoppm = shutil.which("pdftoppm")
     if pdftoppm is None:
@@ -257,7 +263,7 @@ def previews(
     renderer = ReceiptRenderer()
     for name, build in SAMPLES.items():
         pdf = out / f"{name}.pdf"
-        pdf.write_bytes(renderer.render(build()).pdf)
+        pdf.write_bytes(renderer.render(build(seller)).pdf)
         subprocess.run(  # noqa: S603 - fixed arguments, our own file
             [pdftoppm, "-png", "-r", "70", str(pdf), str(out / name)], check=True
         )
