@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -13,6 +14,7 @@ import typer
 from rich.console import Console
 
 from quittance.aws.seller_parameter import SellerProfileParameter
+from quittance.models.money import Money
 from quittance.receipts.document import Seller
 from quittance.receipts.render import ReceiptRenderer
 from quittance.seller import PublishedProfile
@@ -26,6 +28,7 @@ seller_app = typer.Typer(
     help="The seller's identity, legal mentions and brand on every document.",
 )
 
+PREVIEW_AT = datetime(2026, 11, 23, 13, 4, tzinfo=UTC)
 FileArg = Annotated[Path, typer.Argument(help="The profile, e.g. infra/profiles/demo-seller.yaml")]
 
 
@@ -108,8 +111,8 @@ def preview(
     stack: StackOpt = None,
     aws_stack: AwsOpt = None,
 ) -> None:
-    """Render a receipt, an English copy and a credit note for a profile, as PDF and PNG
-    (pdftoppm), to look at before (or after) setting it."""
+    """Render a receipt, an English copy, a credit note, the confirmation email and the
+    receipt page for a profile, as PNG (pdftoppm), to look at before (or after) setting it."""
     from quittance_ops.samples import SAMPLES
 
     pdftoppm = shutil.which("pdftoppm")
@@ -117,26 +120,93 @@ def preview(
         raise typer.BadParameter("pdftoppm is missing (Debian package poppler-utils)")
     if path is not None:
         read = _read(path)
-        seller = Seller.from_profile(PublishedProfile(version=1, profile=read.profile), read.logo)
+        published, logo = PublishedProfile(version=1, profile=read.profile), read.logo
     else:
-        seller = _stage_seller(open_target(stack, aws_stack))
+        published, logo = _stage_profile(open_target(stack, aws_stack))
+    seller = Seller.from_profile(published, logo)
     out.mkdir(parents=True, exist_ok=True)
     renderer = ReceiptRenderer()
-    for name, build in SAMPLES.items():
+    pdfs = {name: renderer.render(build(seller)).pdf for name, build in SAMPLES.items()}
+    # The email and the page are HTML: weasyprint prints them to PDF for pdftoppm.
+    pdfs["email-confirmation"] = _html_pdf(confirmation_email_html(published))
+    pdfs["receipt-page"] = _html_pdf(receipt_page_html(published))
+    for name, data in pdfs.items():
         pdf = out / f"{name}.pdf"
-        pdf.write_bytes(renderer.render(build(seller)).pdf)
+        pdf.write_bytes(data)
         subprocess.run(  # noqa: S603 - fixed arguments, our own file
             [pdftoppm, "-png", "-r", "70", str(pdf), str(out / name)], check=True
         )
         Console().print(f"{pdf} → {out / name}-*.png")
 
 
-def _stage_seller(target: Target) -> Seller:
+def confirmation_email_html(published: PublishedProfile) -> str:
+    """The HTML part of a payment confirmation as a customer of this seller receives it."""
+    from quittance.notifications.confirmation import compose_payment_confirmation
+    from quittance.notifications.email_kit import Sender
+    from quittance.seller.identity import SellerIdentity
+
+    identity = SellerIdentity.from_profile(published)
+    message = compose_payment_confirmation(
+        sender=Sender(email="receipts@example.com", name=identity.name),
+        to_email="camille.durand@example.com",
+        to_name="Camille Durand",
+        locale=published.profile.default_language,
+        tone=published.profile.tone,
+        receipt_number="R-2026-000042",
+        invoice_number="F-2026-0142",
+        amount=Money(amount_minor=123456, currency="EUR"),
+        paid_at=PREVIEW_AT,
+        timezone="Europe/Paris",
+        receipt_url="https://pay.example.com/r/AQJrMQ1SLTIwMjYtMDAwMDQy",
+        seller_name=identity.name,
+        seller_email=identity.email,
+        seller_phone=identity.phone,
+        message_id_domain="example.com",
+    )
+    body = message.get_body(("html",))
+    assert body is not None  # composed with an HTML alternative, always
+    return str(body.get_content())
+
+
+def receipt_page_html(published: PublishedProfile) -> str:
+    from quittance.links.page import ReceiptView, render_receipt_page
+    from quittance.seller.identity import SellerIdentity
+
+    identity = SellerIdentity.from_profile(published)
+    view = ReceiptView(
+        receipt_number="R-2026-000042",
+        invoice_number="F-2026-0142",
+        status="paid",
+        amount=Money(amount_minor=123456, currency="EUR"),
+        balance_due=Money(amount_minor=0, currency="EUR"),
+        paid_at=PREVIEW_AT,
+        locale=published.profile.default_language,
+        seller_name=identity.name,
+        seller_email=identity.email,
+        seller_phone=identity.phone,
+        seller_address=identity.address,
+        seller_legal=identity.legal,
+        brand_colour=identity.brand_colour,
+    )
+    return render_receipt_page(view, pdf_href="/r/preview/pdf")
+
+
+def _html_pdf(html: str) -> bytes:
+    from weasyprint import HTML
+
+    # No base URL: the email and the page reference nothing outside themselves.
+    return bytes(HTML(string=html).write_pdf())
+
+
+def _stage_profile(target: Target) -> tuple[PublishedProfile, bytes | None]:
     from quittance.aws.seller_logos import SellerLogos
-    from quittance.receipts.sellers import ProfileSellers
 
     name = parameter_name(stage_of(target))
-    store = SellerProfileParameter(name, target.client("ssm"), max_age=0)
+    published = SellerProfileParameter(name, target.client("ssm"), max_age=0).current()
+    if published is None:
+        raise typer.BadParameter(f"no seller profile at {name}: give a FILE to preview")
+    logo = published.profile.logo
+    if logo is None:
+        return published, None
     logos = SellerLogos(target.resource("ArchiveBucket"), target.client("s3"))
-    # A preview shows what would be issued, demo company included.
-    return ProfileSellers(stage_of(target), store, logos, allow_demo=True).current()
+    return published, logos.read(logo.sha256, logo.media_type)

@@ -13,6 +13,7 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from quittance_ops.cli import app
@@ -96,5 +97,15 @@ def test_preview_writes_each_document_as_png(stack: Path, tmp_path: Path) -> Non
     done = run("seller", "preview", str(PROFILES / "micro-entrepreneur.yaml"), "--out", str(out))
     assert done.exit_code == 0, done.output
     pngs = sorted(p.name for p in out.glob("*.png"))
-    assert pngs == ["en-b2b-transfer-1.png", "fr-b2c-card-1.png", "fr-credit-note-1.png"]
+    assert pngs == [
+        "email-confirmation-1.png",
+        "en-b2b-transfer-1.png",
+        "fr-b2c-card-1.png",
+        "fr-credit-note-1.png",
+        "receipt-page-1.png",
+    ]
+    page = PdfReader(out / "receipt-page.pdf").pages[0].extract_text()
+    assert "293 B du CGI" in page
+    email = PdfReader(out / "email-confirmation.pdf").pages[0].extract_text()
+    assert "Camille Martin Céramique" in email
     assert all((out / name).read_bytes().startswith(b"\x89PNG") for name in pngs)
