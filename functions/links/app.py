@@ -18,6 +18,7 @@ from quittance.aws.clients import make_client
 from quittance.aws.customers_table import CustomersTable
 from quittance.aws.ledger_table import LedgerTable
 from quittance.aws.secrets import JsonSecret
+from quittance.aws.seller_parameter import SellerProfileParameter
 from quittance.clock import Clock, SystemClock
 from quittance.links.page import (
     ReceiptView,
@@ -33,6 +34,7 @@ from quittance.notifications.unsubscribe import (
     withdraw_marketing_consent,
 )
 from quittance.observability import instruments
+from quittance.seller.identity import SellerIdentities
 from quittance.settings import LinksSettings, load
 
 logger, metrics, tracer = instruments("links")
@@ -55,6 +57,7 @@ class Deps:
     link_keys: JsonSecret
     consents: CustomersTable | None
     """For the one-click unsubscribe; None where no customers table is configured."""
+    sellers: SellerIdentities
     clock: Clock
 
 
@@ -72,6 +75,16 @@ def wire(clock: Clock) -> Deps:
         archive=ArchiveBucket(s.archive_bucket, make_client("s3", s.aws_region)),
         link_keys=JsonSecret(s.link_keys_secret_name, make_client("secretsmanager", s.aws_region)),
         consents=CustomersTable(s.customers_table, dynamodb) if s.customers_table else None,
+        sellers=SellerIdentities(
+            s,
+            SellerProfileParameter(
+                s.seller_profile_parameter,
+                make_client("ssm", s.aws_region),
+                max_age=s.seller_profile_max_age_seconds,
+            )
+            if s.seller_profile_parameter
+            else None,
+        ),
         clock=clock,
     )
 
@@ -98,7 +111,7 @@ def _receipt(token: str) -> dict[str, Any]:
 def page(token: str) -> Response[str]:
     item = _receipt(token)
     data = item["data"]
-    s = deps().settings
+    seller = deps().sellers.current()
     view = ReceiptView(
         receipt_number=data["receipt_number"],
         invoice_number=data["invoice_number"],
@@ -109,13 +122,12 @@ def page(token: str) -> Response[str]:
         balance_due=data["balance_due"],
         paid_at=data["paid_at"],
         locale=_locale(),
-        seller_name=s.seller_name,
-        seller_email=s.seller_email,
-        seller_phone=s.seller_phone,
-        seller_address=s.seller_address,
-        seller_siren=s.seller_siren,
-        seller_vat=s.seller_vat,
-        brand_colour=s.brand_colour,
+        seller_name=seller.name,
+        seller_email=seller.email,
+        seller_phone=seller.phone,
+        seller_address=seller.address,
+        seller_legal=seller.legal,
+        brand_colour=seller.brand_colour,
     )
     metrics.add_metric(name="page_views", unit=MetricUnit.Count, value=1)
     return _html(200, render_receipt_page(view, pdf_href=f"/r/{token}/pdf"))
@@ -142,7 +154,10 @@ def pdf(token: str) -> Response[str]:
 def unsubscribe_page(token: str) -> Response[str]:
     # Showing the form changes nothing: mail scanners open links; only the POST withdraws.
     customer_of(_signer(), token, deps().clock.now())
-    return _html(200, render_unsubscribe_page(_locale(), f"/u/{token}", done=False))
+    seller = deps().sellers.current().name
+    return _html(
+        200, render_unsubscribe_page(_locale(), f"/u/{token}", done=False, seller_name=seller)
+    )
 
 
 @app.post("/u/<token>")
@@ -154,7 +169,10 @@ def unsubscribe(token: str) -> Response[str]:
         raise errors.NotFound("unsubscribe is not configured")
     withdraw_marketing_consent(_signer(), token, d.consents, d.clock.now())
     metrics.add_metric(name="unsubscribes", unit=MetricUnit.Count, value=1)
-    return _html(200, render_unsubscribe_page(_locale(), f"/u/{token}", done=True))
+    seller = d.sellers.current().name
+    return _html(
+        200, render_unsubscribe_page(_locale(), f"/u/{token}", done=True, seller_name=seller)
+    )
 
 
 def _signer() -> LinkSigner:
@@ -171,8 +189,8 @@ def _locale() -> str:
 
 @app.exception_handler(errors.LinkExpired)  # type: ignore[untyped-decorator]
 def expired(_: errors.LinkExpired) -> Response[str]:
-    s = deps().settings
-    return _html(410, render_expired_page(_locale(), s.seller_name, s.seller_email))
+    seller = deps().sellers.current()
+    return _html(410, render_expired_page(_locale(), seller.name, seller.email))
 
 
 @app.exception_handler(errors.LinkInvalid)  # type: ignore[untyped-decorator]

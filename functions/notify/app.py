@@ -22,6 +22,7 @@ from quittance.aws.customers_table import CustomersTable
 from quittance.aws.ledger_table import LedgerTable
 from quittance.aws.mailer import SesMailer
 from quittance.aws.secrets import JsonSecret
+from quittance.aws.seller_parameter import SellerProfileParameter
 from quittance.aws.sms import SnsSms
 from quittance.clock import Clock, SystemClock
 from quittance.errors import SentNotLogged
@@ -30,6 +31,7 @@ from quittance.models.messages import NotificationJob
 from quittance.notifications.dispatch import MessageOptions, SellerContact, notify_customer
 from quittance.notifications.email_kit import Sender
 from quittance.observability import instruments
+from quittance.seller.identity import SellerIdentities, SellerIdentity
 from quittance.settings import NotifySettings, load
 
 logger, metrics, tracer = instruments("notify")
@@ -54,6 +56,7 @@ class Deps:
     sms: SnsSms
     archive: ArchiveBucket | None
     link_keys: JsonSecret
+    sellers: SellerIdentities
     dynamodb: Any
     clock: Clock
 
@@ -83,6 +86,16 @@ def wire(clock: Clock) -> Deps:
         if s.archive_bucket
         else None,
         link_keys=JsonSecret(s.link_keys_secret_name, make_client("secretsmanager", s.aws_region)),
+        sellers=SellerIdentities(
+            s,
+            SellerProfileParameter(
+                s.seller_profile_parameter,
+                make_client("ssm", s.aws_region),
+                max_age=s.seller_profile_max_age_seconds,
+            )
+            if s.seller_profile_parameter
+            else None,
+        ),
         dynamodb=dynamodb,
         clock=clock,
     )
@@ -103,6 +116,7 @@ def notify_once() -> Callable[..., dict[str, Any]]:
 def _notify(*, job: NotificationJob) -> dict[str, Any]:
     d = deps()
     s = d.settings
+    seller = d.sellers.current()
     deliveries = notify_customer(
         job,
         profiles=d.customers,
@@ -110,11 +124,11 @@ def _notify(*, job: NotificationJob) -> dict[str, Any]:
         sms=d.sms,
         documents=d.ledger,
         archive=d.archive,
-        options=options(s),
+        options=options(s, seller),
         log=d.ledger,
         signer=LinkSigner.from_secret(d.link_keys.read()),
-        sender=Sender(email=s.sender_email, name=s.seller_name),
-        seller=SellerContact(name=s.seller_name, email=s.seller_email, phone=s.seller_phone),
+        sender=Sender(email=s.sender_email, name=seller.name),
+        seller=SellerContact(name=seller.name, email=seller.email, phone=seller.phone),
         public_base_url=str(s.public_base_url),
         link_ttl=timedelta(days=s.link_ttl_days),
         now=d.clock.now(),
@@ -134,7 +148,7 @@ def _notify(*, job: NotificationJob) -> dict[str, Any]:
     return {"deliveries": [{"channel": x.channel, "status": x.status} for x in deliveries]}
 
 
-def options(s: NotifySettings) -> MessageOptions:
+def options(s: NotifySettings, seller: SellerIdentity | None = None) -> MessageOptions:
     return MessageOptions(
         payment_update_url_template=s.payment_update_url_template,
         balance_payment_url_template=s.balance_payment_url_template,
@@ -145,7 +159,9 @@ def options(s: NotifySettings) -> MessageOptions:
             lang: text for lang, text in (("fr", s.offer_text_fr), ("en", s.offer_text_en)) if text
         },
         offer_url=s.offer_url,
-        sms_brand=s.sms_sender_id,
+        sms_brand=(seller.sms_sender if seller else None) or s.sms_sender_id,
+        refund_delays=seller.refund_delays if seller else None,
+        attach_pdf=seller.attach_pdf if seller else False,
         default_phone_region=s.default_phone_region,
     )
 

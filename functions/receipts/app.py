@@ -22,14 +22,18 @@ from quittance.aws.customers_table import CustomersTable
 from quittance.aws.ledger_table import LedgerTable
 from quittance.aws.queue import SqsQueue
 from quittance.aws.secrets import JsonSecret
+from quittance.aws.seller_logos import SellerLogos
+from quittance.aws.seller_parameter import SellerProfileParameter
 from quittance.clock import Clock, SystemClock
 from quittance.links.tokens import LinkSigner
 from quittance.links.urls import receipt_link
 from quittance.models.messages import ReceiptJob
 from quittance.observability import instruments
 from quittance.receipts.document import Seller
-from quittance.receipts.issuance import issue_receipt, notification_for
+from quittance.receipts.issuance import Sellers, issue_receipt, notification_for
 from quittance.receipts.render import ReceiptRenderer
+from quittance.receipts.sellers import FixedSeller, ProfileSellers
+from quittance.seller import SellerProfileRefused
 from quittance.settings import ReceiptsSettings, load
 
 logger, metrics, tracer = instruments("receipts")
@@ -51,7 +55,7 @@ class Deps:
     notifications: SqsQueue
     renderer: ReceiptRenderer
     policy: RetentionPolicy
-    seller: Seller
+    sellers: Sellers
     dynamodb: Any
     link_keys: JsonSecret
     clock: Clock
@@ -88,19 +92,35 @@ def wire(clock: Clock) -> Deps:
             fiscal_year_end_month=s.fiscal_year_end_month,
             fiscal_timezone=s.fiscal_timezone,
         ),
-        seller=Seller(
-            name=s.seller_name,
-            address=s.seller_address,
-            siren=s.seller_siren,
-            vat_number=s.seller_vat,
-            email=s.seller_email,
-            phone=s.seller_phone,
-            brand_colour=s.brand_colour,
-        ),
+        sellers=sellers(s),
         dynamodb=dynamodb,
         link_keys=JsonSecret(s.link_keys_secret_name, make_client("secretsmanager", s.aws_region)),
         clock=clock,
     )
+
+
+def sellers(s: ReceiptsSettings) -> Sellers:
+    if s.seller_profile_parameter:
+        return ProfileSellers(
+            s.stage,
+            SellerProfileParameter(
+                s.seller_profile_parameter,
+                make_client("ssm", s.aws_region),
+                max_age=s.seller_profile_max_age_seconds,
+            ),
+            SellerLogos(s.archive_bucket, make_client("s3", s.aws_region)),
+            allow_demo=s.seller_demo_allowed,
+        )
+    legacy = Seller(
+        name=s.seller_name,
+        address=s.seller_address,
+        siren=s.seller_siren,
+        vat_number=s.seller_vat,
+        email=s.seller_email,
+        phone=s.seller_phone,
+        brand_colour=s.brand_colour,
+    )
+    return FixedSeller(s.stage, legacy, allow_demo=s.seller_demo_allowed)
 
 
 def link_signer() -> LinkSigner:
@@ -122,6 +142,20 @@ def issue_once() -> Callable[..., dict[str, Any]]:
 
 def _issue(*, job: ReceiptJob) -> dict[str, Any]:
     d = deps()
+    try:
+        return _issue_as_seller(job, d)
+    except SellerProfileRefused as refused:
+        # The job fails: SQS retries it, then keeps it in the DLQ until redriven once a
+        # profile is set. The alarm SellerProfileRefusedAlarm watches this metric.
+        logger.error(
+            "no document issued: seller profile refused",
+            extra={"receipt_number": job.receipt_number, "reason": refused.reason},
+        )
+        metrics.add_metric(name="seller_profile_refused", unit=MetricUnit.Count, value=1)
+        raise
+
+
+def _issue_as_seller(job: ReceiptJob, d: Deps) -> dict[str, Any]:
     issued = issue_receipt(
         job,
         ledger=d.ledger,
@@ -129,7 +163,7 @@ def _issue(*, job: ReceiptJob) -> dict[str, Any]:
         archive=d.archive,
         renderer=d.renderer,
         policy=d.policy,
-        seller=d.seller,
+        sellers=d.sellers,
         link_for=lambda number, expires: receipt_link(
             str(d.settings.public_base_url), link_signer(), number, expires
         ),

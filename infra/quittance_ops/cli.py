@@ -27,6 +27,7 @@ from quittance_ops.privacy_cli import privacy_app
 from quittance_ops.project import project_root, quiet_libraries
 from quittance_ops.reminders_cli import remind
 from quittance_ops.retire_cli import retire
+from quittance_ops.seller_cli import seller_app
 from quittance_ops.smoke import smoke
 
 app = typer.Typer(no_args_is_help=True, help="quittance: proof of payment, end to end.")
@@ -49,6 +50,7 @@ app.command("doctor")(doctor)
 app.command("smoke")(smoke)
 app.add_typer(bank_app, name="bank")
 app.add_typer(payments_app, name="payments")
+app.add_typer(seller_app, name="seller")
 
 
 @local_app.command("up")
@@ -240,13 +242,19 @@ def previews(
         "docs/receipts"
     ),
 ) -> None:
-    """Render the sample receipts (French B2C card, English B2B transfer, credit note) and
-    turn each page into a PNG with pdftoppm, for docs/receipts."""
+    """Render the sample receipts (French B2C card, English B2B transfer, credit note) of the
+    demo seller profile and turn each page into a PNG with pdftoppm, for docs/receipts."""
     import shutil
     import subprocess
 
+    from quittance.receipts.document import Seller
     from quittance.receipts.render import ReceiptRenderer
+    from quittance.seller import PublishedProfile
     from quittance_ops.samples import SAMPLES
+    from quittance_ops.seller_publish import demo_profile
+
+    demo = demo_profile()  # the demo company, as `quittance seller set` would store it
+    seller = Seller.from_profile(PublishedProfile(version=1, profile=demo.profile), demo.logo)
 
     pdftoppm = shutil.which("pdftoppm")
     if pdftoppm is None:
@@ -255,7 +263,7 @@ def previews(
     renderer = ReceiptRenderer()
     for name, build in SAMPLES.items():
         pdf = out / f"{name}.pdf"
-        pdf.write_bytes(renderer.render(build()).pdf)
+        pdf.write_bytes(renderer.render(build(seller)).pdf)
         subprocess.run(  # noqa: S603 - fixed arguments, our own file
             [pdftoppm, "-png", "-r", "70", str(pdf), str(out / name)], check=True
         )

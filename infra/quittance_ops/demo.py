@@ -44,6 +44,8 @@ from quittance_ops.email_events import report_bounce
 from quittance_ops.localstack.stack import LocalStack
 from quittance_ops.privacy_demo import erasure_scene
 from quittance_ops.reminders_cli import demo_reminder
+from quittance_ops.seller_cli import set_profile
+from quittance_ops.seller_publish import DEMO_PROFILE
 
 
 @dataclass
@@ -187,7 +189,7 @@ def run_demo(root: Path, console: Console, out: Path | None = None) -> bool:
     with log_path.open("w") as logs, contextlib.redirect_stdout(logs), LocalStack(root) as stack:
         assert stack.info is not None
         console.print(f"[bold]local stack[/] API {stack.info.api_url}  AWS {stack.endpoint}")
-        alerts_queue = _subscribe_to_alerts(stack)
+        alerts_queue, profile_version = _subscribe_to_alerts(stack), _set_demo_seller(stack)
         ledger = LedgerTable(stack.resource("LedgerTable"), stack.client("dynamodb"))
         customers = CustomersTable(stack.resource("CustomersTable"), stack.client("dynamodb"))
         register_invoice(
@@ -210,6 +212,7 @@ def run_demo(root: Path, console: Console, out: Path | None = None) -> bool:
         s3 = stack.client("s3")
         for scene in scenes:
             _inspect(scene, ledger, s3, out)
+        _check_seller_version(scenes[0], ledger, profile_version)
         reminder = demo_reminder(stack, out / "emails")
         stack.wait_until_drained(timeout=60)
         alerts = _drain_alerts(stack, alerts_queue)
@@ -255,6 +258,21 @@ def run_demo(root: Path, console: Console, out: Path | None = None) -> bool:
     for failure in failures:
         console.print(f"[red]failed[/] {failure}", soft_wrap=True)
     return not failures
+
+
+def _set_demo_seller(stack: LocalStack) -> int:
+    """The demo company, set the way a business sets its own (quittance seller set)."""
+    return set_profile(DEMO_PROFILE, stack=stack.out_dir / "stack.json")
+
+
+def _check_seller_version(scene: Scene, ledger: LedgerTable, version: int) -> None:
+    """The receipt records the seller profile version it was issued under."""
+    archive = ledger.receipt_item(scene.receipt_number).get("archive") or {}
+    if archive.get("seller_profile_version") != version:
+        scene.problems.append(
+            f"receipt issued under seller profile {archive.get('seller_profile_version')},"
+            f" expected {version}"
+        )
 
 
 def snapshot(stack: LocalStack, out: Path) -> None:

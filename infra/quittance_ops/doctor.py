@@ -21,10 +21,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 from rich.console import Console
 
+from quittance.aws.seller_parameter import SellerProfileParameter
+from quittance.seller import PublishedProfile
 from quittance.settings import SellerSettings
 from quittance_ops.localstack.template import load_template
 from quittance_ops.options import AwsOpt, JsonOpt, StackOpt, emit
 from quittance_ops.project import project_root
+from quittance_ops.seller_publish import parameter_name
 from quittance_ops.target import Target, open_target
 
 # SES's sandbox quota; production access raises both (AWS's own figures for a new account).
@@ -309,8 +312,34 @@ def seller_finding(stage: str, environment: dict[str, str]) -> Finding:
     )
 
 
+def profile_finding(stage: str, parameter: str, published: PublishedProfile | None) -> Finding:
+    """The stage's seller profile (quittance seller set): none, or the demo company's, is a
+    blocker in prod, where the receipts function refuses to issue under it."""
+    fix = "quittance seller set YOUR-BUSINESS.yaml (start from infra/profiles/demo-seller.yaml)"
+    severity = Status.BLOCKS if stage == "prod" else Status.WARN
+    if published is None:
+        return Finding("seller profile", severity, f"no seller profile at {parameter}", fix)
+    profile = published.profile
+    who = f"{profile.legal_name} (SIREN {profile.siren}), version {published.version}"
+    if profile.is_demo:
+        detail = f"the demo company's profile: {who}"
+        if stage != "prod":
+            detail += f", fine for {stage}"
+        return Finding("seller profile", severity, detail, fix)
+    return Finding("seller profile", Status.OK, f"receipts issued by {who}")
+
+
 def check_seller(doctor: Doctor) -> Iterator[Finding]:
-    yield seller_finding(doctor.stage, doctor.function_environment("ReceiptsFunction"))
+    environment = doctor.function_environment("ReceiptsFunction")
+    parameter = environment.get("SELLER_PROFILE_PARAMETER", "")
+    if not parameter.startswith("/"):
+        if "SELLER_PROFILE_PARAMETER" not in environment and not doctor.target.is_local:
+            # A stack deployed before seller profiles: its seller is still env variables.
+            yield seller_finding(doctor.stage, environment)
+            return
+        parameter = parameter_name(doctor.stage)  # the template's !Sub, resolved
+    store = SellerProfileParameter(parameter, doctor.target.client("ssm"), max_age=0)
+    yield profile_finding(doctor.stage, parameter, store.current())
 
 
 def check_alarms(doctor: Doctor) -> Iterator[Finding]:

@@ -21,7 +21,7 @@ SELLER = Seller(
 ISSUED = datetime(2026, 11, 23, 13, 5, tzinfo=UTC)
 
 
-def french_b2c_card() -> ReceiptDocument:
+def french_b2c_card(seller: Seller = SELLER) -> ReceiptDocument:
     return ReceiptDocument(
         receipt_number="R-2026-000042",
         invoice_number="F-2026-0142",
@@ -29,7 +29,7 @@ def french_b2c_card() -> ReceiptDocument:
         paid_at=datetime(2026, 11, 23, 13, 4, tzinfo=UTC),
         locale="fr",
         tone="warm",
-        seller=SELLER,
+        seller=seller,
         customer_name="Camille Durand",
         customer_address="8 avenue Jean Jaurès, 69007 Lyon",
         amount=Money(amount_minor=123456, currency="EUR"),
@@ -46,7 +46,7 @@ def french_b2c_card() -> ReceiptDocument:
     )
 
 
-def english_b2b_transfer() -> ReceiptDocument:
+def english_b2b_transfer(seller: Seller = SELLER) -> ReceiptDocument:
     return ReceiptDocument(
         receipt_number="R-2026-000043",
         invoice_number="F-2026-0143",
@@ -55,7 +55,7 @@ def english_b2b_transfer() -> ReceiptDocument:
         locale="en",
         tone="formal",
         is_translation=True,
-        seller=SELLER,
+        seller=seller,
         customer_name="Northwind Trading Ltd",
         customer_address="1 King Street, London EC2V 8AU, United Kingdom",
         amount=Money(amount_minor=480000, currency="EUR"),
@@ -85,7 +85,7 @@ def english_b2b_transfer() -> ReceiptDocument:
     )
 
 
-def credit_note() -> ReceiptDocument:
+def credit_note(seller: Seller = SELLER) -> ReceiptDocument:
     return ReceiptDocument(
         receipt_number="AV-2026-000007",
         kind="credit_note",
@@ -95,7 +95,7 @@ def credit_note() -> ReceiptDocument:
         paid_at=datetime(2026, 11, 23, 12, 40, tzinfo=UTC),
         locale="fr",
         tone="warm",
-        seller=SELLER,
+        seller=seller,
         customer_name="Camille Durand",
         customer_address=None,
         amount=Money(amount_minor=20000, currency="EUR"),

@@ -3,16 +3,19 @@ template.yaml sets, and whose name the receipts are issued in."""
 
 from __future__ import annotations
 
+from quittance.seller import PublishedProfile
 from quittance_ops.doctor import (
     DEMO_SELLER_NAME,
     DEMO_SELLER_SIREN,
     EXPECTED_LOCK,
     Lock,
     Status,
+    profile_finding,
     seller_finding,
 )
 from quittance_ops.localstack.template import load_template
 from quittance_ops.project import project_root
+from quittance_ops.seller_file import read_profile_file
 
 
 def test_the_expected_lock_per_stage_is_the_templates() -> None:
@@ -43,3 +46,27 @@ def test_the_business_own_seller_is_ready() -> None:
     finding = seller_finding("prod", own)
     assert finding.status is Status.OK
     assert finding.detail == "receipts issued by Boulangerie Martin SARL (SIREN 552100554)"
+
+
+def _published(name: str, version: int) -> PublishedProfile:
+    read = read_profile_file(project_root() / "infra" / "profiles" / name)
+    return PublishedProfile(version=version, profile=read.profile)
+
+
+def test_no_seller_profile_blocks_prod_and_warns_elsewhere() -> None:
+    finding = profile_finding("prod", "/quittance/prod/seller-profile", None)
+    assert finding.status is Status.BLOCKS
+    assert finding.detail == "no seller profile at /quittance/prod/seller-profile"
+    assert "quittance seller set" in finding.fix
+    assert profile_finding("dev", "/quittance/dev/seller-profile", None).status is Status.WARN
+
+
+def test_the_demo_profile_blocks_prod_and_the_business_own_is_ready() -> None:
+    demo = _published("demo-seller.yaml", 1)
+    blocked = profile_finding("prod", "/quittance/prod/seller-profile", demo)
+    assert blocked.status is Status.BLOCKS
+    assert "demo company's profile" in blocked.detail
+    assert profile_finding("dev", "/quittance/dev/seller-profile", demo).status is Status.WARN
+    own = profile_finding("prod", "/p", _published("micro-entrepreneur.yaml", 4))
+    assert own.status is Status.OK
+    assert own.detail == "receipts issued by Camille Martin (SIREN 912345675), version 4"

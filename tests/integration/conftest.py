@@ -23,6 +23,7 @@ from quittance_ops.localstack.provision import Provisioned, Provisioner
 from quittance_ops.localstack.runtime import LocalFunction
 from quittance_ops.localstack.stack import LAYER_PATH_VARIABLES
 from quittance_ops.localstack.template import load_template
+from quittance_ops.seller_publish import demo_profile, publish
 
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "eu-west-3"
@@ -98,6 +99,15 @@ def _stack(monkeypatch: pytest.MonkeyPatch, stage: str) -> Iterator[MotoStack]:
             for name, value in spec.environment.items():
                 if name not in LAYER_PATH_VARIABLES:
                     monkeypatch.setenv(name, value)
+        # The demo company on the prod template, as the local stack runs it.
+        monkeypatch.setenv("SELLER_DEMO_ALLOWED", "true")
+        publish(
+            demo_profile(),
+            ssm=boto3.client("ssm", region_name=REGION),
+            s3=boto3.client("s3", region_name=REGION),
+            stage=stage,
+            archive_bucket=provisioned.attributes["ArchiveBucket"]["Ref"],
+        )
         load.cache_clear()
         functions = {
             logical: LocalFunction(spec, ROOT, REGION, ACCOUNT)

@@ -23,6 +23,7 @@ from quittance_ops.localstack.provision import Provisioned, Provisioner
 from quittance_ops.localstack.pumps import QueuePump
 from quittance_ops.localstack.runtime import LocalFunction
 from quittance_ops.localstack.template import load_template
+from quittance_ops.seller_publish import demo_profile, publish
 
 log = logging.getLogger("quittance.local")
 
@@ -143,6 +144,7 @@ class LocalStack:
         if self.extra_webhook_secrets:
             self._add_webhook_secrets()
         self._start_gateway_api()
+        self._set_demo_seller()
         self._apply_environment()
         self._wire_functions()
         if self.fault_plan is not None:
@@ -220,6 +222,18 @@ class LocalStack:
         for provider, values in self.extra_webhook_secrets.items():
             current[provider] = [*current.get(provider, []), *values]
         secrets.put_secret_value(SecretId=arn, SecretString=json.dumps(current))
+
+    def _set_demo_seller(self) -> None:
+        """The demo company's profile, set as ``quittance seller set`` sets one; allowed on
+        this prod template because the stack is local (never so on AWS)."""
+        os.environ["SELLER_DEMO_ALLOWED"] = "true"
+        publish(
+            demo_profile(),
+            ssm=self.client("ssm"),
+            s3=self.client("s3"),
+            stage=self.stage,
+            archive_bucket=self.resource("ArchiveBucket"),
+        )
 
     def _start_gateway_api(self) -> None:
         """The lookup stage reads Stripe's and GoCardless's API from recorded responses on

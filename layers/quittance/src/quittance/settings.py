@@ -70,6 +70,17 @@ class SellerSettings(_Base):
     seller_email: str = Field(default="contact@example.com", alias="SELLER_EMAIL")
     seller_phone: str = Field(default="+33 1 23 45 67 89", alias="SELLER_PHONE")
     brand_colour: str = Field(default="#1f4e79", alias="BRAND_COLOUR", pattern=r"^#[0-9a-fA-F]{6}$")
+    # The fields above are the fallback of a function deployed without the parameter below.
+    seller_profile_parameter: str | None = Field(default=None, alias="SELLER_PROFILE_PARAMETER")
+    """SSM parameter holding the stage's seller profile (quittance.seller), e.g.
+    ``/quittance/prod/seller-profile``; template.yaml names it for every function."""
+    seller_profile_max_age_seconds: int = Field(
+        default=300, alias="SELLER_PROFILE_MAX_AGE_SECONDS", ge=0, le=3600
+    )
+    """How long a warm function keeps the profile before reading it again."""
+    seller_demo_allowed: bool = Field(default=False, alias="SELLER_DEMO_ALLOWED")
+    """Set by the local stack only (it runs the prod template on the demo company); never in
+    template.yaml, so a deployed prod stage refuses the demo profile."""
 
 
 class ReceiptsSettings(ArchivePolicy, SellerSettings):

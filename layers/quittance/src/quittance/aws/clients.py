@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from mypy_boto3_sesv2 import SESV2Client
     from mypy_boto3_sns import SNSClient
     from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_ssm import SSMClient
 
 _CONFIG = Config(
     retries={"mode": "standard", "max_attempts": 3},
@@ -54,6 +55,8 @@ def make_client(service: Literal["sesv2"], region: str) -> SESV2Client: ...
 def make_client(service: Literal["sns"], region: str) -> SNSClient: ...
 @overload
 def make_client(service: Literal["sqs"], region: str) -> SQSClient: ...
+@overload
+def make_client(service: Literal["ssm"], region: str) -> SSMClient: ...
 def make_client(service: str, region: str) -> Any:
     core = botocore.session.get_session()
     core.register_component("data_loader", _LOADER)

@@ -170,6 +170,8 @@ class ReceiptView(BaseModel):
     seller_address: str = Field(default="", max_length=300)
     seller_siren: str = Field(default="", max_length=20)
     seller_vat: str = Field(default="", max_length=20)
+    seller_legal: tuple[str, ...] = ()
+    """The seller profile's legal mentions (quittance.seller); replace SIREN and VAT."""
     brand_colour: str = Field(default="#1f4e79", pattern=r"^#[0-9a-fA-F]{6}$")
     """Goes into the page's CSS: the pattern is what keeps it from carrying anything else."""
 
@@ -198,9 +200,12 @@ def render_receipt_page(view: ReceiptView, pdf_href: str) -> str:
         seller_name=view.seller_name,
         brand_colour=view.brand_colour,
         legal=" · ".join(
-            texts[field].format(**{field: value})
-            for field, value in (("siren", view.seller_siren), ("vat", view.seller_vat))
-            if value
+            view.seller_legal
+            or [
+                texts[field].format(**{field: value})
+                for field, value in (("siren", view.seller_siren), ("vat", view.seller_vat))
+                if value
+            ]
         ),
     )
 

@@ -46,6 +46,7 @@ from quittance.notifications.reminder import compose_invoice_reminder
 from quittance.notifications.sms_messages import SmsFacts, sms_text
 from quittance.notifications.unsubscribe import unsubscribe_url
 from quittance.reminders import Standings, why_not_send
+from quittance.seller.profile import RefundDelays
 
 NOTIFICATION_LOG_RETENTION = timedelta(days=396)  # about 13 months
 
@@ -121,6 +122,11 @@ class MessageOptions:
     """Per language ("fr", "en")."""
     offer_url: str | None = None
     sms_brand: str = "Quittance"
+    refund_delays: RefundDelays | None = None
+    """The seller's refund delays per payment method (its profile); quittance's if None."""
+    attach_pdf: bool = False
+    """The seller's default for attaching the receipt PDF to the confirmation email; the
+    customer's own choice (``attach_pdf`` in their preferences), when they made one, wins."""
     default_phone_region: str = "FR"
     unsubscribe_ttl: timedelta = timedelta(days=3 * 365)
 
@@ -290,7 +296,7 @@ def _send_email(
     )
     attachment = (
         _archived_pdf(job, record, archive)
-        if job.kind == "payment_confirmed" and profile.get("attach_pdf") is True
+        if job.kind == "payment_confirmed" and profile.get("attach_pdf", options.attach_pdf) is True
         else None
     )
     message = _compose(
@@ -422,7 +428,7 @@ def _refund_issued(job: NotificationJob, e: _EmailContext) -> EmailMessage | Non
         method_label=e.method_label,
         credit_note_url=e.link,
         survey_url=_invoice_url(e.options.refund_survey_url_template, job.invoice_number),
-        delay_days=_refund_delay(e.method),
+        delay_days=_refund_delay(e.method, e.options.refund_delays),
     )
 
 
@@ -530,7 +536,7 @@ def compose_sms(
         sms_link = None
     if kind == "payment_failed" and job.failure is None:
         raise ValueError("a payment_failed job without its failure")
-    low, high = _refund_delay(_method(record))
+    low, high = _refund_delay(_method(record), options.refund_delays)
     facts = SmsFacts(
         brand=options.sms_brand,
         invoice=single_line(job.invoice_number),
@@ -612,7 +618,10 @@ def _balance(job: NotificationJob, record: Mapping[str, Any] | None) -> Money | 
     return Money.model_validate(raw) if raw else job.difference
 
 
-def _refund_delay(method: PaymentMethod | None) -> tuple[int, int]:
+def _refund_delay(method: PaymentMethod | None, delays: RefundDelays | None) -> tuple[int, int]:
+    chosen = delays.for_method(method.kind.value) if delays and method else None
+    if chosen is not None:
+        return chosen
     if method and method.kind in (MethodKind.SEPA_TRANSFER, MethodKind.SEPA_DEBIT):
         return SEPA_REFUND_DELAY_DAYS
     return CARD_REFUND_DELAY_DAYS

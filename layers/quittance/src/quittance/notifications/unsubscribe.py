@@ -81,10 +81,13 @@ def withdraw_marketing_consent(
     consents.record_marketing_consent(customer_id, False, now, ONE_CLICK_SOURCE)
 
 
-def render_unsubscribe_page(locale: str, action: str, *, done: bool) -> str:
+def render_unsubscribe_page(
+    locale: str, action: str, *, done: bool, seller_name: str | None = None
+) -> str:
+    """``seller_name``: whose offers these are (the seller profile's name), shown on top."""
     lang = language_of(locale)
     return (
         template_environment()
         .get_template("unsubscribe.html.j2")
-        .render(lang=lang, t=_TEXTS[lang], action=action, done=done)
+        .render(lang=lang, t=_TEXTS[lang], action=action, done=done, seller_name=seller_name)
     )

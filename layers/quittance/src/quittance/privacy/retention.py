@@ -311,6 +311,19 @@ RECORDS: tuple[RecordType, ...] = (
         legal_archive=True,
     ),
     RecordType(
+        name="Seller logo",
+        location="ArchiveBucket `seller/logos/<sha256>.png|svg` (quittance seller set)",
+        store="ArchiveBucket",
+        prefix="seller/logos/",
+        purpose="The business's logo as printed on receipts, named by its hash so that a "
+        "receipt re-rendered later shows the same image",
+        legal_basis=LEGAL_OBLIGATION + " (the receipts that show it)",
+        retention="the bucket's default Object Lock retention, like the receipts",
+        personal_data="none (the business's own image)",
+        readers=("receipts", "operators (quittance seller)"),
+        legal_archive=True,
+    ),
+    RecordType(
         name="Customer export",
         location="ExportsBucket `exports/customers/<customer id>/<UTC time>-<request id>.zip`, "
         "handed "

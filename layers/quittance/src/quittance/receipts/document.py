@@ -8,6 +8,7 @@ again.
 
 from __future__ import annotations
 
+import base64
 import json
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Literal
@@ -29,12 +30,16 @@ from stdnum.fr import siren as fr_siren
 from quittance.models.events import PaymentMethod, UtcDateTime
 from quittance.models.money import Money
 from quittance.models.timezone import TimeZoneName
+from quittance.seller.profile import SellerProfile
+from quittance.seller.published import PublishedProfile
 
 Language = Literal["fr", "en"]
 _FALLBACK_LANGUAGE: Language = "en"
 # Babel needs a territory to pick the currency layout: ``1 234,56 €`` vs ``€1,234.56``.
 _BABEL_LOCALES: dict[Language, str] = {"fr": "fr_FR", "en": "en_GB"}
 _MAX_LOGO_SVG_CHARS = 200_000
+_MAX_LOGO_PNG_BYTES = 256 * 1024
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def _language(value: object) -> Language:
@@ -79,6 +84,18 @@ def _svg_markup(value: str) -> str:
     return value
 
 
+def _png_base64(value: str) -> str:
+    try:
+        data = base64.b64decode(value, validate=True)
+    except ValueError as exc:
+        raise ValueError("logo_png must be base64") from exc
+    if not data.startswith(_PNG_SIGNATURE):
+        raise ValueError("logo_png is not a PNG image")
+    if len(data) > _MAX_LOGO_PNG_BYTES:
+        raise ValueError(f"logo_png is larger than {_MAX_LOGO_PNG_BYTES} bytes")
+    return value
+
+
 SingleLine = Annotated[str, Field(min_length=1, max_length=200)]
 Reference = Annotated[str, Field(min_length=1, max_length=64)]
 HexColour = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$"), AfterValidator(str.lower)]
@@ -103,6 +120,36 @@ class Seller(BaseModel):
         Annotated[str, Field(max_length=_MAX_LOGO_SVG_CHARS), AfterValidator(_svg_markup)] | None
     ) = None
     opening_hours: Annotated[str, Field(max_length=200)] | None = None
+    logo_png: Annotated[str, AfterValidator(_png_base64)] | None = None
+    """Base64 of the PNG logo, kept in the archived JSON so a re-rendering shows the same."""
+    profile: SellerProfile | None = None
+    """The seller profile the document is issued under (quittance.seller): its legal
+    mentions replace name, SIREN and VAT in the footer. Absent on documents issued before
+    profiles existed."""
+    profile_version: Annotated[int, Field(ge=1)] | None = None
+    """The profile's storage version: a later copy of this receipt uses this one."""
+
+    @classmethod
+    def from_profile(cls, published: PublishedProfile, logo: bytes | None = None) -> Seller:
+        """The document's seller from a published profile (and the logo's bytes, if any)."""
+        profile = published.profile
+        media = profile.logo.media_type if profile.logo else None
+        return cls(
+            name=profile.display_name,
+            address=profile.address,
+            siren=profile.siren,
+            vat_number=profile.vat.number if profile.vat.regime == "vat" else None,
+            email=profile.email,
+            phone=profile.phone,
+            brand_colour=profile.brand_colour,
+            opening_hours=profile.opening_hours,
+            logo_svg=logo.decode("utf-8") if logo and media == "image/svg+xml" else None,
+            logo_png=base64.b64encode(logo).decode("ascii")
+            if logo and media == "image/png"
+            else None,
+            profile=profile,
+            profile_version=published.version,
+        )
 
 
 class LineItem(BaseModel):

@@ -45,6 +45,18 @@ class Profiles(Protocol):
     def profile(self, customer_id: str) -> dict[str, Any] | None: ...
 
 
+class Sellers(Protocol):
+    """The seller documents are issued in the name of (quittance.receipts.sellers)."""
+
+    def current(self) -> Seller:
+        """The stage's current seller; raises SellerProfileRefused when none may issue."""
+        ...
+
+    def at_version(self, version: int) -> Seller:
+        """The seller as of a profile version an earlier document was issued under."""
+        ...
+
+
 @dataclass(frozen=True)
 class IssuedReceipt:
     receipt_number: str
@@ -77,7 +89,7 @@ def issue_receipt(
     archive: Archive,
     renderer: ReceiptRenderer,
     policy: RetentionPolicy,
-    seller: Seller,
+    sellers: Sellers,
     link_for: Callable[[str, datetime], str],
     now: datetime,
 ) -> IssuedReceipt:
@@ -96,6 +108,10 @@ def issue_receipt(
         # Re-issue is the archived original, byte for byte: never a new rendering.
         return IssuedReceipt(job.receipt_number, original, False, translation)
     lock = lock_for(job.paid_at, policy, now)
+    # A copy of a receipt archived earlier is issued under the profile the original was
+    # (recorded with it), never under the one set since.
+    pinned = original.get("seller_profile_version") if original else None
+    seller = sellers.at_version(int(pinned)) if pinned else sellers.current()
     document = ReceiptDocument(
         receipt_number=job.receipt_number,
         kind=job.kind,
@@ -221,4 +237,7 @@ def _archive_once(
     except AlreadyExists:
         # An earlier attempt stored it and stopped before recording: keep that copy.
         archived = archive.head(key)
-    return archived.as_record()
+    record = archived.as_record()
+    if document.seller.profile_version is not None:
+        record["seller_profile_version"] = document.seller.profile_version
+    return record

@@ -139,7 +139,7 @@ _TEXT: Final[dict[Language, dict[str, str]]] = {
         ),
         "status.refunded": (
             "{amount} seront recrédités sur votre moyen de paiement d’origine, "
-            "sous 5 à 10 jours ouvrés."
+            "sous {low} à {high} jours ouvrés."
         ),
         "credit_note.intro": (
             "Cet avoir se rapporte au reçu n°\u00a0{original} (facture n°\u00a0{invoice})."
@@ -198,6 +198,7 @@ _TEXT: Final[dict[Language, dict[str, str]]] = {
         "datetime": "d MMMM y 'à' HH:mm",
         "legal.siren": "SIREN\u00a0{siren}",
         "legal.vat": "TVA intracommunautaire\u00a0{vat}",
+        "legal.terms": "Conditions générales de vente\u00a0: {url}",
         "legal.electronic": (
             "Document émis électroniquement au format PDF/A-3. "
             "Une copie lisible par machine ({attachment}) y est jointe."
@@ -224,7 +225,7 @@ _TEXT: Final[dict[Language, dict[str, str]]] = {
         ),
         "status.refunded": (
             "{amount} will be credited back to your original payment method "
-            "within 5 to 10 business days."
+            "within {low} to {high} business days."
         ),
         "credit_note.intro": (
             "This credit note relates to receipt no.\u00a0{original} (invoice no.\u00a0{invoice})."
@@ -281,6 +282,7 @@ _TEXT: Final[dict[Language, dict[str, str]]] = {
         "datetime": "d MMMM y 'at' HH:mm",
         "legal.siren": "SIREN\u00a0{siren}",
         "legal.vat": "VAT no.\u00a0{vat}",
+        "legal.terms": "Terms of sale: {url}",
         "legal.electronic": (
             "Issued electronically as a PDF/A-3 document, "
             "with a machine-readable copy ({attachment}) attached."
@@ -449,9 +451,18 @@ def _context(doc: ReceiptDocument) -> dict[str, Any]:
         return str(format_date(value, "long", locale=locale))
 
     seller = doc.seller
-    legal = [seller.name, text["legal.siren"].format(siren=fr_siren.format(seller.siren))]
-    if seller.vat_number:
-        legal.append(text["legal.vat"].format(vat=seller.vat_number))
+    links: list[str] = []
+    if seller.profile is not None:
+        # Every mention that applies to the seller's form and VAT regime, and none other.
+        legal = list(seller.profile.legal_mentions(doc.locale))
+        if seller.profile.website:
+            links.append(seller.profile.website)
+        if seller.profile.terms_url:
+            links.append(text["legal.terms"].format(url=seller.profile.terms_url))
+    else:  # documents issued before seller profiles, re-rendered as they were
+        legal = [seller.name, text["legal.siren"].format(siren=fr_siren.format(seller.siren))]
+        if seller.vat_number:
+            legal.append(text["legal.vat"].format(vat=seller.vat_number))
 
     refs = [_Row(text[f"number.{kind}"], doc.receipt_number, mono=True)]
     if doc.original_receipt_number is not None:
@@ -461,7 +472,14 @@ def _context(doc: ReceiptDocument) -> dict[str, Any]:
 
     balance = money(doc.balance_due)
     amount = money(doc.amount)
-    status_text = text[f"status.{doc.status}"].format(balance=balance, amount=amount)
+    # The seller's refund delay for this payment method (its profile), 5 to 10 days if none.
+    delays = (
+        seller.profile.refund_delays.for_method(doc.method.kind.value) if seller.profile else None
+    )
+    low, high = delays or (5, 10)
+    status_text = text[f"status.{doc.status}"].format(
+        balance=balance, amount=amount, low=low, high=high
+    )
 
     if kind == "credit_note":
         intro = text["credit_note.intro"].format(
@@ -486,7 +504,9 @@ def _context(doc: ReceiptDocument) -> dict[str, Any]:
             "email": seller.email,
             "phone": seller.phone,
             "opening_hours": seller.opening_hours,
-            "logo_src": _svg_data_uri(seller.logo_svg) if seller.logo_svg else None,
+            "logo_src": _svg_data_uri(seller.logo_svg)
+            if seller.logo_svg
+            else ("data:image/png;base64," + seller.logo_png if seller.logo_png else None),
         },
         "hours_label": text["contact.hours"],
         "refs": refs,
@@ -514,6 +534,7 @@ def _context(doc: ReceiptDocument) -> dict[str, Any]:
         "verify_short": _short_link(doc.verify_url),
         "qr_svg": _qr_svg(doc.verify_url),
         "legal": legal,
+        "legal_links": links,
         "legal_address": ", ".join(line.strip() for line in seller.address.splitlines()),
         "legal_electronic": text["legal.electronic"].format(attachment=ATTACHMENT_NAME),
     }

@@ -1,0 +1,180 @@
+"""The seller profile through the real receipts handler on the template's prod stage: no
+receipt in the demo company's name, a profile change applies without a restart, and an
+earlier receipt's archived PDF is untouched by it."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from pypdf import PdfReader
+
+from quittance.aws.ledger_table import LedgerTable
+from quittance.clock import FixedClock
+from quittance.models.events import (
+    CustomerDetails,
+    EventType,
+    MethodKind,
+    PaymentEvent,
+    PaymentMethod,
+)
+from quittance.models.messages import PaymentEventMessage
+from quittance.models.money import Money
+from quittance.settings import load
+from quittance_ops.seller_file import read_profile_file
+from quittance_ops.seller_publish import publish
+
+from .conftest import REGION, MotoStack
+from .pipeline import deliver
+
+PROFILES = Path(__file__).resolve().parents[2] / "infra" / "profiles"
+AT = datetime(2026, 11, 23, 13, 5, tzinfo=UTC)
+
+
+def _pay(stack: MotoStack, invoice: str) -> str:
+    clock = FixedClock(AT)
+    stack.use_clock(clock)
+    event = PaymentEvent(
+        event_id=f"evt-{invoice}",
+        provider="stripe",
+        type=EventType.PAYMENT_SUCCEEDED,
+        occurred_at=AT,
+        payment_id=f"pi-{invoice}",
+        invoice_number=invoice,
+        amount=Money(amount_minor=4200, currency="EUR"),
+        method=PaymentMethod(kind=MethodKind.CARD, card_brand="visa", card_last4="4242"),
+        customer=CustomerDetails(reference=f"cus-{invoice}", locale="fr-FR"),
+    )
+    boto3.client("sqs", region_name=REGION).send_message(
+        QueueUrl=stack.resource("PaymentEventsQueue"),
+        MessageBody=PaymentEventMessage(
+            correlation_id=f"c-{invoice}", received_at=AT, event=event
+        ).model_dump_json(),
+    )
+    clock.advance(timedelta(seconds=2))
+    assert deliver(stack, "PaymentEventsQueue", "LedgerFunction") == 1
+    clock.advance(timedelta(seconds=2))
+    deliver(stack, "ReceiptJobsQueue", "ReceiptsFunction")
+    record = LedgerTable(stack.resource("LedgerTable"), stack.client("dynamodb")).load(invoice)
+    assert record is not None
+    (document,) = record.documents
+    return document.receipt_number
+
+
+def _receipt(stack: MotoStack, number: str) -> dict[str, Any]:
+    ledger = LedgerTable(stack.resource("LedgerTable"), stack.client("dynamodb"))
+    return dict(ledger.receipt_item(number))
+
+
+def _pdf(stack: MotoStack, archive: dict[str, Any]) -> bytes:
+    body = stack.client("s3").get_object(
+        Bucket=stack.resource("ArchiveBucket"), Key=archive["key"], VersionId=archive["version_id"]
+    )["Body"]
+    return bytes(body.read())
+
+
+def _text(pdf: bytes) -> str:
+    return " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def _set(stack: MotoStack, name: str) -> int:
+    return publish(
+        read_profile_file(PROFILES / name),
+        ssm=stack.client("ssm"),
+        s3=stack.client("s3"),
+        stage="prod",
+        archive_bucket=stack.resource("ArchiveBucket"),
+    )
+
+
+@pytest.fixture
+def fresh_profile(moto_stack: MotoStack, monkeypatch: pytest.MonkeyPatch) -> MotoStack:
+    """Profile changes seen at once (the deployed functions wait up to 5 minutes)."""
+    monkeypatch.setenv("SELLER_PROFILE_MAX_AGE_SECONDS", "0")
+    load.cache_clear()
+    return moto_stack
+
+
+def test_a_profile_change_applies_without_restart_and_spares_earlier_receipts(
+    fresh_profile: MotoStack,
+) -> None:
+    stack = fresh_profile
+    # Given a receipt issued under the demo company's profile (version 1, set by the stack)
+    first = _pay(stack, "F-SELLER-1")
+    before = _receipt(stack, first)["archive"]
+    assert before["seller_profile_version"] == 1
+    first_pdf = _pdf(stack, before)
+    assert "TVA intracommunautaire FR44732829320" in _text(first_pdf)
+
+    # When the business sets its own profile on the running stack
+    assert _set(stack, "micro-entrepreneur.yaml") == 2
+
+    # Then the next receipt carries it, with the mentions of a micro-entrepreneur
+    second = _receipt(stack, _pay(stack, "F-SELLER-2"))["archive"]
+    assert second["seller_profile_version"] == 2
+    text = _text(_pdf(stack, second))
+    assert "TVA non applicable, art. 293 B du CGI" in text
+    assert "Camille Martin EI" in text
+    assert "FR44732829320" not in text and "Atelier Quittance" not in text
+
+    # And the first receipt's archived PDF is byte for byte what it was
+    again = _receipt(stack, first)["archive"]
+    assert again == before
+    assert hashlib.sha256(_pdf(stack, again)).hexdigest() == hashlib.sha256(first_pdf).hexdigest()
+
+
+def test_prod_refuses_the_demo_company_until_a_real_profile_is_set(
+    fresh_profile: MotoStack,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    stack = fresh_profile
+    # Given a deployed prod stage (not the local stack) still on the demo company's profile
+    monkeypatch.delenv("SELLER_DEMO_ALLOWED")
+    load.cache_clear()
+    sys.modules["quittance_fn_ReceiptsFunction"].metrics.clear_metrics()
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
+    caplog.set_level(logging.INFO)
+    capsys.readouterr()
+
+    # When a payment's receipt job runs (each retry visible at once, not after 6 minutes)
+    sqs = stack.client("sqs")
+    queue = stack.resource("ReceiptJobsQueue")
+    sqs.set_queue_attributes(QueueUrl=queue, Attributes={"VisibilityTimeout": "0"})
+    number = _pay(stack, "F-SELLER-3")
+    for _retry in range(5):
+        deliver(stack, "ReceiptJobsQueue", "ReceiptsFunction")
+    # Then no receipt is archived, and after its five attempts the job waits in the DLQ
+    assert "archive" not in _receipt(stack, number)
+    dlq = stack.resource("ReceiptJobsDLQ")
+    (waiting,) = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10)["Messages"]
+    # with an error in the log that says why, and the metric the alarm watches
+    refused = next(
+        r for r in caplog.records if r.getMessage() == "no document issued: seller profile refused"
+    )
+    assert refused.levelname == "ERROR"
+    assert "demo company" in str(refused.__dict__["reason"])
+    metrics = [
+        json.loads(line)
+        for line in capsys.readouterr().out.splitlines()
+        if line.startswith("{") and "_aws" in line
+    ]
+    assert sum(1 for m in metrics if m.get("seller_profile_refused") == [1.0]) == 5
+
+    # Once the business sets its own profile, the job redriven issues the receipt
+    assert _set(stack, "micro-entrepreneur.yaml") == 2
+    sqs.send_message(QueueUrl=queue, MessageBody=waiting["Body"])
+    sqs.delete_message(QueueUrl=dlq, ReceiptHandle=waiting["ReceiptHandle"])
+    assert deliver(stack, "ReceiptJobsQueue", "ReceiptsFunction") == 1
+    archive = _receipt(stack, number)["archive"]
+    assert archive["seller_profile_version"] == 2
+    assert "293 B" in _text(_pdf(stack, archive))
