@@ -160,6 +160,7 @@ def options(s: NotifySettings, seller: SellerIdentity | None = None) -> MessageO
         },
         offer_url=s.offer_url,
         sms_brand=(seller.sms_sender if seller else None) or s.sms_sender_id,
+        sms_sender_id=seller.sms_sender if seller else None,
         refund_delays=seller.refund_delays if seller else None,
         attach_pdf=seller.attach_pdf if seller else False,
         default_phone_region=s.default_phone_region,

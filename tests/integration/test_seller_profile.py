@@ -17,6 +17,7 @@ import boto3
 import pytest
 from pypdf import PdfReader
 
+from quittance.aws.items import to_item
 from quittance.aws.ledger_table import LedgerTable
 from quittance.clock import FixedClock
 from quittance.models.events import (
@@ -29,7 +30,7 @@ from quittance.models.events import (
 from quittance.models.messages import PaymentEventMessage
 from quittance.models.money import Money
 from quittance.settings import load
-from quittance_ops.seller_file import read_profile_file
+from quittance_ops.seller_file import ProfileFile, read_profile_file
 from quittance_ops.seller_publish import publish
 
 from .conftest import REGION, MotoStack
@@ -178,3 +179,74 @@ def test_prod_refuses_the_demo_company_until_a_real_profile_is_set(
     archive = _receipt(stack, number)["archive"]
     assert archive["seller_profile_version"] == 2
     assert "293 B" in _text(_pdf(stack, archive))
+
+
+def test_customer_texts_go_out_under_the_sellers_sms_sender_id(
+    fresh_profile: MotoStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stack = fresh_profile
+    # Given notify's SNS calls watched as SNS receives them (moto keeps no sender id)
+    sender_ids: list[str] = []
+    module = sys.modules["quittance_fn_NotifyFunction"]
+    make = module.make_client
+
+    def watched(service: str, region: str) -> Any:
+        client = make(service, region)
+        if service == "sns":
+
+            def publish(params: dict[str, Any], **_: Any) -> None:
+                attributes = params.get("MessageAttributes") or {}
+                sender_ids.append(attributes["AWS.SNS.SMS.SenderID"]["StringValue"])
+
+            client.meta.events.register("provide-client-params.sns.Publish", publish)
+        return client
+
+    monkeypatch.setattr(module, "make_client", watched)
+    stack.use_clock(FixedClock(AT))  # rewired: the watched client is the one notify uses
+    # And a seller whose profile names its own sender id
+    read = read_profile_file(PROFILES / "demo-seller.yaml")
+    publish(
+        ProfileFile(read.profile.model_copy(update={"sms_sender": "ATELIERQ"}), read.logo),
+        ssm=stack.client("ssm"),
+        s3=stack.client("s3"),
+        stage="prod",
+        archive_bucket=stack.resource("ArchiveBucket"),
+    )
+    stack.client("dynamodb").put_item(
+        TableName=stack.resource("CustomersTable"),
+        Item=to_item({"pk": "CUST#C-sms", "name": "Camille", "phone": "06 12 34 56 78",
+                      "locale": "fr", "channel": "sms"}),
+    )  # fmt: skip
+    job = {
+        "correlation_id": "c-sms",
+        "kind": "payment_failed",
+        "change_id": "F-SMS#failed#C-sms",
+        "customer_id": "C-sms",
+        "receipt_number": None,
+        "invoice_number": "F-SMS",
+        "amount": {"amount_minor": 4200, "currency": "EUR"},
+        "paid_at": AT.isoformat(),
+        "failure": "expired_card",
+    }
+    body = json.dumps(job)
+    record = {
+        "messageId": "m-sms",
+        "receiptHandle": "rh",
+        "body": body,
+        "attributes": {
+            "ApproximateReceiveCount": "1",
+            "SentTimestamp": "1795428000000",
+            "SenderId": "A",
+            "ApproximateFirstReceiveTimestamp": "1795428000000",
+        },
+        "messageAttributes": {},
+        "md5OfBody": hashlib.md5(body.encode(), usedforsecurity=False).hexdigest(),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": stack.resource("NotificationsQueue", "Arn"),
+        "awsRegion": REGION,
+    }
+    # When notify texts the customer
+    result = stack.functions["NotifyFunction"].invoke({"Records": [record]})
+    # Then the text goes out under the seller's sender id, not the stage's default
+    assert result == {"batchItemFailures": []}
+    assert sender_ids == ["ATELIERQ"]

@@ -73,7 +73,8 @@ class Mailer(Protocol):
 
 
 class SmsSender(Protocol):
-    def send(self, phone_number: str, text: str) -> str: ...
+    def send(self, phone_number: str, text: str, *, sender_id: str | None = None) -> str:
+        """``sender_id``: the seller's alphanumeric sender id; the stage's when None."""
 
 
 class MessageLog(Protocol):
@@ -122,6 +123,8 @@ class MessageOptions:
     """Per language ("fr", "en")."""
     offer_url: str | None = None
     sms_brand: str = "Quittance"
+    sms_sender_id: str | None = None
+    """The seller profile's SMS sender id (``sms_sender``); the stage's when None."""
     refund_delays: RefundDelays | None = None
     """The seller's refund delays per payment method (its profile); quittance's if None."""
     attach_pdf: bool = False
@@ -334,7 +337,7 @@ def _send_sms(
     except InvalidPhoneNumber:
         return Delivery("sms", "failed", None, reason="invalid_phone")
     text = compose_sms(job, profile=profile, link=link, record=record, options=opts)
-    return Delivery("sms", "sent", sms.send(number, text))
+    return Delivery("sms", "sent", sms.send(number, text, sender_id=opts.sms_sender_id))
 
 
 def _compose(
