@@ -175,7 +175,7 @@ class _Archive:
 
 
 class _Documents:
-    def receipt_item(self, number: str) -> dict[str, Any]:
+    def receipt_item(self, number: str, invoice_number: str | None = None) -> dict[str, Any]:
         return {
             "archive": {"key": "receipts/2026/11/R-1.pdf", "version_id": "v1"},
             "data": {"method": {"kind": "card", "card_brand": "visa", "card_last4": "4242"}},

@@ -97,7 +97,7 @@ class Ledger:
     def __init__(self, item: dict[str, Any]) -> None:
         self.item = item
 
-    def receipt_item(self, number: str) -> dict[str, Any]:
+    def receipt_item(self, number: str, invoice_number: str | None = None) -> dict[str, Any]:
         return self.item
 
     def registration(self, number: str) -> None:
