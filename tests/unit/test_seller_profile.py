@@ -178,7 +178,11 @@ def test_a_file_that_is_not_yaml_says_where(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def ssm() -> Iterator[Any]:
+def ssm(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    # A local stack started earlier in this process points AWS_ENDPOINT_URL at its moto
+    # server, which mock_aws would not intercept.
+    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
     with mock_aws():
         yield boto3.client("ssm", region_name="eu-west-3")
 
