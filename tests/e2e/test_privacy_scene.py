@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import urllib.request
 import zipfile
 from pathlib import Path
@@ -34,6 +35,7 @@ def answer(output: str, key: str) -> dict[str, Any]:
 
 @pytest.mark.xdist_group("local_stack")
 def test_erasure_scene_and_privacy_cli(tmp_path: Path) -> None:
+    endpoint_before = os.environ.get("AWS_ENDPOINT_URL")
     with LocalStack(ROOT, out_dir=tmp_path / "local") as stack:
         assert stack.info is not None
         for delivery in (
@@ -103,3 +105,6 @@ def test_erasure_scene_and_privacy_cli(tmp_path: Path) -> None:
         )  # fmt: skip
         assert result.exit_code == 0, result.output
         assert answer(result.output, "customer_id")["already_erased"] is True
+    # Stopped, the stack gives the process its environment back: nothing run next here talks
+    # to its moto server, which is gone.
+    assert os.environ.get("AWS_ENDPOINT_URL") == endpoint_before

@@ -102,6 +102,7 @@ class LocalStack:
         self.info: StackInfo | None = None
         self.endpoint = ""
         self._clients: dict[str, Any] = {}
+        self._environment_before: dict[str, str] | None = None
         self._clients_lock = threading.Lock()
 
     # ---------------------------------------------------------------- lifecycle
@@ -113,6 +114,10 @@ class LocalStack:
             raise
 
     def _start(self) -> StackInfo:
+        # The stack points this process's AWS SDK at moto and sets its functions' variables;
+        # stop() puts the environment back, so that nothing run afterwards in the same process
+        # (a test, a tool) talks to a moto server that is gone.
+        self._environment_before = dict(os.environ)
         serialise_dynamodb()
         self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self.moto.start()
@@ -180,6 +185,10 @@ class LocalStack:
         if self.moto:
             self.moto.stop()
             self.moto = None
+        if self._environment_before is not None:
+            os.environ.clear()
+            os.environ.update(self._environment_before)
+            self._environment_before = None
 
     def __enter__(self) -> LocalStack:
         self.start()
