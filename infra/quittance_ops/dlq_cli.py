@@ -15,7 +15,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 from botocore.exceptions import BotoCoreError, ClientError
@@ -35,9 +35,6 @@ from quittance_ops.dead_letters import (
 from quittance_ops.options import AwsOpt, JsonOpt, StackOpt, YesOpt, emit
 from quittance_ops.project import local_stack_json
 from quittance_ops.target import local_target
-
-if TYPE_CHECKING:
-    pass
 
 dlq_app = typer.Typer(
     no_args_is_help=True,
