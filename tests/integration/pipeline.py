@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -12,6 +13,16 @@ from quittance.aws.archive_bucket import ArchiveBucket
 from quittance.aws.customer_keys import CustomerKeyring
 from quittance.aws.customers_table import CustomersTable
 from quittance.aws.evidence_store import EvidenceStore
+from quittance.clock import FixedClock
+from quittance.models.events import (
+    CustomerDetails,
+    EventType,
+    MethodKind,
+    PaymentEvent,
+    PaymentMethod,
+)
+from quittance.models.messages import PaymentEventMessage
+from quittance.models.money import Money
 from quittance_ops.localstack.pumps import QueuePump
 
 from .conftest import REGION, MotoStack, answer, http_event
@@ -97,3 +108,31 @@ def exported_books(stack: MotoStack, answer: dict[str, Any]) -> list[dict[str, s
     rows = list(csv.DictReader(io.StringIO(body.decode())))
     assert len(rows) == answer["rows"]
     return rows
+
+
+def pay_by_card(stack: MotoStack, at: datetime, invoice: str, payment: str) -> FixedClock:
+    """A 42,00 € card payment made at ``at`` is recorded by the ledger, every function's clock
+    pinned there (a few seconds on); the clock is returned for the stages that follow."""
+    clock = FixedClock(at)
+    stack.use_clock(clock)
+    event = PaymentEvent(
+        event_id=f"evt-{payment}",
+        provider="stripe",
+        type=EventType.PAYMENT_SUCCEEDED,
+        occurred_at=at,
+        payment_id=payment,
+        invoice_number=invoice,
+        amount=Money(amount_minor=4200, currency="EUR"),
+        method=PaymentMethod(kind=MethodKind.CARD, card_brand="visa", card_last4="4242"),
+        customer=CustomerDetails(reference=f"cus-{invoice}", locale="fr-FR"),
+    )
+    stack.client("sqs").send_message(
+        QueueUrl=stack.resource("PaymentEventsQueue"),
+        MessageBody=PaymentEventMessage(
+            correlation_id=f"c-{payment}", received_at=at, event=event
+        ).model_dump_json(),
+    )
+    clock.advance(timedelta(seconds=2))
+    assert deliver(stack, "PaymentEventsQueue", "LedgerFunction") == 1
+    clock.advance(timedelta(seconds=2))
+    return clock

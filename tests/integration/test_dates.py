@@ -4,53 +4,22 @@ Nothing here depends on the day the suite runs."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
-import boto3
 import pytest
 
 from quittance.aws.ledger_table import LedgerTable
 from quittance.clock import FixedClock
-from quittance.models.events import (
-    CustomerDetails,
-    EventType,
-    MethodKind,
-    PaymentEvent,
-    PaymentMethod,
-)
-from quittance.models.messages import PaymentEventMessage
-from quittance.models.money import Money
 
-from .conftest import REGION, MotoStack
-from .pipeline import deliver
+from .conftest import MotoStack
+from .pipeline import deliver, pay_by_card
 
 
 def _pay_at(stack: MotoStack, at: datetime, invoice: str, payment: str) -> dict[str, Any]:
     """A card payment that happened at ``at``, recorded and archived with the clock at ``at``
     (a few seconds on): what the ledger and the archive then hold for its receipt."""
-    clock = FixedClock(at)
-    stack.use_clock(clock)
-    event = PaymentEvent(
-        event_id=f"evt-{payment}",
-        provider="stripe",
-        type=EventType.PAYMENT_SUCCEEDED,
-        occurred_at=at,
-        payment_id=payment,
-        invoice_number=invoice,
-        amount=Money(amount_minor=4200, currency="EUR"),
-        method=PaymentMethod(kind=MethodKind.CARD, card_brand="visa", card_last4="4242"),
-        customer=CustomerDetails(reference=f"cus-{invoice}", locale="fr-FR"),
-    )
-    boto3.client("sqs", region_name=REGION).send_message(
-        QueueUrl=stack.resource("PaymentEventsQueue"),
-        MessageBody=PaymentEventMessage(
-            correlation_id=f"c-{payment}", received_at=at, event=event
-        ).model_dump_json(),
-    )
-    clock.advance(timedelta(seconds=2))
-    assert deliver(stack, "PaymentEventsQueue", "LedgerFunction") == 1
-    clock.advance(timedelta(seconds=2))
+    pay_by_card(stack, at, invoice, payment)
     assert deliver(stack, "ReceiptJobsQueue", "ReceiptsFunction") == 1
     ledger = LedgerTable(stack.resource("LedgerTable"), stack.client("dynamodb"))
     record = ledger.load(invoice)

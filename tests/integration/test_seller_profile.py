@@ -9,60 +9,29 @@ import io
 import json
 import logging
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from pypdf import PdfReader
 
 from quittance.aws.items import to_item
 from quittance.aws.ledger_table import LedgerTable
 from quittance.clock import FixedClock
-from quittance.models.events import (
-    CustomerDetails,
-    EventType,
-    MethodKind,
-    PaymentEvent,
-    PaymentMethod,
-)
-from quittance.models.messages import PaymentEventMessage
-from quittance.models.money import Money
 from quittance.settings import load
 from quittance_ops.seller_file import ProfileFile, read_profile_file
 from quittance_ops.seller_publish import publish
 
-from .conftest import REGION, MotoStack
-from .pipeline import deliver
+from .conftest import MotoStack
+from .pipeline import deliver, pay_by_card
 
 PROFILES = Path(__file__).resolve().parents[2] / "infra" / "profiles"
 AT = datetime(2026, 11, 23, 13, 5, tzinfo=UTC)
 
 
 def _pay(stack: MotoStack, invoice: str) -> str:
-    clock = FixedClock(AT)
-    stack.use_clock(clock)
-    event = PaymentEvent(
-        event_id=f"evt-{invoice}",
-        provider="stripe",
-        type=EventType.PAYMENT_SUCCEEDED,
-        occurred_at=AT,
-        payment_id=f"pi-{invoice}",
-        invoice_number=invoice,
-        amount=Money(amount_minor=4200, currency="EUR"),
-        method=PaymentMethod(kind=MethodKind.CARD, card_brand="visa", card_last4="4242"),
-        customer=CustomerDetails(reference=f"cus-{invoice}", locale="fr-FR"),
-    )
-    boto3.client("sqs", region_name=REGION).send_message(
-        QueueUrl=stack.resource("PaymentEventsQueue"),
-        MessageBody=PaymentEventMessage(
-            correlation_id=f"c-{invoice}", received_at=AT, event=event
-        ).model_dump_json(),
-    )
-    clock.advance(timedelta(seconds=2))
-    assert deliver(stack, "PaymentEventsQueue", "LedgerFunction") == 1
-    clock.advance(timedelta(seconds=2))
+    pay_by_card(stack, AT, invoice, f"pi-{invoice}")
     deliver(stack, "ReceiptJobsQueue", "ReceiptsFunction")
     record = LedgerTable(stack.resource("LedgerTable"), stack.client("dynamodb")).load(invoice)
     assert record is not None
