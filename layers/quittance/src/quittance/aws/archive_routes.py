@@ -30,7 +30,7 @@ from quittance.archive.desk import (
     retirable_query,
 )
 from quittance.audit.trail import AuditLog
-from quittance.aws.http import Outcome, audited, iam_actor, json_object
+from quittance.aws.http import Outcome, audited, iam_actor, json_object, routed_event
 from quittance.errors import PayloadInvalid
 
 
@@ -76,8 +76,7 @@ class DeskRoutes:
 
     @property
     def event(self) -> APIGatewayProxyEventV2:
-        current: APIGatewayProxyEventV2 = self.router.current_event  # type: ignore[assignment]
-        return current
+        return routed_event(self.router)
 
     @property
     def desk(self) -> Desk:

@@ -26,6 +26,7 @@ from quittance.aws.http import (
     invalid_fields,
     json_response,
     request_id,
+    routed_event,
 )
 from quittance.errors import InvoiceCancelled, QuittanceError
 from quittance.ledger.export import BooksLedger, BooksStore, export_books
@@ -74,8 +75,7 @@ class BooksRoutes:
 
     @property
     def event(self) -> APIGatewayProxyEventV2:
-        current: APIGatewayProxyEventV2 = self.router.current_event  # type: ignore[assignment]
-        return current
+        return routed_event(self.router)
 
     def put_invoice(self, number: str) -> Response[str]:
         trail = self.services().trail

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from pydantic import ValidationError
 
@@ -34,6 +35,13 @@ def json_object(raw: str | None) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise PayloadInvalid("the body must be a JSON object")
     return value
+
+
+def routed_event(router: Router) -> APIGatewayProxyEventV2:
+    """The HTTP API request a router is serving. Powertools types ``current_event`` as the
+    base proxy event; an ``APIGatewayHttpResolver`` always hands a payload 2.0 event."""
+    current: APIGatewayProxyEventV2 = router.current_event  # type: ignore[assignment]
+    return current
 
 
 def iam_actor(event: APIGatewayProxyEventV2) -> str:
