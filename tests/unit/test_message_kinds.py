@@ -354,3 +354,34 @@ def test_hostile_customer_strings_are_inert_in_every_kind(kind: str, locale: str
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "<b>visa</b>" not in html
     assert "Evil Bcc: victim@example.com" in plain  # shown, neutralised, not dropped
+
+
+@pytest.mark.parametrize("locale", ["fr", "en"])
+def test_the_failed_payment_email_links_to_the_gateways_own_page_when_it_gave_one(
+    locale: str,
+) -> None:
+    hosted = "https://invoice.stripe.com/i/acct_1Nv0FGQ9RKHgCVdK/test_YWNjdF8xTnYw"
+    notification = job(
+        "payment_failed", receipt_number=None, failure="expired_card", payment_update_url=hosted
+    )
+    who = profile(locale, "b2c")
+    message = compose_email(
+        notification,
+        profile=who,
+        email=str(who["email"]),
+        link=None,
+        record=None,
+        sender=SENDER,
+        seller=SELLER,
+        options=OPTIONS,
+        extras=None,
+        attachment=None,
+    )
+    plain, html = texts(message)
+    assert hosted in plain and hosted in html
+    assert "pay.example/update" not in plain + html
+
+
+def test_a_payment_update_link_must_be_https() -> None:
+    with pytest.raises(ValueError, match="payment_update_url"):
+        job("payment_failed", failure="expired_card", payment_update_url="http://evil.example/x")

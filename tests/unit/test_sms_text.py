@@ -13,7 +13,7 @@ from quittance.models.messages import NotificationJob
 from quittance.models.money import Money
 from quittance.models.phone import InvalidPhoneNumber, to_e164
 from quittance.notifications.dispatch import MessageOptions, compose_sms
-from quittance.notifications.sms_text import measure, plain
+from quittance.notifications.sms_text import fits_one_segment, measure, plain
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 # A signed receipt link as the notify function builds it: far too long for one SMS.
@@ -166,3 +166,39 @@ def test_numbers_are_normalised_to_e164(raw: str, e164: str) -> None:
 def test_invalid_numbers_are_refused(raw: str) -> None:
     with pytest.raises(InvalidPhoneNumber):
         to_e164(raw, "FR")
+
+
+def test_a_gateway_page_too_long_for_one_segment_gives_way_to_the_sellers_short_link() -> None:
+    # Stripe's hosted invoice URLs run past 100 characters: the SMS stays one segment with
+    # the seller's own short link, and the email (tested in test_message_kinds) carries
+    # the gateway's page.
+    hosted = "https://invoice.stripe.com/i/acct_1Nv0FGQ9RKHgCVdK/test_YWNjdF8xTnYw" + "Q" * 60
+    text = compose_sms(
+        job(
+            "payment_failed",
+            receipt_number=None,
+            failure="expired_card",
+            payment_update_url=hosted,
+        ),
+        profile={"locale": "fr"},
+        link=None,
+        record=None,
+        options=OPTIONS,
+    )
+    assert "https://pay.example/update?invoice=F-2026-000123" in text
+    assert "stripe.com" not in text
+    assert fits_one_segment(text)
+
+
+def test_a_gateway_page_that_fits_is_the_one_the_sms_gives() -> None:
+    short = "https://pay.st/u1"
+    text = compose_sms(
+        job(
+            "payment_failed", receipt_number=None, failure="expired_card", payment_update_url=short
+        ),
+        profile={"locale": "en"},
+        link=None,
+        record=None,
+        options=OPTIONS,
+    )
+    assert text.endswith(short)

@@ -80,6 +80,10 @@ class NotificationJob(BaseModel):
     """The invoice's currency, which a currency-mismatch notice names."""
     failure: FailureCategory | None = None
     """Why the attempt failed (payment_failed), in the canonical categories."""
+    payment_update_url: str | None = Field(default=None, pattern=r"^https://\S+$", max_length=2048)
+    """Where the gateway lets the customer pay again or change the card (Stripe's hosted
+    invoice page, a Checkout recovery link). A failed-payment message prefers it to the
+    seller's static ``PaymentUpdateUrlTemplate``, which cannot know the gateway's page."""
     due_date: date | None = None
     """An invoice reminder's due date (its ``amount`` is the balance due and its ``paid_at``
     the moment the reminder was queued)."""

@@ -459,7 +459,7 @@ def _payment_failed(job: NotificationJob, e: _EmailContext) -> EmailMessage | No
         failed_at=job.paid_at,
         reason=job.failure,
         timezone=e.timezone,
-        update_url=_invoice_url(e.options.payment_update_url_template, job.invoice_number),
+        update_url=_update_url(job, e.options),
     )
 
 
@@ -528,13 +528,15 @@ def compose_sms(
     if kind == "anomaly_notice" and anomaly is AnomalyKind.PARTIAL_PAYMENT:
         kind = "partial_payment"
     sms_link: str | None = link
+    fallback_link: str | None = None
     balance = ""
     if kind == "partial_payment":
         balance_due = _balance(job, record)
         balance = balance_due.format(babel_locale) if balance_due else ""
         sms_link = _invoice_url(options.balance_payment_url_template, job.invoice_number)
     elif kind == "payment_failed":
-        sms_link = _invoice_url(options.payment_update_url_template, job.invoice_number)
+        sms_link = _update_url(job, options)
+        fallback_link = _invoice_url(options.payment_update_url_template, job.invoice_number)
     elif kind != "payment_confirmed":
         sms_link = None
     if kind == "payment_failed" and job.failure is None:
@@ -550,6 +552,7 @@ def compose_sms(
         reason=job.failure,
         anomaly=anomaly,
         link=sms_link,
+        fallback_link=fallback_link,
     )
     return sms_text(kind, lang, facts)
 
@@ -639,6 +642,13 @@ def _archived_pdf(
         return None
     content = archive.read(str(stored["key"]), str(stored["version_id"]))
     return Attachment(filename=f"{job.receipt_number}.pdf", content=content)
+
+
+def _update_url(job: NotificationJob, options: MessageOptions) -> str | None:
+    """The gateway's own page for this invoice first: it knows the attempt and the card."""
+    return job.payment_update_url or _invoice_url(
+        options.payment_update_url_template, job.invoice_number
+    )
 
 
 def _invoice_url(template: str | None, invoice_number: str) -> str | None:

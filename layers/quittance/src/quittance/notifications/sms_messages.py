@@ -141,6 +141,8 @@ class SmsFacts:
     reason: FailureCategory | None = None
     anomaly: AnomalyKind | None = None
     link: str | None = None
+    fallback_link: str | None = None
+    """A shorter link to try when ``link`` does not fit (a gateway's page is long)."""
 
 
 def sms_text(kind: str, lang: Language, facts: SmsFacts) -> str:
@@ -160,8 +162,11 @@ def sms_text(kind: str, lang: Language, facts: SmsFacts) -> str:
         "link": facts.link or "",
     }
     with_link = f"{kind}+link"
-    if facts.link and with_link in texts:
-        text = plain(texts[with_link].format(**values))
-        if fits_one_segment(text):
-            return text
+    if with_link in texts:
+        for link in (facts.link, facts.fallback_link):
+            if not link:
+                continue
+            text = plain(texts[with_link].format(**{**values, "link": link}))
+            if fits_one_segment(text):
+                return text
     return plain(texts[kind].format(**values))
