@@ -88,6 +88,10 @@ def test_an_sas_prints_form_capital_registry_and_vat_number_and_its_logo(kind: s
     assert "https://atelier-quittance.example/cgv" in text
     # The PNG logo is the page's one raster image (the QR code is vector).
     assert [image.name.rsplit(".", 1)[-1] for image in reader.pages[0].images] == ["png"]
+    # A receipt is one page, the full legal footer and an English copy's notice included:
+    # a second page holding only the thanks and the QR code is a page a customer prints
+    # for nothing.
+    assert len(reader.pages) == 1
 
 
 @pytest.mark.parametrize("kind", sorted(SAMPLES))
@@ -98,6 +102,7 @@ def test_a_micro_entrepreneur_prints_293_b_and_no_vat_number_capital_or_logo(kin
         assert mention in text, mention
     assert "intracommunautaire" not in text and "VAT no." not in text
     assert "capital" not in text
+    assert len(reader.pages) == 1
     assert len(reader.pages[0].images) == 0
 
 
