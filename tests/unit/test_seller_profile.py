@@ -218,3 +218,11 @@ def test_the_logo_file_is_referenced_by_its_hash() -> None:
     assert read.profile.logo.media_type == "image/png"
     assert read.profile.logo.sha256 == hashlib.sha256(read.logo).hexdigest()
     assert read_profile_file(PROFILES / "micro-entrepreneur.yaml").logo is None
+
+
+def test_every_inconsistency_is_reported_at_once_each_at_its_field() -> None:
+    # A SAS with a SIRET of another company, no capital and no registry: three things to
+    # fix, and the seller learns all three from one try, not one per try.
+    found = problems(demo() | {"siret": "91234567500017", "share_capital": None, "registry": None})
+    assert {"siret", "share_capital", "registry"} <= set(found), found
+    assert "not an establishment of siren 732829320" in found["siret"]

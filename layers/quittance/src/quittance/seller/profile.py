@@ -19,8 +19,10 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    ValidationError,
     model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 from stdnum import bic as stdnum_bic
 from stdnum import iban as stdnum_iban
 from stdnum.exceptions import ValidationError as StdnumValidationError
@@ -245,18 +247,37 @@ class SellerProfile(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> SellerProfile:
+        # Every rule across fields is checked and each problem is reported at its own field,
+        # so that `quittance seller set` lists them all at once, each on its line of the file.
+        problems: list[tuple[tuple[str, ...], str]] = []
         if not self.siret.startswith(self.siren):
-            raise ValueError(f"siret: {self.siret} is not an establishment of siren {self.siren}")
+            problems.append(
+                (("siret",), f"{self.siret} is not an establishment of siren {self.siren}")
+            )
         if isinstance(self.vat, VatRegistered) and self.vat.number[4:] != self.siren:
-            raise ValueError(
-                f"vat.number: {self.vat.number} is not the number of siren {self.siren}"
+            problems.append(
+                (("vat", "number"), f"{self.vat.number} is not the number of siren {self.siren}")
             )
         if self.legal_form.has_share_capital and self.share_capital is None:
-            raise ValueError(f"share_capital: missing, a {self.legal_form.value} states it")
+            problems.append((("share_capital",), f"missing, a {self.legal_form.value} states it"))
         if not self.legal_form.has_share_capital and self.share_capital is not None:
-            raise ValueError("share_capital: an EI has none, remove it")
+            problems.append((("share_capital",), "an EI has none, remove it"))
         if self.legal_form.has_share_capital and self.registry is None:
-            raise ValueError(f"registry: missing, a {self.legal_form.value} gives its RCS and city")
+            problems.append(
+                (("registry",), f"missing, a {self.legal_form.value} gives its RCS and city")
+            )
+        if problems:
+            raise ValidationError.from_exception_data(
+                type(self).__name__,
+                [
+                    InitErrorDetails(
+                        type=PydanticCustomError("inconsistent_profile", message),
+                        loc=loc,
+                        input=None,
+                    )
+                    for loc, message in problems
+                ],
+            )
         return self
 
     @property
