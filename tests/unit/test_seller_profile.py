@@ -23,7 +23,7 @@ from quittance.seller import (
     issuable,
     profile_problems,
 )
-from quittance.seller.colour import contrast_ratio
+from quittance.seller.colour import brand_palette, contrast_ratio
 from quittance_ops.seller_file import ProfileFileError, read_profile_file
 
 PROFILES = Path(__file__).resolve().parents[2] / "infra" / "profiles"
@@ -226,3 +226,15 @@ def test_every_inconsistency_is_reported_at_once_each_at_its_field() -> None:
     found = problems(demo() | {"siret": "91234567500017", "share_capital": None, "registry": None})
     assert {"siret", "share_capital", "registry"} <= set(found), found
     assert "not an establishment of siren 732829320" in found["siret"]
+
+
+@pytest.mark.parametrize("brand", ["#ffcc00", "#9fd3c7", "#1f4e79", "#000000"])
+def test_the_brand_text_on_a_document_is_readable_whatever_the_colour(brand: str) -> None:
+    # A preview or an older profile may carry a pale brand: its text is darkened to AA,
+    # and the ink on a brand band is white only where white reads on it.
+    palette = brand_palette(brand)
+    assert contrast_ratio(palette["brand_text"], "#ffffff") >= 4.5
+    ink_contrast = contrast_ratio(palette["brand_ink"], brand)
+    assert ink_contrast >= 3.0, (brand, palette["brand_ink"], ink_contrast)
+    if contrast_ratio(brand, "#ffffff") >= 4.5:
+        assert palette["brand_text"] == brand  # a readable brand is printed as chosen

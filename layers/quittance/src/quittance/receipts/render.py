@@ -39,6 +39,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 from quittance.models.events import PaymentMethod
 from quittance.models.money import Money
 from quittance.receipts.document import Language, ReceiptDocument
+from quittance.seller.colour import brand_palette
 
 PACKAGE_DIR: Final = Path(__file__).resolve().parent
 TEMPLATES_DIR: Final = PACKAGE_DIR / "templates"
@@ -328,51 +329,6 @@ class _Row:
     mono: bool = False
 
 
-def _hex_to_rgb(colour: str) -> tuple[int, int, int]:
-    return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
-
-
-def _rgb_to_hex(rgb: tuple[float, float, float]) -> str:
-    return "#" + "".join(f"{round(channel):02x}" for channel in rgb)
-
-
-def _mix(colour: str, other: str, weight: float) -> str:
-    """``weight`` of ``other`` mixed into ``colour``."""
-    a, b = _hex_to_rgb(colour), _hex_to_rgb(other)
-    r, g, bl = (x + (y - x) * weight for x, y in zip(a, b, strict=True))
-    return _rgb_to_hex((r, g, bl))
-
-
-def _luminance(colour: str) -> float:
-    def linear(channel: int) -> float:
-        c = channel / 255
-        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
-
-    r, g, b = (linear(channel) for channel in _hex_to_rgb(colour))
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
-
-
-def _contrast_on_white(colour: str) -> float:
-    return 1.05 / (_luminance(colour) + 0.05)
-
-
-def _palette(brand: str) -> dict[str, str]:
-    """Brand colour variants that stay readable whatever colour the seller picked."""
-    # Text in the brand colour must reach WCAG AA on white: pale brands are darkened.
-    text = brand
-    for step in range(1, 11):
-        if _contrast_on_white(text) >= 4.5:
-            break
-        text = _mix(brand, "#000000", step / 10)
-    return {
-        "brand": brand,
-        "brand_text": text,
-        "brand_ink": "#ffffff" if _contrast_on_white(brand) >= 3.0 else "#1a1a1a",
-        "brand_tint": _mix(brand, "#ffffff", 0.92),
-        "brand_line": _mix(brand, "#ffffff", 0.6),
-    }
-
-
 class ReceiptRenderer:
     """Turns receipt documents into archivable PDF/A-3b files. Build once, reuse."""
 
@@ -492,7 +448,7 @@ def _context(doc: ReceiptDocument) -> dict[str, Any]:
         "lang": doc.locale,
         "pdf_title": text[f"pdf_title.{kind}"].format(number=doc.receipt_number),
         "created": doc.issued_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "palette": _palette(seller.brand_colour),
+        "palette": brand_palette(seller.brand_colour),
         "translation_notice": text["translation"] if doc.is_translation else None,
         "kind": kind,
         "tone": doc.tone,
