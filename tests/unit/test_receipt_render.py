@@ -21,11 +21,11 @@ from pypdf import PdfReader
 
 from quittance.models.events import PaymentMethod
 from quittance.models.money import Money
+from quittance.receipts.assets import AssetURLRefusedError
 from quittance.receipts.document import LineItem, ReceiptDocument, Seller
 from quittance.receipts.render import (
     FONTS_DIR,
     PACKAGE_DIR,
-    AssetURLRefusedError,
     ReceiptRenderer,
     RenderedReceipt,
 )

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import mimetypes
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -23,22 +22,22 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlsplit
-from urllib.request import url2pathname
 
 import segno
 from babel.dates import format_date, format_datetime, get_timezone_location
 from babel.numbers import format_decimal, format_percent
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
-from stdnum import luhn
 from stdnum.fr import siren as fr_siren
 from weasyprint import CSS, HTML, Attachment
 from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from quittance.models.events import PaymentMethod
 from quittance.models.money import Money
-from quittance.receipts.document import Language, ReceiptDocument
+from quittance.receipts.assets import PackageAssetFetcher
+from quittance.receipts.document import ReceiptDocument
+from quittance.receipts.masking import mask_card_numbers
+from quittance.receipts.wording import CARD_BRANDS, TEXT, WALLETS, pretty_name
 from quittance.seller.colour import brand_palette
 
 PACKAGE_DIR: Final = Path(__file__).resolve().parent
@@ -48,278 +47,12 @@ PDF_VARIANT: Final = "pdf/a-3b"
 ATTACHMENT_NAME: Final = "receipt.json"
 
 
-class AssetURLRefusedError(ValueError):
-    """A URL outside the receipts package assets was requested while rendering."""
-
-
-class PackageAssetFetcher(URLFetcher):  # type: ignore[misc]  # weasyprint ships no types
-    """Serves the files under one folder and ``data:`` URIs; refuses every other URL.
-
-    weasyprint logs the refusal and renders without the resource, so a hostile SVG
-    logo can neither fail a receipt nor read anything.
-    """
-
-    def __init__(self, root: Path) -> None:
-        super().__init__(allowed_protocols=("file", "data"), allow_redirects=False)
-        self._root = root.resolve()
-
-    def fetch(self, url: str, headers: Mapping[str, str] | None = None) -> URLFetcherResponse:
-        scheme = url.partition(":")[0].lower()
-        if scheme == "data":
-            # urllib's DataHandler decodes the URI in memory; no I/O is involved.
-            return super().fetch(url, headers)
-        if scheme == "file":
-            path = self._package_path(url)
-            content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-            return URLFetcherResponse(
-                path.as_uri(), path.read_bytes(), headers={"Content-Type": content_type}
-            )
-        raise AssetURLRefusedError(f"refused to fetch {url[:200]!r}: not a receipts asset")
-
-    def _package_path(self, url: str) -> Path:
-        parts = urlsplit(url)
-        if parts.netloc not in ("", "localhost"):
-            raise AssetURLRefusedError(f"refused to fetch {url[:200]!r}: remote file URL")
-        # resolve() collapses "..", percent-encoded or not, and follows symlinks, so the
-        # containment check below sees the file that would really be opened.
-        path = Path(url2pathname(parts.path)).resolve()
-        if not path.is_relative_to(self._root) or not path.is_file():
-            raise AssetURLRefusedError(f"refused to fetch {url[:200]!r}: outside {self._root}")
-        return path
-
-
 @dataclass(frozen=True, slots=True)
 class RenderedReceipt:
     pdf: bytes
     receipt_json: bytes
     sha256_hex: str
     page_count: int
-
-
-# Card numbers have 13 to 19 digits, possibly grouped by spaces or dashes.
-_PAN_CANDIDATE = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
-
-
-def _mask_pan(match: re.Match[str]) -> str:
-    digits = re.sub(r"\D", "", match[0])
-    if digits[0] in "23456" and luhn.is_valid(digits):
-        return f"•••• {digits[-4:]}"
-    return match[0]
-
-
-def mask_card_numbers(value: Any) -> Any:
-    """Jinja ``finalize`` hook: no printed value may look like a full card number.
-
-    Providers and sellers fill free-text fields (references, names, next steps); a
-    pasted card number there must not end up on a document kept for ten years.
-    """
-    if isinstance(value, Markup) or not isinstance(value, str):
-        return value
-    return _PAN_CANDIDATE.sub(_mask_pan, value)
-
-
-_TEXT: Final[dict[Language, dict[str, str]]] = {
-    "fr": {
-        "title.receipt": "Reçu de paiement",
-        "title.credit_note": "Avoir",
-        "pdf_title.receipt": "Reçu {number}",
-        "pdf_title.credit_note": "Avoir {number}",
-        "number.receipt": "Reçu n°",
-        "number.credit_note": "Avoir n°",
-        "invoice_number": "Facture n°",
-        "original_receipt": "Reçu d’origine",
-        "issued_at": "Date d’émission",
-        "paid_at.receipt": "Payé le",
-        "paid_at.credit_note": "Remboursement émis le",
-        "amount.receipt": "Montant reçu",
-        "amount.credit_note": "Montant remboursé",
-        "status.paid": "Facture soldée",
-        "status.partial": "Reste à payer\u00a0: {balance}",
-        "status.overpaid": (
-            "Trop-perçu de {balance}\u00a0: il vous sera remboursé sur le même moyen de paiement."
-        ),
-        "status.refunded": (
-            "{amount} seront recrédités sur votre moyen de paiement d’origine, "
-            "sous {low} à {high} jours ouvrés."
-        ),
-        "credit_note.intro": (
-            "Cet avoir se rapporte au reçu n°\u00a0{original} (facture n°\u00a0{invoice})."
-        ),
-        "customer": "Client",
-        "method.receipt": "Moyen de paiement",
-        "method.credit_note": "Remboursé sur",
-        "field.method": "Moyen",
-        "field.card": "Carte",
-        "field.transaction": "N° de transaction",
-        "field.transfer_reference": "Référence du virement",
-        "field.iban": "Compte (IBAN)",
-        "field.value_date": "Date de valeur",
-        "field.mandate": "Référence du mandat",
-        "field.cheque_number": "Chèque n°",
-        "field.cheque_bank": "Tiré sur",
-        "field.cashing_date": "Date d’encaissement",
-        "field.received_by": "Reçu par",
-        "field.wallet": "Portefeuille",
-        "kind.card": "Carte bancaire",
-        "kind.sepa_transfer": "Virement SEPA",
-        "kind.sepa_debit": "Prélèvement SEPA",
-        "kind.cheque": "Chèque",
-        "kind.cash": "Espèces",
-        "kind.wallet": "Portefeuille électronique",
-        "kind.other": "Autre moyen de paiement",
-        "thanks.receipt.formal": "Nous vous remercions de votre règlement.",
-        "thanks.receipt.warm": "Merci beaucoup, à très bientôt\u00a0!",
-        "thanks.credit_note.formal": "Nous restons à votre disposition pour toute question.",
-        "thanks.credit_note.warm": (
-            "Une question\u00a0? Écrivez-nous, nous sommes là pour vous aider."
-        ),
-        "next_steps": "Et maintenant\u00a0?",
-        "verify.title.receipt": "Vérifier ce reçu",
-        "verify.title.credit_note": "Vérifier cet avoir",
-        "verify.text": (
-            "Scannez le code ou ouvrez le lien pour vérifier l’authenticité "
-            "de ce document et le retrouver en ligne."
-        ),
-        "invoice_details": "Détail de la facture",
-        "col.description": "Désignation",
-        "col.quantity": "Qté",
-        "col.unit_price": "PU HT",
-        "col.vat_rate": "TVA",
-        "col.total": "Total HT",
-        "vat.rate": "Taux",
-        "vat.base": "Base HT",
-        "vat.amount": "TVA",
-        "vat.total": "Total TTC",
-        "total.excl": "Total HT",
-        "total.vat": "Total TVA",
-        "total.incl": "Total TTC",
-        "contact.hours": "Horaires\u00a0:",
-        "tz.zone": "heure de {city}",
-        "tz.utc": "UTC",
-        "datetime": "d MMMM y 'à' HH:mm",
-        "legal.siren": "SIREN\u00a0{siren}",
-        "legal.vat": "TVA intracommunautaire\u00a0{vat}",
-        "legal.terms": "Conditions générales de vente\u00a0: {url}",
-        "legal.electronic": (
-            "Document émis électroniquement au format PDF/A-3. "
-            "Une copie lisible par machine ({attachment}) y est jointe."
-        ),
-    },
-    "en": {
-        "title.receipt": "Payment receipt",
-        "title.credit_note": "Credit note",
-        "pdf_title.receipt": "Receipt {number}",
-        "pdf_title.credit_note": "Credit note {number}",
-        "number.receipt": "Receipt no.",
-        "number.credit_note": "Credit note no.",
-        "invoice_number": "Invoice no.",
-        "original_receipt": "Original receipt",
-        "issued_at": "Issue date",
-        "paid_at.receipt": "Paid on",
-        "paid_at.credit_note": "Refund issued on",
-        "amount.receipt": "Amount received",
-        "amount.credit_note": "Amount refunded",
-        "status.paid": "Invoice paid in full",
-        "status.partial": "Balance due: {balance}",
-        "status.overpaid": (
-            "Overpayment of {balance}: it will be refunded to the same payment method."
-        ),
-        "status.refunded": (
-            "{amount} will be credited back to your original payment method "
-            "within {low} to {high} business days."
-        ),
-        "credit_note.intro": (
-            "This credit note relates to receipt no.\u00a0{original} (invoice no.\u00a0{invoice})."
-        ),
-        "customer": "Customer",
-        "method.receipt": "Payment method",
-        "method.credit_note": "Refunded to",
-        "field.method": "Method",
-        "field.card": "Card",
-        "field.transaction": "Transaction no.",
-        "field.transfer_reference": "Transfer reference",
-        "field.iban": "Account (IBAN)",
-        "field.value_date": "Value date",
-        "field.mandate": "Mandate reference",
-        "field.cheque_number": "Cheque no.",
-        "field.cheque_bank": "Drawn on",
-        "field.cashing_date": "Date paid in",
-        "field.received_by": "Received by",
-        "field.wallet": "Wallet",
-        "kind.card": "Bank card",
-        "kind.sepa_transfer": "SEPA bank transfer",
-        "kind.sepa_debit": "SEPA Direct Debit",
-        "kind.cheque": "Cheque",
-        "kind.cash": "Cash",
-        "kind.wallet": "Digital wallet",
-        "kind.other": "Other payment method",
-        "thanks.receipt.formal": "Thank you for your payment.",
-        "thanks.receipt.warm": "Thanks so much — see you soon!",
-        "thanks.credit_note.formal": "Please do not hesitate to contact us with any questions.",
-        "thanks.credit_note.warm": "Any questions? Just drop us a line — we’re happy to help.",
-        "next_steps": "What happens next",
-        "verify.title.receipt": "Verify this receipt",
-        "verify.title.credit_note": "Verify this credit note",
-        "verify.text": (
-            "Scan the code or open the link to check that this document is genuine "
-            "and to find it online."
-        ),
-        "invoice_details": "Invoice details",
-        "col.description": "Description",
-        "col.quantity": "Qty",
-        "col.unit_price": "Unit price",
-        "col.vat_rate": "VAT",
-        "col.total": "Net",
-        "vat.rate": "Rate",
-        "vat.base": "Net",
-        "vat.amount": "VAT",
-        "vat.total": "Gross",
-        "total.excl": "Total excl. VAT",
-        "total.vat": "Total VAT",
-        "total.incl": "Total incl. VAT",
-        "contact.hours": "Opening hours:",
-        "tz.zone": "{city} time",
-        "tz.utc": "UTC",
-        "datetime": "d MMMM y 'at' HH:mm",
-        "legal.siren": "SIREN\u00a0{siren}",
-        "legal.vat": "VAT no.\u00a0{vat}",
-        "legal.terms": "Terms of sale: {url}",
-        "legal.electronic": (
-            "Issued electronically as a PDF/A-3 document, "
-            "with a machine-readable copy ({attachment}) attached."
-        ),
-        "translation": "Translation — the French original is the legal document.",
-    },
-}
-
-_CARD_BRANDS: Final = {
-    "amex": "American Express",
-    "american_express": "American Express",
-    "cartes_bancaires": "CB",
-    "cb": "CB",
-    "diners": "Diners Club",
-    "discover": "Discover",
-    "jcb": "JCB",
-    "maestro": "Maestro",
-    "mastercard": "Mastercard",
-    "unionpay": "UnionPay",
-    "visa": "Visa",
-}
-_WALLETS: Final = {
-    "apple_pay": "Apple Pay",
-    "applepay": "Apple Pay",
-    "google_pay": "Google Pay",
-    "googlepay": "Google Pay",
-    "lydia": "Lydia",
-    "paylib": "Paylib",
-    "paypal": "PayPal",
-    "samsung_pay": "Samsung Pay",
-    "wero": "Wero",
-}
-
-
-def _pretty(names: Mapping[str, str], value: str) -> str:
-    return names.get(value.strip().lower().replace(" ", "_"), value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -371,9 +104,7 @@ class ReceiptRenderer:
         attachment = Attachment(
             string=receipt_json,
             name=ATTACHMENT_NAME,
-            description=_TEXT[doc.locale][f"pdf_title.{doc.kind}"].format(
-                number=doc.receipt_number
-            ),
+            description=TEXT[doc.locale][f"pdf_title.{doc.kind}"].format(number=doc.receipt_number),
             # Fixed dates keep the PDF byte-for-byte reproducible from its document.
             created=doc.issued_at,
             modified=doc.issued_at,
@@ -396,7 +127,7 @@ class ReceiptRenderer:
 
 
 def _context(doc: ReceiptDocument) -> dict[str, Any]:
-    text = _TEXT[doc.locale]
+    text = TEXT[doc.locale]
     locale = doc.babel_locale
     kind = doc.kind
 
@@ -510,12 +241,12 @@ def _method_rows(
     # payment legitimately carries the card's last four digits too.
     rows = [_Row(text["field.method"], text[f"kind.{method.kind.value}"])]
     if method.wallet_provider:
-        rows.append(_Row(text["field.wallet"], _pretty(_WALLETS, method.wallet_provider)))
+        rows.append(_Row(text["field.wallet"], pretty_name(WALLETS, method.wallet_provider)))
     if method.card_brand or method.card_last4:
         card = " ".join(
             part
             for part in (
-                _pretty(_CARD_BRANDS, method.card_brand) if method.card_brand else None,
+                pretty_name(CARD_BRANDS, method.card_brand) if method.card_brand else None,
                 f"•••• {method.card_last4}" if method.card_last4 else None,
             )
             if part
