@@ -28,8 +28,13 @@ from quittance.clock import Clock, SystemClock
 from quittance.errors import SentNotLogged
 from quittance.links.tokens import LinkSigner
 from quittance.models.messages import NotificationJob
-from quittance.notifications.dispatch import MessageOptions, SellerContact, notify_customer
-from quittance.notifications.email_kit import Sender
+from quittance.notifications.dispatch import (
+    CustomerLinks,
+    MessageOptions,
+    NotifyPorts,
+    notify_customer,
+)
+from quittance.notifications.email_kit import Letterhead, SellerContact, Sender
 from quittance.observability import instruments
 from quittance.seller.identity import SellerIdentities, SellerIdentity
 from quittance.settings import NotifySettings, load
@@ -119,20 +124,26 @@ def _notify(*, job: NotificationJob) -> dict[str, Any]:
     seller = d.sellers.current()
     deliveries = notify_customer(
         job,
-        profiles=d.customers,
-        mailer=d.mailer,
-        sms=d.sms,
-        documents=d.ledger,
-        archive=d.archive,
-        options=options(s, seller),
-        log=d.ledger,
-        signer=LinkSigner.from_secret(d.link_keys.read()),
-        sender=Sender(email=s.sender_email, name=seller.name),
-        seller=SellerContact(name=seller.name, email=seller.email, phone=seller.phone),
-        public_base_url=str(s.public_base_url),
-        link_ttl=timedelta(days=s.link_ttl_days),
+        NotifyPorts(
+            profiles=d.customers,
+            mailer=d.mailer,
+            log=d.ledger,
+            sms=d.sms,
+            documents=d.ledger,
+            archive=d.archive,
+            invoices=d.ledger,
+        ),
+        letterhead=Letterhead.of(
+            Sender(email=s.sender_email, name=seller.name),
+            SellerContact(name=seller.name, email=seller.email, phone=seller.phone),
+        ),
+        links=CustomerLinks(
+            LinkSigner.from_secret(d.link_keys.read()),
+            str(s.public_base_url),
+            timedelta(days=s.link_ttl_days),
+        ),
         now=d.clock.now(),
-        invoices=d.ledger,
+        options=options(s, seller),
     )
     for delivery in deliveries:
         metrics.add_metric(name=f"messages_{delivery.status}", unit=MetricUnit.Count, value=1)

@@ -17,17 +17,19 @@ from quittance.models.messages import NotificationJob
 from quittance.models.money import Money
 from quittance.notifications.dispatch import (
     MARKETING_KINDS,
+    CustomerLinks,
     MessageOptions,
-    SellerContact,
     compose_email,
     marketing_extras,
 )
-from quittance.notifications.email_kit import Attachment, Sender
+from quittance.notifications.email_kit import Attachment, Letterhead, SellerContact, Sender
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 SIGNER = LinkSigner({"k1": b"k" * 32}, "k1")
+LINKS = CustomerLinks(SIGNER, "https://pay.example.com", timedelta(days=396))
 SENDER = Sender(email="receipts@example.com", name="Atelier")
 SELLER = SellerContact(name="Atelier", email="contact@example.com", phone="+33 1 23 45 67 89")
+LETTERHEAD = Letterhead.of(SENDER, SELLER)
 OPTIONS = MessageOptions(
     payment_update_url_template="https://pay.example/update?invoice={invoice_number}",
     balance_payment_url_template="https://pay.example/pay?invoice={invoice_number}",
@@ -101,8 +103,7 @@ def build(
             notification,
             who,
             options=OPTIONS,
-            signer=SIGNER,
-            public_base_url="https://pay.example.com",
+            links=LINKS,
             documents=None,
             now=NOW,
         )
@@ -112,11 +113,9 @@ def build(
     return compose_email(
         notification,
         profile=who,
-        email=str(who["email"]),
         link=link,
         record=record,
-        sender=SENDER,
-        seller=SELLER,
+        letterhead=LETTERHEAD,
         options=OPTIONS,
         extras=chosen,
         attachment=attachment,
@@ -303,8 +302,7 @@ def test_no_kind_but_the_confirmation_ever_carries_marketing(kind: str) -> None:
             notification,
             consenting,
             options=OPTIONS,
-            signer=SIGNER,
-            public_base_url="https://pay.example.com",
+            links=LINKS,
             documents=None,
             now=NOW,
         )
@@ -328,11 +326,9 @@ def test_hostile_customer_strings_are_inert_in_every_kind(kind: str, locale: str
     message = compose_email(
         notification,
         profile=who,
-        email="camille@example.com",
         link=None if notification.kind == "payment_failed" else LINK,
         record=record,
-        sender=SENDER,
-        seller=SELLER,
+        letterhead=LETTERHEAD,
         options=OPTIONS,
     )
     raw = message.as_bytes()
@@ -368,11 +364,9 @@ def test_the_failed_payment_email_links_to_the_gateways_own_page_when_it_gave_on
     message = compose_email(
         notification,
         profile=who,
-        email=str(who["email"]),
         link=None,
         record=None,
-        sender=SENDER,
-        seller=SELLER,
+        letterhead=LETTERHEAD,
         options=OPTIONS,
         extras=None,
         attachment=None,

@@ -15,12 +15,13 @@ from quittance.models.messages import NotificationJob
 from quittance.models.money import Money
 from quittance.notifications.dispatch import (
     EMAIL_COMPOSERS,
+    CustomerLinks,
     MessageOptions,
-    SellerContact,
+    NotifyPorts,
     compose_email,
     notify_customer,
 )
-from quittance.notifications.email_kit import Sender
+from quittance.notifications.email_kit import Letterhead, SellerContact, Sender
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
@@ -74,20 +75,22 @@ def job(kind: str, **kw: Any) -> NotificationJob:
 def send(notification: NotificationJob, log: Log, mailer: Mailer, profile: Any = None) -> Any:
     return notify_customer(
         notification,
-        profiles=Profiles(
-            profile
-            if profile is not None
-            else {"email": "camille@example.com", "name": "Camille", "locale": "fr"}
+        NotifyPorts(
+            profiles=Profiles(
+                profile
+                if profile is not None
+                else {"email": "camille@example.com", "name": "Camille", "locale": "fr"}
+            ),
+            mailer=mailer,
+            log=log,
         ),
-        mailer=mailer,
-        log=log,
-        signer=LinkSigner({"k1": b"k" * 32}, "k1"),
-        sender=Sender(email="receipts@example.com", name="Atelier"),
-        seller=SellerContact(
-            name="Atelier", email="contact@example.com", phone="+33 1 23 45 67 89"
+        letterhead=Letterhead.of(
+            Sender(email="receipts@example.com", name="Atelier"),
+            SellerContact(name="Atelier", email="contact@example.com", phone="+33 1 23 45 67 89"),
         ),
-        public_base_url="https://pay.example.com",
-        link_ttl=timedelta(days=396),
+        links=CustomerLinks(
+            LinkSigner({"k1": b"k" * 32}, "k1"), "https://pay.example.com", timedelta(days=396)
+        ),
         now=NOW,
     )
 
@@ -197,10 +200,11 @@ def test_a_job_without_what_its_message_needs_is_refused_not_sent() -> None:
         compose_email(
             job,
             profile={"email": "ada@example.com", "locale": "fr"},
-            email="ada@example.com",
             link=None,
             record=None,
-            sender=Sender(email="receipts@example.com", name="Atelier"),
-            seller=SellerContact(name="Atelier", email="contact@example.com", phone="+33 1"),
+            letterhead=Letterhead.of(
+                Sender(email="receipts@example.com", name="Atelier"),
+                SellerContact(name="Atelier", email="contact@example.com", phone="+33 1"),
+            ),
             options=MessageOptions(),
         )

@@ -21,8 +21,13 @@ from quittance.links.page import ReceiptView, render_receipt_page
 from quittance.links.tokens import LinkSigner
 from quittance.models.messages import NotificationJob
 from quittance.models.money import Money
-from quittance.notifications.dispatch import MessageOptions, SellerContact, notify_customer
-from quittance.notifications.email_kit import Sender
+from quittance.notifications.dispatch import (
+    CustomerLinks,
+    MessageOptions,
+    NotifyPorts,
+    notify_customer,
+)
+from quittance.notifications.email_kit import Letterhead, SellerContact, Sender
 from quittance.notifications.unsubscribe import render_unsubscribe_page
 from quittance.receipts.document import ReceiptDocument, Seller
 from quittance.receipts.render import ReceiptRenderer
@@ -196,17 +201,21 @@ def _email(identity: SellerIdentity, customer: dict[str, Any], kind: str) -> Ema
             amount=Money(amount_minor=12345, currency="EUR"),
             paid_at=NOW - timedelta(minutes=5),
         ),
-        profiles=_Profiles({"email": "lea@example.com", "locale": "fr", **customer}),
-        mailer=mailer,
-        log=_Log(),
-        signer=LinkSigner({"k1": b"k" * 32}, "k1"),
-        sender=Sender(email="receipts@example.com", name=identity.name),
-        seller=SellerContact(name=identity.name, email=identity.email, phone=identity.phone),
-        public_base_url="https://pay.example.com",
-        link_ttl=timedelta(days=396),
+        NotifyPorts(
+            profiles=_Profiles({"email": "lea@example.com", "locale": "fr", **customer}),
+            mailer=mailer,
+            log=_Log(),
+            documents=_Documents(),  # type: ignore[arg-type]
+            archive=_Archive(),
+        ),
+        letterhead=Letterhead.of(
+            Sender(email="receipts@example.com", name=identity.name),
+            SellerContact(name=identity.name, email=identity.email, phone=identity.phone),
+        ),
+        links=CustomerLinks(
+            LinkSigner({"k1": b"k" * 32}, "k1"), "https://pay.example.com", timedelta(days=396)
+        ),
         now=NOW,
-        documents=_Documents(),  # type: ignore[arg-type]
-        archive=_Archive(),
         options=MessageOptions(
             refund_delays=identity.refund_delays, attach_pdf=identity.attach_pdf
         ),

@@ -58,6 +58,17 @@ class Sellers(Protocol):
 
 
 @dataclass(frozen=True)
+class IssuancePorts:
+    """Where a receipt's inputs come from and where it goes: the ledger's receipt record,
+    the customer's profile (their language), the seller it is issued under, the archive."""
+
+    ledger: ReceiptLedger
+    profiles: Profiles
+    sellers: Sellers
+    archive: Archive
+
+
+@dataclass(frozen=True)
 class IssuedReceipt:
     receipt_number: str
     archive: dict[str, Any]
@@ -83,13 +94,10 @@ def copy_language(profile_locale: object) -> str | None:
 
 def issue_receipt(
     job: ReceiptJob,
+    ports: IssuancePorts,
     *,
-    ledger: ReceiptLedger,
-    profiles: Profiles,
-    archive: Archive,
     renderer: ReceiptRenderer,
     policy: RetentionPolicy,
-    sellers: Sellers,
     link_for: Callable[[str, datetime], str],
     now: datetime,
 ) -> IssuedReceipt:
@@ -99,6 +107,8 @@ def issue_receipt(
     ``link_for(receipt_number, expires_at)`` builds the customer-page link of the QR code;
     it stays valid as long as the receipt is kept. A job that comes back finds what an
     earlier attempt archived and never renders over it."""
+    ledger, archive, sellers = ports.ledger, ports.archive, ports.sellers
+    profiles = ports.profiles
     item = ledger.receipt_item(job.receipt_number, job.invoice_number)
     profile = profiles.profile(job.customer_id) or {}
     language = copy_language(profile.get("locale"))
