@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from quittance.links.tokens import LinkSigner
+from quittance.models.events import PaymentMethod
 from quittance.models.messages import NotificationJob
 from quittance.models.money import Money
 from quittance.notifications.dispatch import (
@@ -23,6 +24,7 @@ from quittance.notifications.dispatch import (
     marketing_extras,
 )
 from quittance.notifications.email_kit import Attachment, Letterhead, SellerContact, Sender
+from tests.unit.jobs import notification_job
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 SIGNER = LinkSigner({"k1": b"k" * 32}, "k1")
@@ -53,34 +55,33 @@ def job(kind: str, **kw: Any) -> NotificationJob:
         "receipt_number": "R-2026-000042",
         "invoice_number": "F-2026-0042",
         "amount": Money(amount_minor=12345, currency="EUR"),
-        "paid_at": NOW - timedelta(minutes=5),
     }
-    return NotificationJob.model_validate({**base, **kw})
+    return notification_job(NOW - timedelta(minutes=5), **{**base, **kw})
 
 
-def case(kind: str) -> tuple[NotificationJob, dict[str, Any] | None]:
-    """The job for a kind and the ledger's receipt record the notify function reads."""
+def case(kind: str) -> NotificationJob:
+    """The job for a kind, with the payment method the message states."""
     if kind == "payment_confirmed":
-        return job(kind), {"data": {"method": CARD}}
+        return job(kind, method=CARD)
     if kind == "partial_payment":
         balance = {"amount_minor": 7275, "currency": "EUR"}
-        return job(kind, anomaly="partial_payment"), {
-            "data": {"method": CARD, "balance_due": balance}
-        }
+        return job(kind, method=CARD, balance_due=balance)
     if kind == "payment_failed":
-        return job(kind, receipt_number=None, failure="expired_card"), None
+        return job(kind, receipt_number=None, failure="expired_card")
     if kind == "refund_issued":
         return job(
             kind,
             receipt_number="AV-2026-000007",
             original_receipt_number="R-2026-000042",
             amount=Money(amount_minor=5000, currency="EUR"),
-        ), {"data": {"method": CARD}}
+            method=CARD,
+        )
     return job(
         "anomaly_notice",
         anomaly="overpayment",
         difference=Money(amount_minor=1000, currency="EUR"),
-    ), {"data": {"method": CARD}}
+        method=CARD,
+    )
 
 
 def profile(locale: str, segment: str, **kw: Any) -> dict[str, Any]:
@@ -96,7 +97,7 @@ def profile(locale: str, segment: str, **kw: Any) -> dict[str, Any]:
 def build(
     kind: str, who: dict[str, Any], extras: bool = False, attachment: Attachment | None = None
 ) -> EmailMessage:
-    notification, record = case(kind)
+    notification = case(kind)
     link = None if notification.kind == "payment_failed" else LINK
     chosen = (
         marketing_extras(
@@ -114,7 +115,6 @@ def build(
         notification,
         profile=who,
         link=link,
-        record=record,
         letterhead=LETTERHEAD,
         options=OPTIONS,
         extras=chosen,
@@ -296,7 +296,7 @@ def test_no_kind_but_the_confirmation_ever_carries_marketing(kind: str) -> None:
         payments_count=9,
         marketing_consent={"granted": True, "at": "2026-01-05T09:00:00+00:00", "source": "x"},
     )
-    notification, _ = case(kind)
+    notification = case(kind)
     assert (
         marketing_extras(
             notification,
@@ -318,16 +318,16 @@ HOSTILE_INVOICE = 'F-1\r\nBcc: x@example.com <script>alert("x")</script>'
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("locale", ["fr", "en"])
 def test_hostile_customer_strings_are_inert_in_every_kind(kind: str, locale: str) -> None:
-    notification, record = case(kind)
-    notification = notification.model_copy(update={"invoice_number": HOSTILE_INVOICE})
+    notification = case(kind)
+    update: dict[str, Any] = {"invoice_number": HOSTILE_INVOICE}
+    if getattr(notification, "method", None):
+        update["method"] = PaymentMethod.model_validate(CARD | {"card_brand": "<b>visa</b>"})
+    notification = notification.model_copy(update=update)
     who = profile(locale, "b2c", name=HOSTILE_NAME)
-    if record:
-        record = {"data": {**record["data"], "method": CARD | {"card_brand": "<b>visa</b>"}}}
     message = compose_email(
         notification,
         profile=who,
         link=None if notification.kind == "payment_failed" else LINK,
-        record=record,
         letterhead=LETTERHEAD,
         options=OPTIONS,
     )
@@ -365,7 +365,6 @@ def test_the_failed_payment_email_links_to_the_gateways_own_page_when_it_gave_on
         notification,
         profile=who,
         link=None,
-        record=None,
         letterhead=LETTERHEAD,
         options=OPTIONS,
         extras=None,
@@ -378,4 +377,9 @@ def test_the_failed_payment_email_links_to_the_gateways_own_page_when_it_gave_on
 
 def test_a_payment_update_link_must_be_https() -> None:
     with pytest.raises(ValueError, match="payment_update_url"):
-        job("payment_failed", failure="expired_card", payment_update_url="http://evil.example/x")
+        job(
+            "payment_failed",
+            receipt_number=None,
+            failure="expired_card",
+            payment_update_url="http://evil.example/x",
+        )

@@ -19,8 +19,16 @@ from quittance.errors import NotFound, SentNotLogged
 from quittance.ledger.state import AnomalyKind, InvoiceStatus
 from quittance.links.tokens import LinkSigner
 from quittance.links.urls import receipt_link
-from quittance.models.events import MethodKind, PaymentMethod
-from quittance.models.messages import NotificationJob
+from quittance.models.events import FailureCategory, MethodKind, PaymentMethod
+from quittance.models.messages import (
+    AnomalyNoticeJob,
+    InvoiceReminderJob,
+    NotificationJob,
+    PartialPaymentJob,
+    PaymentConfirmedJob,
+    PaymentFailedJob,
+    RefundIssuedJob,
+)
 from quittance.models.money import Money
 from quittance.models.phone import InvalidPhoneNumber, to_e164
 from quittance.notifications.anomaly import PaymentAnomaly, compose_anomaly_notice
@@ -31,6 +39,8 @@ from quittance.notifications.email_kit import (
     Language,
     Letterhead,
     Recipient,
+    SellerContact,
+    Sender,
     business_days_text,
     language_of,
     single_line,
@@ -47,7 +57,9 @@ from quittance.notifications.reminder import DueInvoice, compose_invoice_reminde
 from quittance.notifications.sms_messages import SmsFacts, sms_text
 from quittance.notifications.unsubscribe import unsubscribe_url
 from quittance.reminders import Standings, why_not_send
+from quittance.seller.identity import SellerIdentity
 from quittance.seller.profile import RefundDelays
+from quittance.settings import NotifySettings
 
 NOTIFICATION_LOG_RETENTION = timedelta(days=396)  # about 13 months
 
@@ -128,6 +140,37 @@ class MessageOptions:
     unsubscribe_ttl: timedelta = timedelta(days=3 * 365)
 
 
+def message_options(settings: NotifySettings, seller: SellerIdentity | None) -> MessageOptions:
+    """What the stage's settings and the seller's profile offer beyond the facts: the
+    profile's SMS sender id, refund delays and PDF default win over the stage's."""
+    s = settings
+    return MessageOptions(
+        payment_update_url_template=s.payment_update_url_template,
+        balance_payment_url_template=s.balance_payment_url_template,
+        refund_survey_url_template=s.refund_survey_url_template,
+        loyalty_promo_code=s.loyalty_promo_code,
+        loyalty_min_payments=s.loyalty_min_payments,
+        offer_text={
+            lang: text for lang, text in (("fr", s.offer_text_fr), ("en", s.offer_text_en)) if text
+        },
+        offer_url=s.offer_url,
+        sms_brand=(seller.sms_sender if seller else None) or s.sms_sender_id,
+        sms_sender_id=seller.sms_sender if seller else None,
+        refund_delays=seller.refund_delays if seller else None,
+        attach_pdf=seller.attach_pdf if seller else False,
+        default_phone_region=s.default_phone_region,
+    )
+
+
+def seller_letterhead(sender_email: str, seller: SellerIdentity) -> Letterhead:
+    """Messages go out from the stage's verified address under the seller's name, and
+    replies go to the seller."""
+    return Letterhead.of(
+        Sender(email=sender_email, name=seller.name),
+        SellerContact(name=seller.name, email=seller.email, phone=seller.phone),
+    )
+
+
 @dataclass(frozen=True)
 class NotifyPorts:
     """What notify reads and writes: the customer's profile, the mail and SMS senders, the
@@ -177,14 +220,15 @@ def notify_customer(
     profile = ports.profiles.profile(job.customer_id) or {}
     channels = _channels(job, profile)
     expires = now + NOTIFICATION_LOG_RETENTION
+    document = job.document_number
     # The job itself (no contact data in it) lets SES feedback resend it by SMS after a bounce.
     base = {
         "kind": job.kind,
-        "receipt_number": job.receipt_number,
+        "receipt_number": document,
         "at": now.isoformat(),
         "job": job.model_dump_json(),
     }
-    if job.kind == "invoice_reminder":
+    if isinstance(job, InvoiceReminderJob):
         # A payment may have landed since the reminder was queued: look again, last thing.
         if ports.invoices is None:
             raise ValueError("an invoice reminder needs the ledger to check the invoice")
@@ -209,14 +253,13 @@ def notify_customer(
             receipt_link(
                 links.public_base_url,
                 links.signer,
-                job.receipt_number,
+                document,
                 now + links.ttl,
                 locale=str(profile["locale"]) if profile.get("locale") else None,
             )
-            if job.receipt_number
+            if document
             else None
         ),
-        record=_receipt_record(ports.documents, job.receipt_number, job.invoice_number),
         ports=ports,
         letterhead=letterhead,
         links=links,
@@ -233,7 +276,6 @@ class _Sending:
     job: NotificationJob
     profile: Mapping[str, Any]
     link: str | None
-    record: Mapping[str, Any] | None
     ports: NotifyPorts
     letterhead: Letterhead
     links: CustomerLinks
@@ -277,8 +319,8 @@ class _Sending:
             else None
         )
         attachment = (
-            _archived_pdf(job, self.record, self.ports.archive)
-            if job.kind == "payment_confirmed"
+            _archived_pdf(job, self.ports.documents, self.ports.archive)
+            if isinstance(job, PaymentConfirmedJob)
             and profile.get("attach_pdf", options.attach_pdf) is True
             else None
         )
@@ -286,7 +328,6 @@ class _Sending:
             job,
             profile=profile,
             link=self.link,
-            record=self.record,
             letterhead=self.letterhead,
             options=options,
             extras=extras,
@@ -305,9 +346,7 @@ class _Sending:
             number = to_e164(str(phone), opts.default_phone_region)
         except InvalidPhoneNumber:
             return Delivery("sms", "failed", None, reason="invalid_phone")
-        text = compose_sms(
-            self.job, profile=self.profile, link=self.link, record=self.record, options=opts
-        )
+        text = compose_sms(self.job, profile=self.profile, link=self.link, options=opts)
         return Delivery("sms", "sent", sms.send(number, text, sender_id=opts.sms_sender_id))
 
 
@@ -338,7 +377,6 @@ def compose_email(
     *,
     profile: Mapping[str, Any],
     link: str | None,
-    record: Mapping[str, Any] | None,
     letterhead: Letterhead,
     options: MessageOptions,
     extras: MarketingExtras | None = None,
@@ -347,7 +385,6 @@ def compose_email(
     """The email a job calls for, by the composer its kind has in ``EMAIL_COMPOSERS`` (a new
     kind adds its composer there); ValueError for a job without what its message needs.
     Public for tests and tools that build the message a job would get, without sending it."""
-    method = _method(record)
     lang = language_of(str(profile.get("locale") or "fr"))
     context = _EmailContext(
         letterhead=letterhead,
@@ -358,9 +395,7 @@ def compose_email(
             tone="formal" if profile.get("segment") == "b2b" else "warm",
             timezone=str(profile.get("timezone") or "Europe/Paris"),
         ),
-        method=method,
         link=link,
-        record=record,
         options=options,
         extras=extras,
         attachment=attachment,
@@ -377,16 +412,14 @@ class _EmailContext:
 
     letterhead: Letterhead
     recipient: Recipient
-    method: PaymentMethod | None
     link: str | None
-    record: Mapping[str, Any] | None
     options: MessageOptions
     extras: MarketingExtras | None
     attachment: Attachment | None
 
 
-def _payment_confirmed(job: NotificationJob, e: _EmailContext) -> EmailMessage | None:
-    if not (job.receipt_number and e.link):
+def _payment_confirmed(job: PaymentConfirmedJob, e: _EmailContext) -> EmailMessage | None:
+    if not e.link:
         return None
     payment = PaymentConfirmed(
         receipt_number=job.receipt_number,
@@ -394,36 +427,38 @@ def _payment_confirmed(job: NotificationJob, e: _EmailContext) -> EmailMessage |
         amount=job.amount,
         paid_at=job.paid_at,
         receipt_url=e.link,
-        method=e.method,
+        method=job.method,
     )
     return compose_payment_confirmation(
         e.letterhead, e.recipient, payment, attachment=e.attachment, extras=e.extras
     )
 
 
-def _refund_issued(job: NotificationJob, e: _EmailContext) -> EmailMessage | None:
-    if not (job.receipt_number and e.link):
+def _refund_issued(job: RefundIssuedJob, e: _EmailContext) -> EmailMessage | None:
+    if not e.link:
         return None
     refund = RefundIssued(
         credit_note_number=job.receipt_number,
         receipt_number=job.original_receipt_number,
         invoice_number=job.invoice_number,
         refunded=job.amount,
-        refunded_at=job.paid_at,
-        method=e.method,
+        refunded_at=job.refunded_at,
+        method=job.method,
         credit_note_url=e.link,
         survey_url=_invoice_url(e.options.refund_survey_url_template, job.invoice_number),
-        delay_days=_refund_delay(e.method, e.options.refund_delays),
+        delay_days=_refund_delay(job.method, e.options.refund_delays),
     )
     return compose_refund_issued(e.letterhead, e.recipient, refund)
 
 
-def _partial_payment(job: NotificationJob, e: _EmailContext) -> EmailMessage | None:
+def _partial_payment(
+    job: PartialPaymentJob | AnomalyNoticeJob, e: _EmailContext
+) -> EmailMessage | None:
     anomaly = PaymentAnomaly(
         kind=AnomalyKind.PARTIAL_PAYMENT,
         invoice_number=job.invoice_number,
         amount=job.amount,
-        difference=_balance(job, e.record),
+        difference=_balance(job),
         paid_at=job.paid_at,
         receipt_url=e.link,
         payment_url=_invoice_url(e.options.balance_payment_url_template, job.invoice_number),
@@ -431,25 +466,21 @@ def _partial_payment(job: NotificationJob, e: _EmailContext) -> EmailMessage | N
     return compose_anomaly_notice(e.letterhead, e.recipient, anomaly)
 
 
-def _payment_failed(job: NotificationJob, e: _EmailContext) -> EmailMessage | None:
-    if not job.failure:
-        return None
+def _payment_failed(job: PaymentFailedJob, e: _EmailContext) -> EmailMessage | None:
     failure = FailedPayment(
         invoice_number=job.invoice_number,
         amount=job.amount,
-        failed_at=job.paid_at,
+        failed_at=job.failed_at,
         reason=job.failure,
         update_url=_update_url(job, e.options),
     )
     return compose_payment_failed(e.letterhead, e.recipient, failure)
 
 
-def _anomaly_notice(job: NotificationJob, e: _EmailContext) -> EmailMessage | None:
+def _anomaly_notice(job: AnomalyNoticeJob, e: _EmailContext) -> EmailMessage | None:
     if job.anomaly == AnomalyKind.PARTIAL_PAYMENT.value:
         # One clear message with the balance and how to pay it, as for partial_payment.
         return _partial_payment(job, e)
-    if not job.anomaly:
-        return None
     anomaly = PaymentAnomaly(
         kind=AnomalyKind(job.anomaly),
         invoice_number=job.invoice_number,
@@ -462,19 +493,19 @@ def _anomaly_notice(job: NotificationJob, e: _EmailContext) -> EmailMessage | No
     return compose_anomaly_notice(e.letterhead, e.recipient, anomaly)
 
 
-def _invoice_reminder(job: NotificationJob, e: _EmailContext) -> EmailMessage | None:
-    if not job.due_date:
-        return None
+def _invoice_reminder(job: InvoiceReminderJob, e: _EmailContext) -> EmailMessage | None:
     invoice_due = DueInvoice(
         invoice_number=job.invoice_number,
         amount_due=job.amount,
         due_date=job.due_date,
-        sent_at=job.paid_at,
+        sent_at=job.queued_at,
     )
     return compose_invoice_reminder(e.letterhead, e.recipient, invoice_due)
 
 
-EmailComposer = Callable[[NotificationJob, _EmailContext], EmailMessage | None]
+# Each composer takes its own kind's job class: the registry is keyed by the kind, which
+# picks that class (the discriminated union), so the call is typed at each composer.
+EmailComposer = Callable[[Any, _EmailContext], EmailMessage | None]
 EMAIL_COMPOSERS: Mapping[str, EmailComposer] = {
     "payment_confirmed": _payment_confirmed,
     "refund_issued": _refund_issued,
@@ -483,7 +514,7 @@ EMAIL_COMPOSERS: Mapping[str, EmailComposer] = {
     "anomaly_notice": _anomaly_notice,
     "invoice_reminder": _invoice_reminder,
 }
-"""One email composer per notification kind (tests/unit/test_message_kinds.py checks that
+"""One email composer per notification kind (tests/unit/test_notify_dispatch.py checks that
 every kind has one). A composer answers None when the job lacks what its message needs."""
 
 
@@ -492,39 +523,39 @@ def compose_sms(
     *,
     profile: Mapping[str, Any],
     link: str | None,
-    record: Mapping[str, Any] | None,
     options: MessageOptions,
 ) -> str:
     """The SMS text a job calls for (one GSM-7 segment for realistic values)."""
     lang: Language = language_of(str(profile.get("locale") or "fr"))
     babel_locale = BABEL_LOCALES[lang]
     kind: str = job.kind
-    anomaly = AnomalyKind(job.anomaly) if job.anomaly else None
-    if kind == "anomaly_notice" and anomaly is AnomalyKind.PARTIAL_PAYMENT:
+    anomaly = AnomalyKind(job.anomaly) if isinstance(job, AnomalyNoticeJob) else None
+    if anomaly is AnomalyKind.PARTIAL_PAYMENT:
         kind = "partial_payment"
     sms_link: str | None = link
     fallback_link: str | None = None
     balance = ""
-    if kind == "partial_payment":
-        balance_due = _balance(job, record)
+    failure: FailureCategory | None = None
+    if isinstance(job, PartialPaymentJob | AnomalyNoticeJob) and kind == "partial_payment":
+        balance_due = _balance(job)
         balance = balance_due.format(babel_locale) if balance_due else ""
         sms_link = _invoice_url(options.balance_payment_url_template, job.invoice_number)
-    elif kind == "payment_failed":
+    elif isinstance(job, PaymentFailedJob):
         sms_link = _update_url(job, options)
         fallback_link = _invoice_url(options.payment_update_url_template, job.invoice_number)
+        failure = job.failure
     elif kind != "payment_confirmed":
         sms_link = None
-    if kind == "payment_failed" and job.failure is None:
-        raise ValueError("a payment_failed job without its failure")
-    low, high = _refund_delay(_method(record), options.refund_delays)
+    method = job.method if isinstance(job, RefundIssuedJob) else None
+    low, high = _refund_delay(method, options.refund_delays)
     facts = SmsFacts(
         brand=options.sms_brand,
         invoice=single_line(job.invoice_number),
         amount=job.amount.format(babel_locale),
-        receipt=job.receipt_number or "",
+        receipt=job.document_number or "",
         balance=balance,
         delay=business_days_text(lang, low, high),
-        reason=job.failure,
+        reason=failure,
         anomaly=anomaly,
         link=sms_link,
         fallback_link=fallback_link,
@@ -576,26 +607,8 @@ def _payments_count(
     return sum(1 for s in documents.invoices_of_customer(customer_id) if s.status in _PAID_STATUSES)
 
 
-def _receipt_record(
-    documents: Documents | None, number: str | None, invoice_number: str
-) -> dict[str, Any] | None:
-    if documents is None or number is None:
-        return None
-    try:
-        # The job names the invoice: the receipt is read by its key, not looked up by number.
-        return documents.receipt_item(number, invoice_number)
-    except NotFound:
-        return None
-
-
-def _method(record: Mapping[str, Any] | None) -> PaymentMethod | None:
-    raw = (record or {}).get("data", {}).get("method")
-    return PaymentMethod.model_validate(raw) if raw else None
-
-
-def _balance(job: NotificationJob, record: Mapping[str, Any] | None) -> Money | None:
-    raw = (record or {}).get("data", {}).get("balance_due")
-    return Money.model_validate(raw) if raw else job.difference
+def _balance(job: PartialPaymentJob | AnomalyNoticeJob) -> Money | None:
+    return job.balance_due if isinstance(job, PartialPaymentJob) else job.difference
 
 
 def _refund_delay(method: PaymentMethod | None, delays: RefundDelays | None) -> tuple[int, int]:
@@ -608,17 +621,24 @@ def _refund_delay(method: PaymentMethod | None, delays: RefundDelays | None) -> 
 
 
 def _archived_pdf(
-    job: NotificationJob, record: Mapping[str, Any] | None, archive: Archive | None
+    job: PaymentConfirmedJob, documents: Documents | None, archive: Archive | None
 ) -> Attachment | None:
     """The archived original, byte for byte, or None when it is not archived (yet)."""
-    stored = (record or {}).get("archive")
-    if archive is None or not stored or not job.receipt_number:
+    if documents is None or archive is None:
+        return None
+    try:
+        # The job names the invoice: the receipt is read by its key, not looked up by number.
+        record = documents.receipt_item(job.receipt_number, job.invoice_number)
+    except NotFound:
+        return None
+    stored = record.get("archive")
+    if not stored:
         return None
     content = archive.read(str(stored["key"]), str(stored["version_id"]))
     return Attachment(filename=f"{job.receipt_number}.pdf", content=content)
 
 
-def _update_url(job: NotificationJob, options: MessageOptions) -> str | None:
+def _update_url(job: PaymentFailedJob, options: MessageOptions) -> str | None:
     """The gateway's own page for this invoice first: it knows the attempt and the card."""
     return job.payment_update_url or _invoice_url(
         options.payment_update_url_template, job.invoice_number
