@@ -16,6 +16,7 @@ from email.message import EmailMessage
 from babel.numbers import get_currency_name, is_currency
 
 from quittance.ledger.state import AnomalyKind
+from quittance.models.events import PaymentMethod
 from quittance.models.money import Money
 from quittance.notifications.email_kit import (
     BABEL_LOCALES,
@@ -32,6 +33,7 @@ from quittance.notifications.email_kit import (
     single_line,
 )
 from quittance.notifications.extras import MarketingExtras
+from quittance.notifications.proofs import method_rows
 
 _ANOMALY_TEXTS: dict[Language, dict[str, str]] = {
     "fr": {
@@ -212,6 +214,8 @@ class PaymentAnomaly:
     invoice_currency: str | None = None
     payment_url: str | None = None
     refund_within_days: int = 10
+    method: PaymentMethod | None = None
+    """How the payment arrived: the notice states its proof fields (``notifications.proofs``)."""
 
 
 def compose_anomaly_notice(
@@ -230,7 +234,7 @@ def compose_anomaly_notice(
     kind = AnomalyKind(anomaly.kind)
     amount, difference = anomaly.amount, anomaly.difference
     invoice_currency, receipt_url = anomaly.invoice_currency, anomaly.receipt_url
-    payment_url, refund_within_days = anomaly.payment_url, anomaly.refund_within_days
+    payment_url = anomaly.payment_url
     paid_at = anomaly.paid_at
     envelope = prepare_envelope(
         letterhead,
@@ -238,21 +242,7 @@ def compose_anomaly_notice(
         moments=(("paid_at", paid_at),),
         urls=(("receipt_url", receipt_url), ("payment_url", payment_url)),
     )
-    if kind in (AnomalyKind.PARTIAL_PAYMENT, AnomalyKind.OVERPAYMENT):
-        if difference is None or difference.amount_minor <= 0:
-            raise ValueError(f"{kind.value} needs a positive difference")
-        if difference.currency != amount.currency:
-            raise ValueError("difference must be in the payment's currency")
-    if kind is AnomalyKind.CURRENCY_MISMATCH and (
-        invoice_currency is None
-        or not is_currency(invoice_currency)
-        or invoice_currency == amount.currency
-    ):
-        raise ValueError("currency_mismatch needs the invoice's other ISO 4217 currency")
-    if refund_within_days < 1:
-        raise ValueError("refund_within_days must be at least 1")
-    if receipt_url is not None and kind in _REFUNDED_WITHOUT_RECEIPT:
-        raise ValueError(f"a {kind.value} payment is refunded, not receipted: no receipt_url")
+    _refuse_incomplete(anomaly, kind)
 
     lang = envelope.lang
     babel_locale = BABEL_LOCALES[lang]
@@ -266,7 +256,7 @@ def compose_anomaly_notice(
         "amount": received,
         "difference": gap,
         "invoice": invoice,
-        "days": _days(lang, refund_within_days),
+        "days": _days(lang, anomaly.refund_within_days),
         "paid_currency": _currency_name(amount.currency, babel_locale),
         "invoice_currency": (
             _currency_name(invoice_currency, babel_locale) if invoice_currency else ""
@@ -291,6 +281,9 @@ def compose_anomaly_notice(
         details.append((texts["to_refund"], gap))
     elif kind in (AnomalyKind.CURRENCY_MISMATCH, AnomalyKind.PAYMENT_ON_CANCELLED_INVOICE):
         details.append((texts["to_refund"], received))
+    if anomaly.method:
+        paid_on = paid_at.astimezone(envelope.zone).date()
+        details.extend(method_rows(anomaly.method, lang, paid_on=paid_on))
     if receipt_url:
         links.append(
             {
@@ -317,6 +310,30 @@ def compose_anomaly_notice(
         context=context,
         extras=extras,
     )
+
+
+def _refuse_incomplete(anomaly: PaymentAnomaly, kind: AnomalyKind) -> None:
+    """ValueError for a notice its kind cannot state (see PaymentAnomaly)."""
+    amount, difference, invoice_currency = (
+        anomaly.amount,
+        anomaly.difference,
+        anomaly.invoice_currency,
+    )
+    if kind in (AnomalyKind.PARTIAL_PAYMENT, AnomalyKind.OVERPAYMENT):
+        if difference is None or difference.amount_minor <= 0:
+            raise ValueError(f"{kind.value} needs a positive difference")
+        if difference.currency != amount.currency:
+            raise ValueError("difference must be in the payment's currency")
+    if kind is AnomalyKind.CURRENCY_MISMATCH and (
+        invoice_currency is None
+        or not is_currency(invoice_currency)
+        or invoice_currency == amount.currency
+    ):
+        raise ValueError("currency_mismatch needs the invoice's other ISO 4217 currency")
+    if anomaly.refund_within_days < 1:
+        raise ValueError("refund_within_days must be at least 1")
+    if anomaly.receipt_url is not None and kind in _REFUNDED_WITHOUT_RECEIPT:
+        raise ValueError(f"a {kind.value} payment is refunded, not receipted: no receipt_url")
 
 
 def _days(lang: Language, days: int) -> str:

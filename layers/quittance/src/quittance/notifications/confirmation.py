@@ -38,7 +38,7 @@ class PaymentConfirmed:
     paid_at: datetime
     receipt_url: str
     method: PaymentMethod | None = None
-    """How it was paid, with the proof fields the customer's message states."""
+    """How it was paid: the message states its proof fields (``notifications.proofs``)."""
 
 
 def compose_payment_confirmation(
@@ -77,7 +77,13 @@ def compose_payment_confirmation(
         "thanks": TONES[(lang, envelope.tone)]["thanks"],
         "invoice_number": invoice,
         "receipt_number": payment.receipt_number,
-        "proofs": method_rows(payment.method, lang) if payment.method else [],
+        "proofs": (
+            method_rows(
+                payment.method, lang, paid_on=payment.paid_at.astimezone(envelope.zone).date()
+            )
+            if payment.method
+            else []
+        ),
         "attached": attachment is not None,
         "amount": payment.amount.format(BABEL_LOCALES[lang]),
         "paid_at": paid_at_text(payment.paid_at, envelope.zone, lang),

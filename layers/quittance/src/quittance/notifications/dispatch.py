@@ -462,6 +462,7 @@ def _partial_payment(
         paid_at=job.paid_at,
         receipt_url=e.link,
         payment_url=_invoice_url(e.options.balance_payment_url_template, job.invoice_number),
+        method=job.method,
     )
     return compose_anomaly_notice(e.letterhead, e.recipient, anomaly)
 
@@ -489,6 +490,7 @@ def _anomaly_notice(job: AnomalyNoticeJob, e: _EmailContext) -> EmailMessage | N
         paid_at=job.paid_at,
         receipt_url=e.link,
         invoice_currency=job.invoice_currency,
+        method=job.method,
     )
     return compose_anomaly_notice(e.letterhead, e.recipient, anomaly)
 

@@ -143,7 +143,9 @@ def compose_refund_issued(
     texts = _REFUND_TEXTS[lang]
     labels = shared_labels(lang)
     amount = refund.refunded.format(BABEL_LOCALES[lang])
-    proofs = method_rows(refund.method, lang) if refund.method else []
+    # Where the money goes back, by name: the credit note, not the payment's proofs, is
+    # what records a refund.
+    proofs = method_rows(refund.method, lang)[:1] if refund.method else []
     method = proofs[0][1] if proofs else ""
     invoice = single_line(refund.invoice_number)
     refunded_when = paid_at_text(refund.refunded_at, envelope.zone, lang)
