@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
 from typing import Any
@@ -14,24 +13,20 @@ from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import Json
 
-from quittance.aws.archive_bucket import ArchiveBucket
 from quittance.aws.clients import make_client
 from quittance.aws.consumer import SqsConsumer
-from quittance.aws.customer_keys import CustomerKeyring
-from quittance.aws.customers_table import CustomersTable
-from quittance.aws.ledger_table import LedgerTable
-from quittance.aws.mailer import SesMailer
-from quittance.aws.secrets import JsonSecret
-from quittance.aws.seller_parameter import SellerProfileParameter
-from quittance.aws.sms import SnsSms
+from quittance.aws.notify_wiring import NotifyDeps, notify_deps
 from quittance.clock import Clock, SystemClock
 from quittance.errors import SentNotLogged
 from quittance.links.tokens import LinkSigner
 from quittance.models.messages import NotificationJob
-from quittance.notifications.dispatch import MessageOptions, SellerContact, notify_customer
-from quittance.notifications.email_kit import Sender
+from quittance.notifications.dispatch import (
+    CustomerLinks,
+    message_options,
+    notify_customer,
+    seller_letterhead,
+)
 from quittance.observability import instruments
-from quittance.seller.identity import SellerIdentities, SellerIdentity
 from quittance.settings import NotifySettings, load
 
 logger, metrics, tracer = instruments("notify")
@@ -47,58 +42,14 @@ class NotificationRecord(SqsRecordModel):
 consumer = SqsConsumer(NotificationRecord, key_jmespath="[change_id, channels]")
 
 
-@dataclass(frozen=True)
-class Deps:
-    settings: NotifySettings
-    ledger: LedgerTable
-    customers: CustomersTable
-    mailer: SesMailer
-    sms: SnsSms
-    archive: ArchiveBucket | None
-    link_keys: JsonSecret
-    sellers: SellerIdentities
-    dynamodb: Any
-    clock: Clock
-
-
 @cache
-def deps() -> Deps:
+def deps() -> NotifyDeps:
     return wire(SystemClock())
 
 
-def wire(clock: Clock) -> Deps:
-    s = load(NotifySettings)
-    dynamodb = make_client("dynamodb", s.aws_region)
-    return Deps(
-        settings=s,
-        ledger=LedgerTable(s.ledger_table, dynamodb),
-        customers=CustomersTable(
-            s.customers_table,
-            dynamodb,
-            # Opens sealed contact fields; never mints a key (no KMS key id given).
-            CustomerKeyring(
-                s.customers_table, dynamodb, make_client("kms", s.aws_region), None, clock=clock.now
-            ),
-        ),
-        mailer=SesMailer(make_client("sesv2", s.aws_region), s.ses_configuration_set, clock),
-        sms=SnsSms(make_client("sns", s.aws_region), s.sms_sender_id),
-        archive=ArchiveBucket(s.archive_bucket, make_client("s3", s.aws_region))
-        if s.archive_bucket
-        else None,
-        link_keys=JsonSecret(s.link_keys_secret_name, make_client("secretsmanager", s.aws_region)),
-        sellers=SellerIdentities(
-            s,
-            SellerProfileParameter(
-                s.seller_profile_parameter,
-                make_client("ssm", s.aws_region),
-                max_age=s.seller_profile_max_age_seconds,
-            )
-            if s.seller_profile_parameter
-            else None,
-        ),
-        dynamodb=dynamodb,
-        clock=clock,
-    )
+def wire(clock: Clock) -> NotifyDeps:
+    # make_client by this module's name: a test may watch the clients notify makes.
+    return notify_deps(load(NotifySettings), clock, make_client)
 
 
 @cache
@@ -114,57 +65,27 @@ def notify_once() -> Callable[..., dict[str, Any]]:
 
 
 def _notify(*, job: NotificationJob) -> dict[str, Any]:
-    d = deps()
-    s = d.settings
+    d, s = deps(), deps().settings
     seller = d.sellers.current()
     deliveries = notify_customer(
         job,
-        profiles=d.customers,
-        mailer=d.mailer,
-        sms=d.sms,
-        documents=d.ledger,
-        archive=d.archive,
-        options=options(s, seller),
-        log=d.ledger,
-        signer=LinkSigner.from_secret(d.link_keys.read()),
-        sender=Sender(email=s.sender_email, name=seller.name),
-        seller=SellerContact(name=seller.name, email=seller.email, phone=seller.phone),
-        public_base_url=str(s.public_base_url),
-        link_ttl=timedelta(days=s.link_ttl_days),
+        d.ports,
+        letterhead=seller_letterhead(s.sender_email, seller),
+        links=CustomerLinks(
+            LinkSigner.from_secret(d.link_keys.read()),
+            str(s.public_base_url),
+            timedelta(days=s.link_ttl_days),
+        ),
         now=d.clock.now(),
-        invoices=d.ledger,
+        options=message_options(s, seller),
     )
-    for delivery in deliveries:
-        metrics.add_metric(name=f"messages_{delivery.status}", unit=MetricUnit.Count, value=1)
+    for x in deliveries:
+        metrics.add_metric(name=f"messages_{x.status}", unit=MetricUnit.Count, value=1)
         logger.info(
             "customer notified",
-            extra={
-                "channel": delivery.channel,
-                "status": delivery.status,
-                "reason": delivery.reason,
-                "kind": job.kind,
-            },
+            extra={"channel": x.channel, "status": x.status, "reason": x.reason, "kind": job.kind},
         )
     return {"deliveries": [{"channel": x.channel, "status": x.status} for x in deliveries]}
-
-
-def options(s: NotifySettings, seller: SellerIdentity | None = None) -> MessageOptions:
-    return MessageOptions(
-        payment_update_url_template=s.payment_update_url_template,
-        balance_payment_url_template=s.balance_payment_url_template,
-        refund_survey_url_template=s.refund_survey_url_template,
-        loyalty_promo_code=s.loyalty_promo_code,
-        loyalty_min_payments=s.loyalty_min_payments,
-        offer_text={
-            lang: text for lang, text in (("fr", s.offer_text_fr), ("en", s.offer_text_en)) if text
-        },
-        offer_url=s.offer_url,
-        sms_brand=(seller.sms_sender if seller else None) or s.sms_sender_id,
-        sms_sender_id=seller.sms_sender if seller else None,
-        refund_delays=seller.refund_delays if seller else None,
-        attach_pdf=seller.attach_pdf if seller else False,
-        default_phone_region=s.default_phone_region,
-    )
 
 
 def record_handler(record: NotificationRecord) -> dict[str, Any]:

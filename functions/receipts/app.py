@@ -30,7 +30,7 @@ from quittance.links.urls import receipt_link
 from quittance.models.messages import ReceiptJob
 from quittance.observability import instruments
 from quittance.receipts.document import Seller
-from quittance.receipts.issuance import Sellers, issue_receipt, notification_for
+from quittance.receipts.issuance import IssuancePorts, Sellers, issue_receipt, notification_for
 from quittance.receipts.render import ReceiptRenderer
 from quittance.receipts.sellers import FixedSeller, ProfileSellers
 from quittance.seller import SellerProfileRefused
@@ -158,12 +158,9 @@ def _issue(*, job: ReceiptJob) -> dict[str, Any]:
 def _issue_as_seller(job: ReceiptJob, d: Deps) -> dict[str, Any]:
     issued = issue_receipt(
         job,
-        ledger=d.ledger,
-        profiles=d.customers,
-        archive=d.archive,
+        IssuancePorts(ledger=d.ledger, profiles=d.customers, sellers=d.sellers, archive=d.archive),
         renderer=d.renderer,
         policy=d.policy,
-        sellers=d.sellers,
         link_for=lambda number, expires: receipt_link(
             str(d.settings.public_base_url), link_signer(), number, expires
         ),

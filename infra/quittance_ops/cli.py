@@ -54,7 +54,7 @@ app.add_typer(seller_app, name="seller")
 
 
 @local_app.command("up")
-def local_up(  # noqa: PLR0917 - typer passes every option by name
+def local_up(
     stage: Annotated[str, typer.Option(help="Template stage whose settings to run with.")] = "prod",
     out: Annotated[Path | None, typer.Option(help="Where stack.json goes.")] = None,
     webhook_secret: Annotated[

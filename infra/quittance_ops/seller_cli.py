@@ -141,27 +141,34 @@ def preview(
 
 def confirmation_email_html(published: PublishedProfile) -> str:
     """The HTML part of a payment confirmation as a customer of this seller receives it."""
-    from quittance.notifications.confirmation import compose_payment_confirmation
-    from quittance.notifications.email_kit import Sender
+    from quittance.notifications.confirmation import (
+        PaymentConfirmed,
+        compose_payment_confirmation,
+    )
+    from quittance.notifications.email_kit import Letterhead, Recipient, SellerContact, Sender
     from quittance.seller.identity import SellerIdentity
 
     identity = SellerIdentity.from_profile(published)
     message = compose_payment_confirmation(
-        sender=Sender(email="receipts@example.com", name=identity.name),
-        to_email="camille.durand@example.com",
-        to_name="Camille Durand",
-        locale=published.profile.default_language,
-        tone=published.profile.tone,
-        receipt_number="R-2026-000042",
-        invoice_number="F-2026-0142",
-        amount=Money(amount_minor=123456, currency="EUR"),
-        paid_at=PREVIEW_AT,
-        timezone="Europe/Paris",
-        receipt_url="https://pay.example.com/r/AQJrMQ1SLTIwMjYtMDAwMDQy",
-        seller_name=identity.name,
-        seller_email=identity.email,
-        seller_phone=identity.phone,
-        message_id_domain="example.com",
+        Letterhead(
+            sender=Sender(email="receipts@example.com", name=identity.name),
+            seller=SellerContact(name=identity.name, email=identity.email, phone=identity.phone),
+            message_id_domain="example.com",
+        ),
+        Recipient(
+            email="camille.durand@example.com",
+            name="Camille Durand",
+            locale=published.profile.default_language,
+            tone=published.profile.tone,
+            timezone="Europe/Paris",
+        ),
+        PaymentConfirmed(
+            receipt_number="R-2026-000042",
+            invoice_number="F-2026-0142",
+            amount=Money(amount_minor=123456, currency="EUR"),
+            paid_at=PREVIEW_AT,
+            receipt_url="https://pay.example.com/r/AQJrMQ1SLTIwMjYtMDAwMDQy",
+        ),
     )
     body = message.get_body(("html",))
     assert body is not None  # composed with an HTML alternative, always

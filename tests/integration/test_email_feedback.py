@@ -16,7 +16,11 @@ import pytest
 
 from quittance.aws.ledger_table import LedgerTable
 from quittance.models.events import CustomerDetails
-from quittance.models.messages import NotificationJob
+from quittance.models.messages import (
+    NotificationJob,
+    PaymentConfirmedJob,
+    parse_notification_job,
+)
 from quittance.models.money import Money
 from quittance.notifications.tags import email_tags
 from quittance_ops.localstack.pumps import QueuePump
@@ -61,7 +65,7 @@ def transient(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def job() -> NotificationJob:
-    return NotificationJob(
+    return PaymentConfirmedJob(
         correlation_id="corr-42",
         kind="payment_confirmed",
         change_id=CHANGE,
@@ -140,7 +144,7 @@ class Feedback:
         messages = self.sqs.receive_message(
             QueueUrl=self.stack.resource("NotificationsQueue"), MaxNumberOfMessages=10
         ).get("Messages", [])
-        return [NotificationJob.model_validate_json(m["Body"]) for m in messages]
+        return [parse_notification_job(m["Body"]) for m in messages]
 
 
 @pytest.fixture

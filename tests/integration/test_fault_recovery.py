@@ -14,7 +14,7 @@ from moto.ses.models import ses_backends
 
 from quittance.aws.ledger_table import LedgerTable
 from quittance.ledger.service import pseudonymous_customer_id
-from quittance.models.messages import NotificationJob
+from quittance.models.messages import parse_notification_job
 from quittance_ops.localstack.faults import FaultPlan, Injector
 
 from .conftest import ACCOUNT, REGION, MotoStack
@@ -94,7 +94,7 @@ def _confirmation(stack: MotoStack) -> dict[str, Any]:
     assert deliver(stack, "PaymentEventsQueue", "LedgerFunction") == 1
     assert deliver(stack, "ReceiptJobsQueue", "ReceiptsFunction") == 1
     (message,) = stack.queue_messages("NotificationsQueue")
-    return NotificationJob.model_validate_json(message["Body"]).model_dump(mode="json")
+    return parse_notification_job(message["Body"]).model_dump(mode="json")
 
 
 def test_a_crash_right_after_ses_took_the_email_sends_it_again_the_documented_window(

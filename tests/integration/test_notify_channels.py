@@ -84,17 +84,21 @@ def notify(stack: MotoStack, job: dict[str, Any]) -> dict[str, Any]:
 
 
 def job(customer_id: str, **kw: Any) -> dict[str, Any]:
-    return {
+    """A failed-payment job unless ``kw`` names another kind (its moment under its name)."""
+    kind = kw.get("kind", "payment_failed")
+    fields = {
         "correlation_id": "c-1",
-        "kind": "payment_failed",
+        "kind": kind,
         "change_id": f"F-9#failed#{customer_id}",
         "customer_id": customer_id,
-        "receipt_number": None,
         "invoice_number": "F-9",
         "amount": {"amount_minor": 4200, "currency": "EUR"},
-        "paid_at": datetime(2026, 11, 23, 9, 0, tzinfo=UTC).isoformat(),
-        "failure": "expired_card",
+        "failed_at" if kind == "payment_failed" else "paid_at": datetime(
+            2026, 11, 23, 9, 0, tzinfo=UTC
+        ).isoformat(),
+        "failure": "expired_card" if kind == "payment_failed" else None,
     } | kw
+    return {name: value for name, value in fields.items() if value is not None}
 
 
 def log_of(stack: MotoStack) -> list[dict[str, Any]]:
@@ -228,7 +232,7 @@ def test_the_confirmation_attaches_the_archived_original_when_the_customer_asks(
             kind="payment_confirmed",
             change_id=f"{receipt.receipt_number}:payment_confirmed",
             receipt_number=receipt.receipt_number,
-            failure=None,
+            method=receipt.method.model_dump(mode="json"),
         ),
     )
     [message] = emails_sent()
@@ -236,4 +240,4 @@ def test_the_confirmation_attaches_the_archived_original_when_the_customer_asks(
     assert attachment.get_filename() == f"{receipt.receipt_number}.pdf"
     assert attachment.get_content() == original
     text = message.get_body(("plain",)).get_content()
-    assert "Visa •••• 4242" in text  # the method, read from the ledger's receipt record
+    assert "Visa •••• 4242" in text  # the method the job carries, as the ledger recorded it

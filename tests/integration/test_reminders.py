@@ -28,10 +28,10 @@ from quittance.models.events import (
     PaymentEvent,
     PaymentMethod,
 )
-from quittance.models.messages import NotificationJob
+from quittance.models.messages import NotificationJob, parse_notification_job
 from quittance.models.money import Money
-from quittance.notifications.dispatch import SellerContact, notify_customer
-from quittance.notifications.email_kit import Sender
+from quittance.notifications.dispatch import CustomerLinks, NotifyPorts, notify_customer
+from quittance.notifications.email_kit import Letterhead, SellerContact, Sender
 from quittance.reminders import Cadence, run_reminders
 
 from .conftest import MotoStack
@@ -129,7 +129,7 @@ class World:
             if not messages:
                 return jobs
             for message in messages:
-                jobs.append(NotificationJob.model_validate_json(message["Body"]))
+                jobs.append(parse_notification_job(message["Body"]))
                 sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
 
 
@@ -181,7 +181,7 @@ def test_the_job_carries_the_balance_due_and_the_due_date(world: World) -> None:
     assert job.kind == "invoice_reminder"
     assert job.amount == _eur(AMOUNT_DUE - 8000)
     assert job.due_date == DUE
-    assert job.receipt_number is None
+    assert job.document_number is None  # a reminder links to no document
     assert job.customer_id.startswith("C-")
 
 
@@ -336,18 +336,22 @@ def test_a_step_whose_job_was_never_queued_is_claimed_again_next_run(world: Worl
 def _notify(world: World, job: NotificationJob) -> Any:
     return notify_customer(
         job,
-        profiles=world.customers,
-        mailer=SesMailer(
-            world.stack.client("sesv2"), world.stack.resource("EmailConfigurationSet")
+        NotifyPorts(
+            profiles=world.customers,
+            mailer=SesMailer(
+                world.stack.client("sesv2"), world.stack.resource("EmailConfigurationSet")
+            ),
+            log=world.ledger,
+            invoices=world.ledger,
         ),
-        log=world.ledger,
-        signer=LinkSigner({"k1": b"k" * 32}, "k1"),
-        sender=Sender(email="receipts@example.com", name="Atelier Quittance SAS"),
-        seller=SellerContact("Atelier Quittance SAS", "contact@example.com", "+33 1 23 45 67 89"),
-        public_base_url="https://pay.example.com",
-        link_ttl=timedelta(days=396),
+        letterhead=Letterhead.of(
+            Sender(email="receipts@example.com", name="Atelier Quittance SAS"),
+            SellerContact("Atelier Quittance SAS", "contact@example.com", "+33 1 23 45 67 89"),
+        ),
+        links=CustomerLinks(
+            LinkSigner({"k1": b"k" * 32}, "k1"), "https://pay.example.com", timedelta(days=396)
+        ),
         now=NOW,
-        invoices=world.ledger,
     )
 
 

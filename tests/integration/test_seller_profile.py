@@ -191,10 +191,9 @@ def test_customer_texts_go_out_under_the_sellers_sms_sender_id(
         "kind": "payment_failed",
         "change_id": "F-SMS#failed#C-sms",
         "customer_id": "C-sms",
-        "receipt_number": None,
         "invoice_number": "F-SMS",
         "amount": {"amount_minor": 4200, "currency": "EUR"},
-        "paid_at": AT.isoformat(),
+        "failed_at": AT.isoformat(),
         "failure": "expired_card",
     }
     stack.client("sqs").send_message(

@@ -6,6 +6,9 @@ import email
 from email import policy
 from email.message import EmailMessage
 from html.parser import HTMLParser
+from typing import Any
+
+from quittance.notifications.email_kit import Letterhead, Recipient, SellerContact
 
 
 def wire(msg: EmailMessage) -> tuple[bytes, EmailMessage]:
@@ -50,3 +53,27 @@ class HtmlText(HTMLParser):
 
     def words(self) -> str:
         return " ".join(plain(self.text).split())
+
+
+def letterhead_recipient(fields: dict[str, Any]) -> tuple[Letterhead, Recipient, dict[str, Any]]:
+    """A composer's flat test fields split into its letterhead, its recipient and the rest
+    (the facts of the message), so that a test overrides any of them by name."""
+    rest = dict(fields)
+    letterhead = Letterhead(
+        sender=rest.pop("sender"),
+        seller=SellerContact(
+            name=rest.pop("seller_name"),
+            email=rest.pop("seller_email"),
+            phone=rest.pop("seller_phone"),
+        ),
+        message_id_domain=rest.pop("message_id_domain"),
+        configuration_set_headers=rest.pop("configuration_set_headers", None) or {},
+    )
+    recipient = Recipient(
+        email=rest.pop("to_email"),
+        name=rest.pop("to_name"),
+        locale=rest.pop("locale"),
+        tone=rest.pop("tone"),
+        timezone=rest.pop("timezone"),
+    )
+    return letterhead, recipient, rest

@@ -10,9 +10,9 @@ import pytest
 from email_validator import EmailNotValidError
 
 from quittance.models.money import Money
-from quittance.notifications.confirmation import compose_payment_confirmation
+from quittance.notifications.confirmation import PaymentConfirmed, compose_payment_confirmation
 from quittance.notifications.email_kit import Sender, UnsafeHeaderValue
-from tests.unit.mail import HtmlText, parts, plain, wire
+from tests.unit.mail import HtmlText, letterhead_recipient, parts, plain, wire
 
 RECEIPT_URL = "https://api.quittance.example/r/AQJrMQ1SLTIwMjYtMDAwMDAx.1ZOwAOjHMq5TCIcnwwC7T4nur8F"
 INJECTION = "Eve\r\nBcc: attacker@example.com"
@@ -37,7 +37,8 @@ def _compose(**overrides: Any) -> EmailMessage:
         "message_id_domain": "quittance.example",
     }
     fields.update(overrides)
-    return compose_payment_confirmation(**fields)
+    letterhead, recipient, facts = letterhead_recipient(fields)
+    return compose_payment_confirmation(letterhead, recipient, PaymentConfirmed(**facts))
 
 
 # --- wording per locale and tone ------------------------------------------------------

@@ -20,12 +20,26 @@ from quittance.notifications.tags import (
 SES_TAG = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
+# A character escapes to at most 12 (four UTF-8 bytes, "_XX" each): 21 always fit in 256.
 @settings(max_examples=300, deadline=None)
-@given(st.text(min_size=1, max_size=40))
+@given(st.text(min_size=1, max_size=21))
 def test_any_text_travels_in_ses_alphabet_and_comes_back(text: str) -> None:
     encoded = encode_tag_value(text)
     assert SES_TAG.fullmatch(encoded)
     assert decode_tag_value(encoded) == text
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(min_size=1, max_size=40))
+def test_a_text_too_long_once_escaped_is_refused_never_cut(text: str) -> None:
+    escaped = sum(
+        1 if c.isascii() and (c.isalnum() or c == "-") else 3 * len(c.encode()) for c in text
+    )
+    if escaped <= 256:
+        assert decode_tag_value(encode_tag_value(text)) == text
+    else:
+        with pytest.raises(TagInvalid, match="longer than 256"):
+            encode_tag_value(text)
 
 
 def test_project_identifiers_stay_readable() -> None:

@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 
 from quittance.models.money import Money
-from quittance.notifications.reminder import Sender, compose_invoice_reminder
-from tests.unit.mail import HtmlText, plain
+from quittance.notifications.email_kit import Sender
+from quittance.notifications.reminder import DueInvoice, compose_invoice_reminder
+from tests.unit.mail import HtmlText, letterhead_recipient, plain
 
 DUE = date(2026, 12, 10)
 BEFORE = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
@@ -39,7 +40,8 @@ def _reminder(**overrides: Any) -> EmailMessage:
         "message_id_domain": "quittance.example",
     }
     fields.update(overrides)
-    return compose_invoice_reminder(**fields)
+    letterhead, recipient, facts = letterhead_recipient(fields)
+    return compose_invoice_reminder(letterhead, recipient, DueInvoice(**facts))
 
 
 def _plain(text: str) -> str:

@@ -13,21 +13,25 @@ from typing import Any
 import pytest
 
 from quittance.links.tokens import LinkSigner
+from quittance.models.events import PaymentMethod
 from quittance.models.messages import NotificationJob
 from quittance.models.money import Money
 from quittance.notifications.dispatch import (
     MARKETING_KINDS,
+    CustomerLinks,
     MessageOptions,
-    SellerContact,
     compose_email,
     marketing_extras,
 )
-from quittance.notifications.email_kit import Attachment, Sender
+from quittance.notifications.email_kit import Attachment, Letterhead, SellerContact, Sender
+from tests.unit.jobs import notification_job
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 SIGNER = LinkSigner({"k1": b"k" * 32}, "k1")
+LINKS = CustomerLinks(SIGNER, "https://pay.example.com", timedelta(days=396))
 SENDER = Sender(email="receipts@example.com", name="Atelier")
 SELLER = SellerContact(name="Atelier", email="contact@example.com", phone="+33 1 23 45 67 89")
+LETTERHEAD = Letterhead.of(SENDER, SELLER)
 OPTIONS = MessageOptions(
     payment_update_url_template="https://pay.example/update?invoice={invoice_number}",
     balance_payment_url_template="https://pay.example/pay?invoice={invoice_number}",
@@ -51,34 +55,33 @@ def job(kind: str, **kw: Any) -> NotificationJob:
         "receipt_number": "R-2026-000042",
         "invoice_number": "F-2026-0042",
         "amount": Money(amount_minor=12345, currency="EUR"),
-        "paid_at": NOW - timedelta(minutes=5),
     }
-    return NotificationJob.model_validate({**base, **kw})
+    return notification_job(NOW - timedelta(minutes=5), **{**base, **kw})
 
 
-def case(kind: str) -> tuple[NotificationJob, dict[str, Any] | None]:
-    """The job for a kind and the ledger's receipt record the notify function reads."""
+def case(kind: str) -> NotificationJob:
+    """The job for a kind, with the payment method the message states."""
     if kind == "payment_confirmed":
-        return job(kind), {"data": {"method": CARD}}
+        return job(kind, method=CARD)
     if kind == "partial_payment":
         balance = {"amount_minor": 7275, "currency": "EUR"}
-        return job(kind, anomaly="partial_payment"), {
-            "data": {"method": CARD, "balance_due": balance}
-        }
+        return job(kind, method=CARD, balance_due=balance)
     if kind == "payment_failed":
-        return job(kind, receipt_number=None, failure="expired_card"), None
+        return job(kind, receipt_number=None, failure="expired_card")
     if kind == "refund_issued":
         return job(
             kind,
             receipt_number="AV-2026-000007",
             original_receipt_number="R-2026-000042",
             amount=Money(amount_minor=5000, currency="EUR"),
-        ), {"data": {"method": CARD}}
+            method=CARD,
+        )
     return job(
         "anomaly_notice",
         anomaly="overpayment",
         difference=Money(amount_minor=1000, currency="EUR"),
-    ), {"data": {"method": CARD}}
+        method=CARD,
+    )
 
 
 def profile(locale: str, segment: str, **kw: Any) -> dict[str, Any]:
@@ -94,15 +97,14 @@ def profile(locale: str, segment: str, **kw: Any) -> dict[str, Any]:
 def build(
     kind: str, who: dict[str, Any], extras: bool = False, attachment: Attachment | None = None
 ) -> EmailMessage:
-    notification, record = case(kind)
+    notification = case(kind)
     link = None if notification.kind == "payment_failed" else LINK
     chosen = (
         marketing_extras(
             notification,
             who,
             options=OPTIONS,
-            signer=SIGNER,
-            public_base_url="https://pay.example.com",
+            links=LINKS,
             documents=None,
             now=NOW,
         )
@@ -112,11 +114,8 @@ def build(
     return compose_email(
         notification,
         profile=who,
-        email=str(who["email"]),
         link=link,
-        record=record,
-        sender=SENDER,
-        seller=SELLER,
+        letterhead=LETTERHEAD,
         options=OPTIONS,
         extras=chosen,
         attachment=attachment,
@@ -297,14 +296,13 @@ def test_no_kind_but_the_confirmation_ever_carries_marketing(kind: str) -> None:
         payments_count=9,
         marketing_consent={"granted": True, "at": "2026-01-05T09:00:00+00:00", "source": "x"},
     )
-    notification, _ = case(kind)
+    notification = case(kind)
     assert (
         marketing_extras(
             notification,
             consenting,
             options=OPTIONS,
-            signer=SIGNER,
-            public_base_url="https://pay.example.com",
+            links=LINKS,
             documents=None,
             now=NOW,
         )
@@ -320,19 +318,17 @@ HOSTILE_INVOICE = 'F-1\r\nBcc: x@example.com <script>alert("x")</script>'
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("locale", ["fr", "en"])
 def test_hostile_customer_strings_are_inert_in_every_kind(kind: str, locale: str) -> None:
-    notification, record = case(kind)
-    notification = notification.model_copy(update={"invoice_number": HOSTILE_INVOICE})
+    notification = case(kind)
+    update: dict[str, Any] = {"invoice_number": HOSTILE_INVOICE}
+    if getattr(notification, "method", None):
+        update["method"] = PaymentMethod.model_validate(CARD | {"card_brand": "<b>visa</b>"})
+    notification = notification.model_copy(update=update)
     who = profile(locale, "b2c", name=HOSTILE_NAME)
-    if record:
-        record = {"data": {**record["data"], "method": CARD | {"card_brand": "<b>visa</b>"}}}
     message = compose_email(
         notification,
         profile=who,
-        email="camille@example.com",
         link=None if notification.kind == "payment_failed" else LINK,
-        record=record,
-        sender=SENDER,
-        seller=SELLER,
+        letterhead=LETTERHEAD,
         options=OPTIONS,
     )
     raw = message.as_bytes()
@@ -368,11 +364,8 @@ def test_the_failed_payment_email_links_to_the_gateways_own_page_when_it_gave_on
     message = compose_email(
         notification,
         profile=who,
-        email=str(who["email"]),
         link=None,
-        record=None,
-        sender=SENDER,
-        seller=SELLER,
+        letterhead=LETTERHEAD,
         options=OPTIONS,
         extras=None,
         attachment=None,
@@ -384,4 +377,9 @@ def test_the_failed_payment_email_links_to_the_gateways_own_page_when_it_gave_on
 
 def test_a_payment_update_link_must_be_https() -> None:
     with pytest.raises(ValueError, match="payment_update_url"):
-        job("payment_failed", failure="expired_card", payment_update_url="http://evil.example/x")
+        job(
+            "payment_failed",
+            receipt_number=None,
+            failure="expired_card",
+            payment_update_url="http://evil.example/x",
+        )

@@ -10,15 +10,16 @@ from typing import Any
 import pytest
 
 from quittance.ledger.state import AnomalyKind
+from quittance.models.events import MethodKind, PaymentMethod
 from quittance.models.money import Money
-from quittance.notifications.notices import (
+from quittance.notifications.anomaly import PaymentAnomaly, compose_anomaly_notice
+from quittance.notifications.email_kit import Sender, UnsafeHeaderValue
+from quittance.notifications.refund import (
     SEPA_REFUND_DELAY_DAYS,
-    Sender,
-    UnsafeHeaderValue,
-    compose_anomaly_notice,
+    RefundIssued,
     compose_refund_issued,
 )
-from tests.unit.mail import HtmlText, parts, plain, wire
+from tests.unit.mail import HtmlText, letterhead_recipient, parts, plain, wire
 
 CREDIT_NOTE_URL = "https://api.quittance.example/r/AQJBLTIwMjYtMDAwMDAz.sig?lang=fr&src=email"
 SURVEY_URL = "https://survey.quittance.example/q/42?score=&src=refund"
@@ -57,7 +58,14 @@ def _refund(**overrides: Any) -> EmailMessage:
         survey_url=SURVEY_URL,
     )
     fields.update(overrides)
-    return compose_refund_issued(**fields)
+    letterhead, recipient, facts = letterhead_recipient(fields)
+    # A label reads what the gateway gave as the card brand: where an untrusted one comes from.
+    label = facts.pop("method_label")
+    method = PaymentMethod(kind=MethodKind.CARD, card_brand=label) if label else None
+    extras = facts.pop("extras", None)
+    return compose_refund_issued(
+        letterhead, recipient, RefundIssued(**facts, method=method), extras=extras
+    )
 
 
 def _anomaly(kind: AnomalyKind, /, **overrides: Any) -> EmailMessage:
@@ -78,7 +86,9 @@ def _anomaly(kind: AnomalyKind, /, **overrides: Any) -> EmailMessage:
         invoice_currency="EUR" if mismatch else None,
     )
     fields.update(overrides)
-    return compose_anomaly_notice(**fields)
+    letterhead, recipient, facts = letterhead_recipient(fields)
+    extras = facts.pop("extras", None)
+    return compose_anomaly_notice(letterhead, recipient, PaymentAnomaly(**facts), extras=extras)
 
 
 def _read(msg: EmailMessage) -> tuple[str, str, str, HtmlText]:

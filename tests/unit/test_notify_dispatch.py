@@ -8,19 +8,22 @@ from email.message import EmailMessage
 from typing import Any, get_args
 
 import pytest
+from pydantic import ValidationError
 
 from quittance.errors import SentNotLogged
 from quittance.links.tokens import LinkSigner
-from quittance.models.messages import NotificationJob
+from quittance.models.messages import NotificationJob, NotificationKind, parse_notification_job
 from quittance.models.money import Money
 from quittance.notifications.dispatch import (
     EMAIL_COMPOSERS,
+    CustomerLinks,
     MessageOptions,
-    SellerContact,
+    NotifyPorts,
     compose_email,
     notify_customer,
 )
-from quittance.notifications.email_kit import Sender
+from quittance.notifications.email_kit import Letterhead, SellerContact, Sender
+from tests.unit.jobs import notification_job
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
@@ -66,28 +69,29 @@ def job(kind: str, **kw: Any) -> NotificationJob:
         "receipt_number": "R-2026-000001",
         "invoice_number": "F-1",
         "amount": Money(amount_minor=12345, currency="EUR"),
-        "paid_at": NOW - timedelta(minutes=5),
     }
-    return NotificationJob.model_validate({**base, **kw})
+    return notification_job(NOW - timedelta(minutes=5), **{**base, **kw})
 
 
 def send(notification: NotificationJob, log: Log, mailer: Mailer, profile: Any = None) -> Any:
     return notify_customer(
         notification,
-        profiles=Profiles(
-            profile
-            if profile is not None
-            else {"email": "camille@example.com", "name": "Camille", "locale": "fr"}
+        NotifyPorts(
+            profiles=Profiles(
+                profile
+                if profile is not None
+                else {"email": "camille@example.com", "name": "Camille", "locale": "fr"}
+            ),
+            mailer=mailer,
+            log=log,
         ),
-        mailer=mailer,
-        log=log,
-        signer=LinkSigner({"k1": b"k" * 32}, "k1"),
-        sender=Sender(email="receipts@example.com", name="Atelier"),
-        seller=SellerContact(
-            name="Atelier", email="contact@example.com", phone="+33 1 23 45 67 89"
+        letterhead=Letterhead.of(
+            Sender(email="receipts@example.com", name="Atelier"),
+            SellerContact(name="Atelier", email="contact@example.com", phone="+33 1 23 45 67 89"),
         ),
-        public_base_url="https://pay.example.com",
-        link_ttl=timedelta(days=396),
+        links=CustomerLinks(
+            LinkSigner({"k1": b"k" * 32}, "k1"), "https://pay.example.com", timedelta(days=396)
+        ),
         now=NOW,
     )
 
@@ -175,32 +179,39 @@ def test_an_address_no_message_can_carry_fails_once_instead_of_retrying() -> Non
 
 
 def test_every_notification_kind_has_its_email_composer() -> None:
-    # Given every kind a NotificationJob may carry
-    kinds = set(get_args(NotificationJob.model_fields["kind"].annotation))
+    # Given every kind a NotificationJob may carry (one job class per kind)
+    (union, _) = get_args(NotificationJob)
+    kinds = {k for cls in get_args(union) for k in get_args(cls.model_fields["kind"].annotation)}
+    assert kinds == set(get_args(NotificationKind))
     # Then dispatch has exactly one composer for each, and none for a kind that does not exist
     assert set(EMAIL_COMPOSERS) == kinds
 
 
 def test_a_job_without_what_its_message_needs_is_refused_not_sent() -> None:
-    # A refund notice with no credit note number has no document to link to.
-    job = NotificationJob(
-        correlation_id="c-1",
-        kind="refund_issued",
-        change_id="F-1#refund",
-        customer_id="C-1",
-        receipt_number=None,
-        invoice_number="F-1",
-        amount=Money(amount_minor=1000, currency="EUR"),
-        paid_at=datetime(2026, 11, 23, 10, 0, tzinfo=UTC),
-    )
-    with pytest.raises(ValueError, match="refund_issued job without what its message needs"):
+    # A refund notice with no credit note number has no document to link to: the job is
+    # refused where it is read, naming the missing field, and nothing is sent.
+    with pytest.raises(ValidationError, match="receipt_number"):
+        parse_notification_job(
+            {
+                "correlation_id": "c-1",
+                "kind": "refund_issued",
+                "change_id": "F-1#refund",
+                "customer_id": "C-1",
+                "receipt_number": None,
+                "invoice_number": "F-1",
+                "amount": {"amount_minor": 1000, "currency": "EUR"},
+                "refunded_at": "2026-11-23T10:00:00Z",
+            }
+        )
+    # A payment confirmation without its receipt link is refused by its composer.
+    with pytest.raises(ValueError, match="payment_confirmed job without what its message needs"):
         compose_email(
-            job,
+            job("payment_confirmed"),
             profile={"email": "ada@example.com", "locale": "fr"},
-            email="ada@example.com",
             link=None,
-            record=None,
-            sender=Sender(email="receipts@example.com", name="Atelier"),
-            seller=SellerContact(name="Atelier", email="contact@example.com", phone="+33 1"),
+            letterhead=Letterhead.of(
+                Sender(email="receipts@example.com", name="Atelier"),
+                SellerContact(name="Atelier", email="contact@example.com", phone="+33 1"),
+            ),
             options=MessageOptions(),
         )

@@ -19,10 +19,14 @@ from pypdf import PdfReader
 
 from quittance.links.page import ReceiptView, render_receipt_page
 from quittance.links.tokens import LinkSigner
-from quittance.models.messages import NotificationJob
 from quittance.models.money import Money
-from quittance.notifications.dispatch import MessageOptions, SellerContact, notify_customer
-from quittance.notifications.email_kit import Sender
+from quittance.notifications.dispatch import (
+    CustomerLinks,
+    MessageOptions,
+    NotifyPorts,
+    notify_customer,
+)
+from quittance.notifications.email_kit import Letterhead, SellerContact, Sender
 from quittance.notifications.unsubscribe import render_unsubscribe_page
 from quittance.receipts.document import ReceiptDocument, Seller
 from quittance.receipts.render import ReceiptRenderer
@@ -30,6 +34,7 @@ from quittance.seller import PublishedProfile, SellerProfile
 from quittance.seller.identity import SellerIdentity
 from quittance_ops.samples import SAMPLES
 from quittance_ops.seller_file import ProfileFile, read_profile_file
+from tests.unit.jobs import notification_job
 
 PROFILES = Path(__file__).resolve().parents[2] / "infra" / "profiles"
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -181,37 +186,40 @@ class _Archive:
 
 class _Documents:
     def receipt_item(self, number: str, invoice_number: str | None = None) -> dict[str, Any]:
-        return {
-            "archive": {"key": "receipts/2026/11/R-1.pdf", "version_id": "v1"},
-            "data": {"method": {"kind": "card", "card_brand": "visa", "card_last4": "4242"}},
-        }
+        return {"archive": {"key": "receipts/2026/11/R-1.pdf", "version_id": "v1"}}
 
 
 def _email(identity: SellerIdentity, customer: dict[str, Any], kind: str) -> EmailMessage:
     mailer = _Mailer()
+    method = {"kind": "card", "card_brand": "visa", "card_last4": "4242"}
     notify_customer(
-        NotificationJob(
+        notification_job(
+            NOW - timedelta(minutes=5),
             correlation_id="c-1",
-            kind=kind,  # type: ignore[arg-type]
+            kind=kind,
             change_id=f"R-1:{kind}",
             customer_id="C-1",
             receipt_number="R-1",
             original_receipt_number="R-0" if kind == "refund_issued" else None,
             invoice_number="F-1",
             amount=Money(amount_minor=12345, currency="EUR"),
-            paid_at=NOW - timedelta(minutes=5),
+            method=method,
         ),
-        profiles=_Profiles({"email": "lea@example.com", "locale": "fr", **customer}),
-        mailer=mailer,
-        log=_Log(),
-        signer=LinkSigner({"k1": b"k" * 32}, "k1"),
-        sender=Sender(email="receipts@example.com", name=identity.name),
-        seller=SellerContact(name=identity.name, email=identity.email, phone=identity.phone),
-        public_base_url="https://pay.example.com",
-        link_ttl=timedelta(days=396),
+        NotifyPorts(
+            profiles=_Profiles({"email": "lea@example.com", "locale": "fr", **customer}),
+            mailer=mailer,
+            log=_Log(),
+            documents=_Documents(),  # type: ignore[arg-type]
+            archive=_Archive(),
+        ),
+        letterhead=Letterhead.of(
+            Sender(email="receipts@example.com", name=identity.name),
+            SellerContact(name=identity.name, email=identity.email, phone=identity.phone),
+        ),
+        links=CustomerLinks(
+            LinkSigner({"k1": b"k" * 32}, "k1"), "https://pay.example.com", timedelta(days=396)
+        ),
         now=NOW,
-        documents=_Documents(),  # type: ignore[arg-type]
-        archive=_Archive(),
         options=MessageOptions(
             refund_delays=identity.refund_delays, attach_pdf=identity.attach_pdf
         ),

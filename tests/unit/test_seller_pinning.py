@@ -16,7 +16,7 @@ from quittance.models.events import MethodKind, PaymentMethod
 from quittance.models.messages import ReceiptJob
 from quittance.models.money import Money
 from quittance.receipts.document import ReceiptDocument, Seller
-from quittance.receipts.issuance import issue_receipt
+from quittance.receipts.issuance import IssuancePorts, issue_receipt
 from quittance.receipts.sellers import FixedSeller, ProfileSellers
 from quittance.seller import PublishedProfile, SellerProfileRefused
 from quittance.settings import RetentionMode
@@ -122,12 +122,11 @@ def issue(ledger: Ledger, sellers: Any, locale: str = "fr") -> Renderer:
     renderer = Renderer()
     issue_receipt(
         JOB,
-        ledger=ledger,
-        profiles=Customers(locale),
-        archive=Archive(),
+        IssuancePorts(
+            ledger=ledger, profiles=Customers(locale), sellers=sellers, archive=Archive()
+        ),
         renderer=renderer,  # type: ignore[arg-type]
         policy=POLICY,
-        sellers=sellers,
         link_for=lambda number, expires: f"https://pay.example.com/r/{number}",
         now=AT,
     )

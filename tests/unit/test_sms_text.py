@@ -14,6 +14,7 @@ from quittance.models.money import Money
 from quittance.models.phone import InvalidPhoneNumber, to_e164
 from quittance.notifications.dispatch import MessageOptions, compose_sms
 from quittance.notifications.sms_text import fits_one_segment, measure, plain
+from tests.unit.jobs import notification_job
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 # A signed receipt link as the notify function builds it: far too long for one SMS.
@@ -66,33 +67,29 @@ def job(kind: str, **kw: Any) -> NotificationJob:
         "receipt_number": "R-2026-000042",
         "invoice_number": "F-2026-000123",
         "amount": Money(amount_minor=123456, currency="EUR"),  # 1 234,56 €: a long amount
-        "paid_at": NOW - timedelta(minutes=5),
     }
-    return NotificationJob.model_validate(base | kw)
+    return notification_job(NOW - timedelta(minutes=5), **(base | kw))
 
 
 CARD = {"kind": "card", "card_brand": "visa", "card_last4": "4242"}
-JOBS: list[tuple[str, NotificationJob, dict[str, Any] | None, list[str]]] = [
-    ("confirmed", job("payment_confirmed"), None, ["1 234,56 €", "F-2026-000123"]),
+JOBS: list[tuple[str, NotificationJob, list[str]]] = [
+    ("confirmed", job("payment_confirmed"), ["1 234,56 €", "F-2026-000123"]),
     (
         "partial",
-        job("partial_payment", anomaly="partial_payment"),
-        {"data": {"balance_due": {"amount_minor": 98765, "currency": "EUR"}}},
+        job("partial_payment", balance_due={"amount_minor": 98765, "currency": "EUR"}),
         ["987,65 €", "https://pay.example/pay?invoice=F-2026-000123"],
     ),
     *[
         (
             f"failed-{reason.value}",
             job("payment_failed", receipt_number=None, failure=reason.value),
-            None,
             ["1 234,56 €"],
         )
         for reason in FailureCategory
     ],
     (
         "refund",
-        job("refund_issued", receipt_number="AV-2026-000007"),
-        {"data": {"method": CARD}},
+        job("refund_issued", receipt_number="AV-2026-000007", method=CARD),
         ["AV-2026-000007", "5 à 10 jours ouvrés"],
     ),
     *[
@@ -103,7 +100,6 @@ JOBS: list[tuple[str, NotificationJob, dict[str, Any] | None, list[str]]] = [
                 anomaly=kind.value,
                 difference=Money(amount_minor=1000, currency="EUR"),
             ),
-            None,
             ["F-2026-000123"],
         )
         for kind in AnomalyKind
@@ -112,17 +108,14 @@ JOBS: list[tuple[str, NotificationJob, dict[str, Any] | None, list[str]]] = [
 
 
 @pytest.mark.parametrize("locale", ["fr", "en"])
-@pytest.mark.parametrize(
-    ("notification", "record", "facts"), [j[1:] for j in JOBS], ids=[j[0] for j in JOBS]
-)
+@pytest.mark.parametrize(("notification", "facts"), [j[1:] for j in JOBS], ids=[j[0] for j in JOBS])
 def test_every_sms_kind_fits_one_gsm7_segment(
-    notification: NotificationJob, record: dict[str, Any] | None, facts: list[str], locale: str
+    notification: NotificationJob, facts: list[str], locale: str
 ) -> None:
     text = compose_sms(
         notification,
         profile={"locale": locale, "name": "Camille Martin"},
         link=RECEIPT_LINK,
-        record=record,
         options=OPTIONS,
     )
     measured = measure(text)
@@ -142,7 +135,6 @@ def test_the_update_link_is_in_the_failed_payment_sms_when_it_fits(locale: str) 
         job("payment_failed", receipt_number=None, failure="expired_card"),
         profile={"locale": locale},
         link=None,
-        record=None,
         options=OPTIONS,
     )
     assert "https://pay.example/update?invoice=F-2026-000123" in text
@@ -182,7 +174,6 @@ def test_a_gateway_page_too_long_for_one_segment_gives_way_to_the_sellers_short_
         ),
         profile={"locale": "fr"},
         link=None,
-        record=None,
         options=OPTIONS,
     )
     assert "https://pay.example/update?invoice=F-2026-000123" in text
@@ -198,7 +189,6 @@ def test_a_gateway_page_that_fits_is_the_one_the_sms_gives() -> None:
         ),
         profile={"locale": "en"},
         link=None,
-        record=None,
         options=OPTIONS,
     )
     assert text.endswith(short)

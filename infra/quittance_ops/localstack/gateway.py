@@ -146,7 +146,7 @@ class LocalGateway:
         status, headers, payload = self._response(result)
         self._respond(request, status, headers, payload)
 
-    def _event(  # noqa: PLR0917 - one call site, named by position for readability
+    def _event(
         self,
         request: BaseHTTPRequestHandler,
         route: Route,

@@ -19,7 +19,7 @@ from typing import Literal, Protocol
 
 from quittance.ledger.service import WriteConflict
 from quittance.ledger.state import OPEN_STATUSES, InvoiceStatus
-from quittance.models.messages import NotificationJob
+from quittance.models.messages import InvoiceReminderJob
 from quittance.models.money import Money
 
 MAX_ATTEMPTS = 8
@@ -184,20 +184,19 @@ def _remind(
 
 def reminder_job(
     standing: InvoiceStanding, step: str, *, now: datetime, correlation_id: str
-) -> NotificationJob:
+) -> InvoiceReminderJob:
     if standing.customer_id is None or standing.due_date is None:
         raise ValueError("a reminder needs the invoice's customer and due date")
-    return NotificationJob(
+    return InvoiceReminderJob(
         correlation_id=correlation_id,
         kind="invoice_reminder",
         # Notify sends once per change id: a step queued twice (a crash between the queue
         # and its record) still reaches the customer once.
         change_id=f"{standing.number}#reminder#{step}",
         customer_id=standing.customer_id,
-        receipt_number=None,
         invoice_number=standing.number,
         amount=standing.balance_due,
-        paid_at=now,
+        queued_at=now,
         due_date=standing.due_date,
     )
 
@@ -206,7 +205,7 @@ class Standings(Protocol):
     def invoice_standing(self, number: str) -> InvoiceStanding | None: ...
 
 
-def why_not_send(job: NotificationJob, invoices: Standings) -> str | None:
+def why_not_send(job: InvoiceReminderJob, invoices: Standings) -> str | None:
     """Notify's last check before sending a reminder, as late as it can be: None when the
     invoice still awaits the amount the reminder states; ``"settled"`` when it is paid,
     cancelled or disputed by now; ``"balance_changed"`` when a partial payment came in

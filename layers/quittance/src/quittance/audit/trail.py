@@ -114,7 +114,7 @@ def refuse_personal_data(details: Any, path: str = "details") -> None:
 class AuditLog(Protocol):
     """Where staff actions are appended and read back."""
 
-    def record(  # noqa: PLR0917 - the signature is the cross-helper contract
+    def record(
         self,
         actor: str,
         action: str,

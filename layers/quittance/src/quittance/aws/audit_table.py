@@ -88,7 +88,7 @@ class AuditTrail:
         ).get("Item")
         return from_item(item) if item else None
 
-    def record(  # noqa: PLR0917 - the signature is the cross-helper contract
+    def record(
         self,
         actor: str,
         action: str,

@@ -15,7 +15,13 @@ from quittance.ledger.model import ReceiptRecord
 from quittance.ledger.service import LedgerOutcome
 from quittance.ledger.state import OPEN_STATUSES, Anomaly
 from quittance.models.events import EventType, MethodKind, PaymentMethod
-from quittance.models.messages import NotificationJob, PaymentEventMessage, ReceiptJob
+from quittance.models.messages import (
+    AnomalyNoticeJob,
+    NotificationJob,
+    PaymentEventMessage,
+    PaymentFailedJob,
+    ReceiptJob,
+)
 
 
 @dataclass(frozen=True)
@@ -99,25 +105,25 @@ def ops_alert(message: PaymentEventMessage, outcome: LedgerOutcome, anomaly: Ano
 
 def anomaly_notice(
     message: PaymentEventMessage, outcome: LedgerOutcome, anomaly: Anomaly, customer_id: str
-) -> NotificationJob:
-    return NotificationJob(
+) -> AnomalyNoticeJob:
+    return AnomalyNoticeJob(
         correlation_id=message.correlation_id,
         kind="anomaly_notice",
         change_id=f"{outcome.invoice_number}#{anomaly.key}",
         customer_id=customer_id,
-        receipt_number=None,
         invoice_number=outcome.invoice_number,
         amount=anomaly.amount,
         paid_at=message.event.occurred_at,
         anomaly=anomaly.kind.value,
         difference=anomaly.difference,
         invoice_currency=outcome.view.terms.amount_due.currency if outcome.view else None,
+        method=message.event.method,
     )
 
 
 def failure_notification(
     message: PaymentEventMessage, outcome: LedgerOutcome
-) -> NotificationJob | None:
+) -> PaymentFailedJob | None:
     """A failed attempt the customer should hear about: one that changed the attempt (not a
     late failure after the success), on an invoice that still waits for money."""
     event = message.event
@@ -129,14 +135,14 @@ def failure_notification(
         or outcome.status not in OPEN_STATUSES
     ):
         return None
-    return NotificationJob(
+    return PaymentFailedJob(
         correlation_id=message.correlation_id,
         kind="payment_failed",
         change_id=f"{outcome.invoice_number}#failed#{event.event_id}",
         customer_id=outcome.customer_id,
-        receipt_number=None,
         invoice_number=outcome.invoice_number,
         amount=event.amount,
-        paid_at=event.occurred_at,
+        failed_at=event.occurred_at,
         failure=event.failure.category,
+        method=event.method,
     )

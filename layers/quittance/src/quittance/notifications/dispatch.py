@@ -19,34 +19,47 @@ from quittance.errors import NotFound, SentNotLogged
 from quittance.ledger.state import AnomalyKind, InvoiceStatus
 from quittance.links.tokens import LinkSigner
 from quittance.links.urls import receipt_link
-from quittance.models.events import MethodKind, PaymentMethod
-from quittance.models.messages import NotificationJob
+from quittance.models.events import FailureCategory, MethodKind, PaymentMethod
+from quittance.models.messages import (
+    AnomalyNoticeJob,
+    InvoiceReminderJob,
+    NotificationJob,
+    PartialPaymentJob,
+    PaymentConfirmedJob,
+    PaymentFailedJob,
+    RefundIssuedJob,
+)
 from quittance.models.money import Money
 from quittance.models.phone import InvalidPhoneNumber, to_e164
-from quittance.notifications.confirmation import compose_payment_confirmation
+from quittance.notifications.anomaly import PaymentAnomaly, compose_anomaly_notice
+from quittance.notifications.confirmation import PaymentConfirmed, compose_payment_confirmation
 from quittance.notifications.email_kit import (
     BABEL_LOCALES,
     Attachment,
     Language,
+    Letterhead,
+    Recipient,
+    SellerContact,
     Sender,
+    business_days_text,
     language_of,
     single_line,
 )
 from quittance.notifications.extras import MarketingExtras
-from quittance.notifications.method_label import method_label
-from quittance.notifications.notices import (
+from quittance.notifications.payment_failed import FailedPayment, compose_payment_failed
+from quittance.notifications.refund import (
     CARD_REFUND_DELAY_DAYS,
     SEPA_REFUND_DELAY_DAYS,
-    business_days_text,
-    compose_anomaly_notice,
+    RefundIssued,
     compose_refund_issued,
 )
-from quittance.notifications.payment_failed import compose_payment_failed
-from quittance.notifications.reminder import compose_invoice_reminder
+from quittance.notifications.reminder import DueInvoice, compose_invoice_reminder
 from quittance.notifications.sms_messages import SmsFacts, sms_text
 from quittance.notifications.unsubscribe import unsubscribe_url
 from quittance.reminders import Standings, why_not_send
+from quittance.seller.identity import SellerIdentity
 from quittance.seller.profile import RefundDelays
+from quittance.settings import NotifySettings
 
 NOTIFICATION_LOG_RETENTION = timedelta(days=396)  # about 13 months
 
@@ -103,13 +116,6 @@ class Archive(Protocol):
 
 
 @dataclass(frozen=True)
-class SellerContact:
-    name: str
-    email: str
-    phone: str
-
-
-@dataclass(frozen=True)
 class MessageOptions:
     """Configuration of what messages offer beyond the facts (settings → here)."""
 
@@ -134,6 +140,63 @@ class MessageOptions:
     unsubscribe_ttl: timedelta = timedelta(days=3 * 365)
 
 
+def message_options(settings: NotifySettings, seller: SellerIdentity | None) -> MessageOptions:
+    """What the stage's settings and the seller's profile offer beyond the facts: the
+    profile's SMS sender id, refund delays and PDF default win over the stage's."""
+    s = settings
+    return MessageOptions(
+        payment_update_url_template=s.payment_update_url_template,
+        balance_payment_url_template=s.balance_payment_url_template,
+        refund_survey_url_template=s.refund_survey_url_template,
+        loyalty_promo_code=s.loyalty_promo_code,
+        loyalty_min_payments=s.loyalty_min_payments,
+        offer_text={
+            lang: text for lang, text in (("fr", s.offer_text_fr), ("en", s.offer_text_en)) if text
+        },
+        offer_url=s.offer_url,
+        sms_brand=(seller.sms_sender if seller else None) or s.sms_sender_id,
+        sms_sender_id=seller.sms_sender if seller else None,
+        refund_delays=seller.refund_delays if seller else None,
+        attach_pdf=seller.attach_pdf if seller else False,
+        default_phone_region=s.default_phone_region,
+    )
+
+
+def seller_letterhead(sender_email: str, seller: SellerIdentity) -> Letterhead:
+    """Messages go out from the stage's verified address under the seller's name, and
+    replies go to the seller."""
+    return Letterhead.of(
+        Sender(email=sender_email, name=seller.name),
+        SellerContact(name=seller.name, email=seller.email, phone=seller.phone),
+    )
+
+
+@dataclass(frozen=True)
+class NotifyPorts:
+    """What notify reads and writes: the customer's profile, the mail and SMS senders, the
+    message log, and (read only) the ledger's documents and invoices and the archive."""
+
+    profiles: Profiles
+    mailer: Mailer
+    log: MessageLog
+    sms: SmsSender | None = None
+    documents: Documents | None = None
+    """The receipt records (the archived PDF's key) and the customer's invoices (loyalty)."""
+    archive: Archive | None = None
+    invoices: Standings | None = None
+    """The invoices' standing, which an invoice reminder checks last thing."""
+
+
+@dataclass(frozen=True)
+class CustomerLinks:
+    """How the links in a message are made: signed with the link keys, under the public
+    base URL, valid for ``ttl``."""
+
+    signer: LinkSigner
+    public_base_url: str
+    ttl: timedelta
+
+
 @dataclass(frozen=True)
 class Delivery:
     channel: Channel
@@ -144,54 +207,34 @@ class Delivery:
 
 def notify_customer(
     job: NotificationJob,
+    ports: NotifyPorts,
     *,
-    profiles: Profiles,
-    mailer: Mailer,
-    log: MessageLog,
-    signer: LinkSigner,
-    sender: Sender,
-    seller: SellerContact,
-    public_base_url: str,
-    link_ttl: timedelta,
+    letterhead: Letterhead,
+    links: CustomerLinks,
     now: datetime,
-    sms: SmsSender | None = None,
-    documents: Documents | None = None,
-    archive: Archive | None = None,
     options: MessageOptions | None = None,
-    invoices: Standings | None = None,
 ) -> tuple[Delivery, ...]:
     """Compose the message the job asks for on each channel, send each once, and log what
     happened (never the message itself, nor an address or a number)."""
-    opts = options or MessageOptions()
-    profile = profiles.profile(job.customer_id) or {}
+    log = ports.log
+    profile = ports.profiles.profile(job.customer_id) or {}
     channels = _channels(job, profile)
     expires = now + NOTIFICATION_LOG_RETENTION
+    document = job.document_number
     # The job itself (no contact data in it) lets SES feedback resend it by SMS after a bounce.
     base = {
         "kind": job.kind,
-        "receipt_number": job.receipt_number,
+        "receipt_number": document,
         "at": now.isoformat(),
         "job": job.model_dump_json(),
     }
-    link = (
-        receipt_link(
-            public_base_url,
-            signer,
-            job.receipt_number,
-            now + link_ttl,
-            locale=str(profile["locale"]) if profile.get("locale") else None,
-        )
-        if job.receipt_number
-        else None
-    )
-    record = _receipt_record(documents, job.receipt_number, job.invoice_number)
-    deliveries: list[Delivery] = []
-    if job.kind == "invoice_reminder":
+    if isinstance(job, InvoiceReminderJob):
         # A payment may have landed since the reminder was queued: look again, last thing.
-        if invoices is None:
+        if ports.invoices is None:
             raise ValueError("an invoice reminder needs the ledger to check the invoice")
-        reason = why_not_send(job, invoices)
+        reason = why_not_send(job, ports.invoices)
         if reason:
+            deliveries: list[Delivery] = []
             for channel in channels:
                 if not log.message_sent(job.invoice_number, job.change_id, channel):
                     log.record_message(
@@ -203,32 +246,50 @@ def notify_customer(
                     )
                 deliveries.append(Delivery(channel, "skipped", None, reason=reason))
             return tuple(deliveries)
-    for channel in channels:
+    sending = _Sending(
+        job=job,
+        profile=profile,
+        link=(
+            receipt_link(
+                links.public_base_url,
+                links.signer,
+                document,
+                now + links.ttl,
+                locale=str(profile["locale"]) if profile.get("locale") else None,
+            )
+            if document
+            else None
+        ),
+        ports=ports,
+        letterhead=letterhead,
+        links=links,
+        options=options or MessageOptions(),
+        now=now,
+    )
+    return tuple(sending.send(channel, base, expires) for channel in channels)
+
+
+@dataclass(frozen=True)
+class _Sending:
+    """One job on its way: what each channel's message is made from."""
+
+    job: NotificationJob
+    profile: Mapping[str, Any]
+    link: str | None
+    ports: NotifyPorts
+    letterhead: Letterhead
+    links: CustomerLinks
+    options: MessageOptions
+    now: datetime
+
+    def send(self, channel: Channel, base: Mapping[str, Any], expires: datetime) -> Delivery:
+        """Send on one channel unless the log says it was sent, and log the outcome."""
+        job, log = self.job, self.ports.log
         if log.message_sent(job.invoice_number, job.change_id, channel):
             # Sent before, whenever the job comes back (the idempotency window is not forever).
-            deliveries.append(Delivery(channel, "sent", None, reason="already_sent"))
-            continue
+            return Delivery(channel, "sent", None, reason="already_sent")
         try:
-            if channel == "email":
-                delivery = _send_email(
-                    job,
-                    profile=profile,
-                    link=link,
-                    record=record,
-                    mailer=mailer,
-                    signer=signer,
-                    sender=sender,
-                    seller=seller,
-                    public_base_url=public_base_url,
-                    documents=documents,
-                    archive=archive,
-                    options=opts,
-                    now=now,
-                )
-            else:
-                delivery = _send_sms(
-                    job, profile=profile, link=link, record=record, sms=sms, opts=opts
-                )
+            delivery = self.email() if channel == "email" else self.sms()
         except ValueError as refused:  # an address or a value no message can carry: not retried
             delivery = Delivery(channel, "failed", None, reason=type(refused).__name__)
         values: dict[str, Any] = {**base, "channel": channel, "status": delivery.status}
@@ -237,8 +298,56 @@ def notify_customer(
         if delivery.reason:
             values["reason"] = delivery.reason
         _log_delivery(log, job, values, expires, sent=delivery.status == "sent")
-        deliveries.append(delivery)
-    return tuple(deliveries)
+        return delivery
+
+    def email(self) -> Delivery:
+        job, profile, options = self.job, self.profile, self.options
+        if not profile.get("email"):
+            return Delivery("email", "skipped", None, reason="no_email")
+        if profile.get("email_suppressed"):
+            return Delivery("email", "skipped", None, reason="suppressed")
+        extras = (
+            marketing_extras(
+                job,
+                profile,
+                options=options,
+                links=self.links,
+                documents=self.ports.documents,
+                now=self.now,
+            )
+            if job.kind in MARKETING_KINDS
+            else None
+        )
+        attachment = (
+            _archived_pdf(job, self.ports.documents, self.ports.archive)
+            if isinstance(job, PaymentConfirmedJob)
+            and profile.get("attach_pdf", options.attach_pdf) is True
+            else None
+        )
+        message = compose_email(
+            job,
+            profile=profile,
+            link=self.link,
+            letterhead=self.letterhead,
+            options=options,
+            extras=extras,
+            attachment=attachment,
+        )
+        message_id = self.ports.mailer.send(message, tags=_tags(job))
+        return Delivery("email", "sent", message_id)
+
+    def sms(self) -> Delivery:
+        phone, sms, opts = self.profile.get("phone"), self.ports.sms, self.options
+        if not phone:
+            return Delivery("sms", "skipped", None, reason="no_phone")
+        if sms is None:
+            return Delivery("sms", "skipped", None, reason="sms_unavailable")
+        try:
+            number = to_e164(str(phone), opts.default_phone_region)
+        except InvalidPhoneNumber:
+            return Delivery("sms", "failed", None, reason="invalid_phone")
+        text = compose_sms(self.job, profile=self.profile, link=self.link, options=opts)
+        return Delivery("sms", "sent", sms.send(number, text, sender_id=opts.sms_sender_id))
 
 
 def _log_delivery(
@@ -263,117 +372,30 @@ def _channels(job: NotificationJob, profile: Mapping[str, Any]) -> tuple[Channel
     return preferred
 
 
-def _send_email(
+def compose_email(
     job: NotificationJob,
     *,
     profile: Mapping[str, Any],
     link: str | None,
-    record: Mapping[str, Any] | None,
-    mailer: Mailer,
-    signer: LinkSigner,
-    sender: Sender,
-    seller: SellerContact,
-    public_base_url: str,
-    documents: Documents | None,
-    archive: Archive | None,
-    options: MessageOptions,
-    now: datetime,
-) -> Delivery:
-    email = profile.get("email")
-    if not email:
-        return Delivery("email", "skipped", None, reason="no_email")
-    if profile.get("email_suppressed"):
-        return Delivery("email", "skipped", None, reason="suppressed")
-    extras = (
-        marketing_extras(
-            job,
-            profile,
-            options=options,
-            signer=signer,
-            public_base_url=public_base_url,
-            documents=documents,
-            now=now,
-        )
-        if job.kind in MARKETING_KINDS
-        else None
-    )
-    attachment = (
-        _archived_pdf(job, record, archive)
-        if job.kind == "payment_confirmed" and profile.get("attach_pdf", options.attach_pdf) is True
-        else None
-    )
-    message = _compose(
-        job,
-        profile=profile,
-        email=str(email),
-        link=link,
-        record=record,
-        sender=sender,
-        seller=seller,
-        options=options,
-        extras=extras,
-        attachment=attachment,
-    )
-    message_id = mailer.send(message, tags=_tags(job))
-    return Delivery("email", "sent", message_id)
-
-
-def _send_sms(
-    job: NotificationJob,
-    *,
-    profile: Mapping[str, Any],
-    link: str | None,
-    record: Mapping[str, Any] | None,
-    sms: SmsSender | None,
-    opts: MessageOptions,
-) -> Delivery:
-    phone = profile.get("phone")
-    if not phone:
-        return Delivery("sms", "skipped", None, reason="no_phone")
-    if sms is None:
-        return Delivery("sms", "skipped", None, reason="sms_unavailable")
-    try:
-        number = to_e164(str(phone), opts.default_phone_region)
-    except InvalidPhoneNumber:
-        return Delivery("sms", "failed", None, reason="invalid_phone")
-    text = compose_sms(job, profile=profile, link=link, record=record, options=opts)
-    return Delivery("sms", "sent", sms.send(number, text, sender_id=opts.sms_sender_id))
-
-
-def _compose(
-    job: NotificationJob,
-    *,
-    profile: Mapping[str, Any],
-    email: str,
-    link: str | None,
-    record: Mapping[str, Any] | None,
-    sender: Sender,
-    seller: SellerContact,
+    letterhead: Letterhead,
     options: MessageOptions,
     extras: MarketingExtras | None = None,
     attachment: Attachment | None = None,
 ) -> EmailMessage:
     """The email a job calls for, by the composer its kind has in ``EMAIL_COMPOSERS`` (a new
-    kind adds its composer there); ValueError for a job without what its message needs."""
-    method = _method(record)
+    kind adds its composer there); ValueError for a job without what its message needs.
+    Public for tests and tools that build the message a job would get, without sending it."""
     lang = language_of(str(profile.get("locale") or "fr"))
     context = _EmailContext(
-        common={
-            "sender": sender,
-            "to_email": email,
-            "to_name": profile.get("name"),
-            "locale": lang,
-            "tone": "formal" if profile.get("segment") == "b2b" else "warm",
-            "seller_name": seller.name,
-            "seller_email": seller.email,
-            "seller_phone": seller.phone,
-            "message_id_domain": sender.email.rpartition("@")[2],
-        },
-        timezone=str(profile.get("timezone") or "Europe/Paris"),
-        method_label=method_label(method, lang) if method else None,
-        method=method,
+        letterhead=letterhead,
+        recipient=Recipient(
+            email=str(profile.get("email") or ""),
+            name=profile.get("name"),
+            locale=lang,
+            tone="formal" if profile.get("segment") == "b2b" else "warm",
+            timezone=str(profile.get("timezone") or "Europe/Paris"),
+        ),
         link=link,
-        record=record,
         options=options,
         extras=extras,
         attachment=attachment,
@@ -388,114 +410,104 @@ def _compose(
 class _EmailContext:
     """What every email composer is given beside the job."""
 
-    common: dict[str, Any]
-    """The arguments every ``compose_*`` takes: sender, recipient, language, tone, seller."""
-    timezone: str
-    method_label: str | None
-    method: PaymentMethod | None
+    letterhead: Letterhead
+    recipient: Recipient
     link: str | None
-    record: Mapping[str, Any] | None
     options: MessageOptions
     extras: MarketingExtras | None
     attachment: Attachment | None
 
 
-def _payment_confirmed(job: NotificationJob, e: _EmailContext) -> EmailMessage | None:
-    if not (job.receipt_number and e.link):
+def _payment_confirmed(job: PaymentConfirmedJob, e: _EmailContext) -> EmailMessage | None:
+    if not e.link:
         return None
-    return compose_payment_confirmation(
-        **e.common,
+    payment = PaymentConfirmed(
         receipt_number=job.receipt_number,
         invoice_number=job.invoice_number,
         amount=job.amount,
         paid_at=job.paid_at,
-        timezone=e.timezone,
         receipt_url=e.link,
-        method_label=e.method_label,
-        attachment=e.attachment,
-        extras=e.extras,
+        method=job.method,
+    )
+    return compose_payment_confirmation(
+        e.letterhead, e.recipient, payment, attachment=e.attachment, extras=e.extras
     )
 
 
-def _refund_issued(job: NotificationJob, e: _EmailContext) -> EmailMessage | None:
-    if not (job.receipt_number and e.link):
+def _refund_issued(job: RefundIssuedJob, e: _EmailContext) -> EmailMessage | None:
+    if not e.link:
         return None
-    return compose_refund_issued(
-        **e.common,
+    refund = RefundIssued(
         credit_note_number=job.receipt_number,
         receipt_number=job.original_receipt_number,
         invoice_number=job.invoice_number,
         refunded=job.amount,
-        refunded_at=job.paid_at,
-        timezone=e.timezone,
-        method_label=e.method_label,
+        refunded_at=job.refunded_at,
+        method=job.method,
         credit_note_url=e.link,
         survey_url=_invoice_url(e.options.refund_survey_url_template, job.invoice_number),
-        delay_days=_refund_delay(e.method, e.options.refund_delays),
+        delay_days=_refund_delay(job.method, e.options.refund_delays),
     )
+    return compose_refund_issued(e.letterhead, e.recipient, refund)
 
 
-def _partial_payment(job: NotificationJob, e: _EmailContext) -> EmailMessage | None:
-    return compose_anomaly_notice(
-        **e.common,
+def _partial_payment(
+    job: PartialPaymentJob | AnomalyNoticeJob, e: _EmailContext
+) -> EmailMessage | None:
+    anomaly = PaymentAnomaly(
         kind=AnomalyKind.PARTIAL_PAYMENT,
         invoice_number=job.invoice_number,
         amount=job.amount,
-        difference=_balance(job, e.record),
+        difference=_balance(job),
         paid_at=job.paid_at,
-        timezone=e.timezone,
         receipt_url=e.link,
         payment_url=_invoice_url(e.options.balance_payment_url_template, job.invoice_number),
+        method=job.method,
     )
+    return compose_anomaly_notice(e.letterhead, e.recipient, anomaly)
 
 
-def _payment_failed(job: NotificationJob, e: _EmailContext) -> EmailMessage | None:
-    if not job.failure:
-        return None
-    return compose_payment_failed(
-        **e.common,
+def _payment_failed(job: PaymentFailedJob, e: _EmailContext) -> EmailMessage | None:
+    failure = FailedPayment(
         invoice_number=job.invoice_number,
         amount=job.amount,
-        failed_at=job.paid_at,
+        failed_at=job.failed_at,
         reason=job.failure,
-        timezone=e.timezone,
         update_url=_update_url(job, e.options),
     )
+    return compose_payment_failed(e.letterhead, e.recipient, failure)
 
 
-def _anomaly_notice(job: NotificationJob, e: _EmailContext) -> EmailMessage | None:
+def _anomaly_notice(job: AnomalyNoticeJob, e: _EmailContext) -> EmailMessage | None:
     if job.anomaly == AnomalyKind.PARTIAL_PAYMENT.value:
         # One clear message with the balance and how to pay it, as for partial_payment.
         return _partial_payment(job, e)
-    if not job.anomaly:
-        return None
-    return compose_anomaly_notice(
-        **e.common,
+    anomaly = PaymentAnomaly(
         kind=AnomalyKind(job.anomaly),
         invoice_number=job.invoice_number,
         amount=job.amount,
         difference=job.difference,
         paid_at=job.paid_at,
-        timezone=e.timezone,
         receipt_url=e.link,
         invoice_currency=job.invoice_currency,
+        method=job.method,
     )
+    return compose_anomaly_notice(e.letterhead, e.recipient, anomaly)
 
 
-def _invoice_reminder(job: NotificationJob, e: _EmailContext) -> EmailMessage | None:
-    if not job.due_date:
-        return None
-    return compose_invoice_reminder(
-        **e.common,
+def _invoice_reminder(job: InvoiceReminderJob, e: _EmailContext) -> EmailMessage | None:
+    invoice_due = DueInvoice(
         invoice_number=job.invoice_number,
         amount_due=job.amount,
         due_date=job.due_date,
-        sent_at=job.paid_at,
-        timezone=e.timezone,
+        sent_at=job.queued_at,
     )
+    return compose_invoice_reminder(e.letterhead, e.recipient, invoice_due)
 
 
-EmailComposer = Callable[[NotificationJob, _EmailContext], EmailMessage | None]
+# Each composer takes its own kind's job class: the registry is keyed by the kind, which
+# picks that class (the discriminated union), so the call is typed at each composer.
+EmailComposer = Callable[[Any, _EmailContext], EmailMessage | None]
 EMAIL_COMPOSERS: Mapping[str, EmailComposer] = {
     "payment_confirmed": _payment_confirmed,
     "refund_issued": _refund_issued,
@@ -504,12 +516,8 @@ EMAIL_COMPOSERS: Mapping[str, EmailComposer] = {
     "anomaly_notice": _anomaly_notice,
     "invoice_reminder": _invoice_reminder,
 }
-"""One email composer per notification kind (tests/unit/test_message_kinds.py checks that
+"""One email composer per notification kind (tests/unit/test_notify_dispatch.py checks that
 every kind has one). A composer answers None when the job lacks what its message needs."""
-
-
-# Public name for tests and tools that build the message a job would get, without sending it.
-compose_email = _compose
 
 
 def compose_sms(
@@ -517,39 +525,39 @@ def compose_sms(
     *,
     profile: Mapping[str, Any],
     link: str | None,
-    record: Mapping[str, Any] | None,
     options: MessageOptions,
 ) -> str:
     """The SMS text a job calls for (one GSM-7 segment for realistic values)."""
     lang: Language = language_of(str(profile.get("locale") or "fr"))
     babel_locale = BABEL_LOCALES[lang]
     kind: str = job.kind
-    anomaly = AnomalyKind(job.anomaly) if job.anomaly else None
-    if kind == "anomaly_notice" and anomaly is AnomalyKind.PARTIAL_PAYMENT:
+    anomaly = AnomalyKind(job.anomaly) if isinstance(job, AnomalyNoticeJob) else None
+    if anomaly is AnomalyKind.PARTIAL_PAYMENT:
         kind = "partial_payment"
     sms_link: str | None = link
     fallback_link: str | None = None
     balance = ""
-    if kind == "partial_payment":
-        balance_due = _balance(job, record)
+    failure: FailureCategory | None = None
+    if isinstance(job, PartialPaymentJob | AnomalyNoticeJob) and kind == "partial_payment":
+        balance_due = _balance(job)
         balance = balance_due.format(babel_locale) if balance_due else ""
         sms_link = _invoice_url(options.balance_payment_url_template, job.invoice_number)
-    elif kind == "payment_failed":
+    elif isinstance(job, PaymentFailedJob):
         sms_link = _update_url(job, options)
         fallback_link = _invoice_url(options.payment_update_url_template, job.invoice_number)
+        failure = job.failure
     elif kind != "payment_confirmed":
         sms_link = None
-    if kind == "payment_failed" and job.failure is None:
-        raise ValueError("a payment_failed job without its failure")
-    low, high = _refund_delay(_method(record), options.refund_delays)
+    method = job.method if isinstance(job, RefundIssuedJob) else None
+    low, high = _refund_delay(method, options.refund_delays)
     facts = SmsFacts(
         brand=options.sms_brand,
         invoice=single_line(job.invoice_number),
         amount=job.amount.format(babel_locale),
-        receipt=job.receipt_number or "",
+        receipt=job.document_number or "",
         balance=balance,
         delay=business_days_text(lang, low, high),
-        reason=job.failure,
+        reason=failure,
         anomaly=anomaly,
         link=sms_link,
         fallback_link=fallback_link,
@@ -562,8 +570,7 @@ def marketing_extras(
     profile: Mapping[str, Any],
     *,
     options: MessageOptions,
-    signer: LinkSigner,
-    public_base_url: str,
+    links: CustomerLinks,
     documents: Documents | None,
     now: datetime,
 ) -> MarketingExtras | None:
@@ -583,7 +590,7 @@ def marketing_extras(
         return None
     return MarketingExtras(
         unsubscribe_url=unsubscribe_url(
-            public_base_url, signer, job.customer_id, now + options.unsubscribe_ttl
+            links.public_base_url, links.signer, job.customer_id, now + options.unsubscribe_ttl
         ),
         promo_code=promo,
         offer_text=offer or None,
@@ -602,26 +609,8 @@ def _payments_count(
     return sum(1 for s in documents.invoices_of_customer(customer_id) if s.status in _PAID_STATUSES)
 
 
-def _receipt_record(
-    documents: Documents | None, number: str | None, invoice_number: str
-) -> dict[str, Any] | None:
-    if documents is None or number is None:
-        return None
-    try:
-        # The job names the invoice: the receipt is read by its key, not looked up by number.
-        return documents.receipt_item(number, invoice_number)
-    except NotFound:
-        return None
-
-
-def _method(record: Mapping[str, Any] | None) -> PaymentMethod | None:
-    raw = (record or {}).get("data", {}).get("method")
-    return PaymentMethod.model_validate(raw) if raw else None
-
-
-def _balance(job: NotificationJob, record: Mapping[str, Any] | None) -> Money | None:
-    raw = (record or {}).get("data", {}).get("balance_due")
-    return Money.model_validate(raw) if raw else job.difference
+def _balance(job: PartialPaymentJob | AnomalyNoticeJob) -> Money | None:
+    return job.balance_due if isinstance(job, PartialPaymentJob) else job.difference
 
 
 def _refund_delay(method: PaymentMethod | None, delays: RefundDelays | None) -> tuple[int, int]:
@@ -634,17 +623,24 @@ def _refund_delay(method: PaymentMethod | None, delays: RefundDelays | None) -> 
 
 
 def _archived_pdf(
-    job: NotificationJob, record: Mapping[str, Any] | None, archive: Archive | None
+    job: PaymentConfirmedJob, documents: Documents | None, archive: Archive | None
 ) -> Attachment | None:
     """The archived original, byte for byte, or None when it is not archived (yet)."""
-    stored = (record or {}).get("archive")
-    if archive is None or not stored or not job.receipt_number:
+    if documents is None or archive is None:
+        return None
+    try:
+        # The job names the invoice: the receipt is read by its key, not looked up by number.
+        record = documents.receipt_item(job.receipt_number, job.invoice_number)
+    except NotFound:
+        return None
+    stored = record.get("archive")
+    if not stored:
         return None
     content = archive.read(str(stored["key"]), str(stored["version_id"]))
     return Attachment(filename=f"{job.receipt_number}.pdf", content=content)
 
 
-def _update_url(job: NotificationJob, options: MessageOptions) -> str | None:
+def _update_url(job: PaymentFailedJob, options: MessageOptions) -> str | None:
     """The gateway's own page for this invoice first: it knows the attempt and the card."""
     return job.payment_update_url or _invoice_url(
         options.payment_update_url_template, job.invoice_number

@@ -13,7 +13,7 @@ UnsafeHeaderValue, because there they mean a misconfiguration to fix.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
@@ -22,12 +22,15 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_date, format_time, get_timezone_name
+from email_validator import validate_email
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from quittance.notifications.extras import MarketingExtras, extras_context
 
 Language = Literal["fr", "en"]
 Tone = Literal["formal", "warm"]
@@ -68,6 +71,60 @@ class Sender:
 
     email: str
     name: str
+
+
+@dataclass(frozen=True)
+class SellerContact:
+    """Who the customer answers: the seller's name, address and phone, as every message
+    ends with them (Reply-To is the address)."""
+
+    name: str
+    email: str
+    phone: str
+
+
+@dataclass(frozen=True)
+class Letterhead:
+    """Our side of every customer email, the same whatever its kind: who sends it (a
+    verified SES identity), the seller it speaks for, the Message-ID domain and the SES
+    configuration-set headers. Our own configuration: an unsafe value is refused."""
+
+    sender: Sender
+    seller: SellerContact
+    message_id_domain: str
+    configuration_set_headers: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, sender: Sender, seller: SellerContact) -> Letterhead:
+        """The usual letterhead: Message-IDs in the sender's own domain."""
+        return cls(sender=sender, seller=seller, message_id_domain=sender.email.rpartition("@")[2])
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """The customer's side: their address and name (neutralised, never refused, when they
+    would break a header), language, tone (formal for B2B, warm for B2C) and time zone."""
+
+    email: str
+    name: str | None
+    locale: str
+    tone: Tone
+    timezone: str = "Europe/Paris"
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """A letterhead and a recipient once checked: what a message is built around."""
+
+    letterhead: Letterhead
+    recipient: str
+    """The address, ASCII form (an internationalised domain as punycode)."""
+    name: str
+    """The recipient's name made single-line, or empty."""
+    lang: Language
+    tone: Tone
+    zone: ZoneInfo
+    extra_headers: dict[str, str]
 
 
 TEXTS: dict[Language, dict[str, str]] = {
@@ -150,36 +207,32 @@ TONES: dict[tuple[Language, Tone], dict[str, str]] = {
 
 
 def build_message(
+    envelope: Envelope,
     *,
-    sender: Sender,
-    to_name: str,
-    to_address: str,
-    seller_name: str,
-    seller_email: str,
     subject: str,
-    message_id_domain: str,
-    extra_headers: Mapping[str, str],
     text_body: str,
     html_body: str,
     list_unsubscribe: str | None = None,
     attachment: Attachment | None = None,
 ) -> EmailMessage:
-    """Headers and parts of every customer message, from already validated values.
+    """Headers and parts of every customer message, from an already validated envelope.
 
     ``list_unsubscribe`` is given only for a message that carries marketing extras: then the
     RFC 8058 one-click pair of headers lets the mail client unsubscribe with one POST.
     Transactional messages have none."""
+    letterhead = envelope.letterhead
+    sender, seller = letterhead.sender, letterhead.seller
     msg = EmailMessage(policy=policy.SMTP)
     msg["From"] = Address(display_name=sender.name, addr_spec=sender.email)
-    msg["To"] = Address(display_name=to_name, addr_spec=to_address)
+    msg["To"] = Address(display_name=envelope.name, addr_spec=envelope.recipient)
     # Replies go to the seller: the expired-link page tells customers to reply for a new link.
-    msg["Reply-To"] = Address(display_name=seller_name, addr_spec=seller_email)
+    msg["Reply-To"] = Address(display_name=seller.name, addr_spec=seller.email)
     msg["Subject"] = subject
     # No Date here: the mailer dates the message when it hands it to SES (one clock).
-    msg["Message-ID"] = make_msgid(domain=message_id_domain)
+    msg["Message-ID"] = make_msgid(domain=letterhead.message_id_domain)
     # RFC 3834: keeps out-of-office robots from answering a machine-sent message.
     msg["Auto-Submitted"] = "auto-generated"
-    for header, value in extra_headers.items():
+    for header, value in envelope.extra_headers.items():
         msg[header] = value
     if list_unsubscribe is not None:
         msg["List-Unsubscribe"] = f"<{list_unsubscribe}>"
@@ -270,3 +323,120 @@ def template_environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+
+
+# Labels every notice shares with the payment confirmation: the same fact reads the same.
+_SHARED_LABELS = ("invoice", "paid_at", "contact", "email", "phone")
+
+
+def prepare_envelope(
+    letterhead: Letterhead,
+    recipient: Recipient,
+    *,
+    own_values: Iterable[tuple[str, str]] = (),
+    moments: Iterable[tuple[str, datetime]] = (),
+    urls: Iterable[tuple[str, str | None]] = (),
+) -> Envelope:
+    """Every check a message needs before anything is built, in one order: our own
+    configuration (and ``own_values``, our own numbers), then the message's arguments
+    (tz-aware ``moments``, absolute http(s) ``urls``), then the address.
+
+    Raises UnsafeHeaderValue, ``email_validator.EmailNotValidError`` or a plain ValueError
+    (all ValueErrors)."""
+    sender, seller = letterhead.sender, letterhead.seller
+    for label, value in (
+        ("sender name", sender.name),
+        ("sender email", sender.email),
+        ("seller name", seller.name),
+        ("seller email", seller.email),
+        ("seller phone", seller.phone),
+        *own_values,
+    ):
+        require_single_line(label, value)
+    if not DOMAIN_RE.fullmatch(letterhead.message_id_domain):
+        raise UnsafeHeaderValue("message_id_domain must be a plain host name")
+    extra_headers = checked_extra_headers(letterhead.configuration_set_headers)
+    if recipient.tone not in ("formal", "warm"):
+        raise ValueError(f"unknown tone {recipient.tone!r}")
+    for label, moment in moments:
+        if moment.tzinfo is None or moment.utcoffset() is None:
+            raise ValueError(f"{label} must carry a timezone")
+    zone = zone_info(recipient.timezone)
+    for label, url in urls:
+        if url is not None:
+            try:
+                require_web_url(url)
+            except ValueError:
+                raise ValueError(f"{label} must be an absolute http(s) URL") from None
+    # SES does not take SMTPUTF8 mailboxes, so refuse them here rather than at send time;
+    # the ASCII form carries an internationalised domain as punycode.
+    address = validate_email(recipient.email, check_deliverability=False, allow_smtputf8=False)
+    return Envelope(
+        letterhead=letterhead,
+        recipient=address.ascii_email or address.normalized,
+        name=single_line(recipient.name) if recipient.name else "",
+        lang=language_of(recipient.locale),
+        tone=recipient.tone,
+        zone=zone,
+        extra_headers=extra_headers,
+    )
+
+
+def shared_labels(lang: Language) -> dict[str, str]:
+    """The labels of the facts every message states (invoice, date, contact)."""
+    return {key: TEXTS[lang][key] for key in _SHARED_LABELS}
+
+
+def base_context(envelope: Envelope) -> dict[str, Any]:
+    """The template values every message has: greeting, closing and the seller's contact."""
+    tone_texts = TONES[(envelope.lang, envelope.tone)]
+    seller = envelope.letterhead.seller
+    name = envelope.name
+    return {
+        "lang": envelope.lang,
+        "greeting": (
+            tone_texts["greeting_named"].format(name=name) if name else tone_texts["greeting"]
+        ),
+        "closing": tone_texts["closing"],
+        "contact": TEXTS[envelope.lang]["contact"].format(seller=seller.name),
+        "seller_name": seller.name,
+        "seller_email": seller.email,
+        "seller_phone": seller.phone,
+        "seller_phone_href": re.sub(r"[^\d+]", "", seller.phone),
+    }
+
+
+def render_message(
+    envelope: Envelope,
+    *,
+    subject: str,
+    template: str,
+    context: Mapping[str, Any],
+    extras: MarketingExtras | None = None,
+    attachment: Attachment | None = None,
+) -> EmailMessage:
+    """Render ``template``'s plain-text and HTML parts (``<template>.txt.j2``/``.html.j2``)
+    and build the message around them (build_message)."""
+    if extras is not None:
+        extras.check()
+    full = {**context, "extras": extras_context(extras, envelope.lang)}
+    env = template_environment()
+    return build_message(
+        envelope,
+        subject=subject,
+        text_body=env.get_template(f"{template}.txt.j2").render(**full),
+        html_body=env.get_template(f"{template}.html.j2").render(**full),
+        list_unsubscribe=extras.unsubscribe_url if extras else None,
+        attachment=attachment,
+    )
+
+
+def business_days_text(lang: Language, low: int, high: int) -> str:
+    """A delay in business days as a sentence says it ("5 à 10 jours ouvrés")."""
+    if lang == "fr":
+        if low == high:
+            return f"{low} jour ouvré" if low == 1 else f"{low} jours ouvrés"
+        return f"{low} à {high} jours ouvrés"
+    if low == high:
+        return f"{low} business day" if low == 1 else f"{low} business days"
+    return f"{low} to {high} business days"

@@ -23,7 +23,7 @@ from pydantic import (
 )
 
 from quittance.errors import QuittanceError
-from quittance.models.messages import NotificationJob
+from quittance.models.messages import NotificationJob, parse_notification_job
 from quittance.notifications.tags import MessageRef, TagInvalid, message_ref
 
 EMAIL = "email"
@@ -297,6 +297,6 @@ def _fall_back_to_sms(
     entry = log.message(ref.invoice_number, ref.change_id, EMAIL) or {}
     if entry.get("provider_message_id") != provider_message_id or not entry.get("job"):
         return "no_job"
-    original = NotificationJob.model_validate_json(entry["job"])
+    original = parse_notification_job(entry["job"])
     again = original.model_copy(update={"channels": (SMS,)})
     return "queued" if fallback.queue_sms(again) else "already_queued"

@@ -40,12 +40,13 @@ _BRANDS = {
 def method_label(method: PaymentMethod, lang: Literal["fr", "en"]) -> str:
     """Brand and last four digits when known, else the kind; never more of a card or IBAN."""
     if method.card_brand or method.card_last4:
-        brand = _pretty(method.card_brand) if method.card_brand else _KINDS[lang][method.kind]
+        brand = pretty_name(method.card_brand) if method.card_brand else _KINDS[lang][method.kind]
         return f"{brand} •••• {method.card_last4}" if method.card_last4 else brand
     if method.wallet_provider:
-        return _pretty(method.wallet_provider)
+        return pretty_name(method.wallet_provider)
     return _KINDS[lang][method.kind]
 
 
-def _pretty(value: str) -> str:
+def pretty_name(value: str) -> str:
+    """A card brand or wallet as customers write it ("apple_pay" → "Apple Pay")."""
     return _BRANDS.get(value.strip().lower(), value.strip())

@@ -2,12 +2,13 @@
 amount was charged, giving the reason in plain words and a direct link to fix the payment
 method. Transactional: it carries no unsubscribe (and, from dispatch, no marketing extras).
 
-It is built like the other notices (``notices.py``): same checks, same layout, same headers.
+It is built like the other notices (``refund.py``, ``anomaly.py``): same checks, same
+layout, same headers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 
@@ -18,16 +19,15 @@ from quittance.notifications.email_kit import (
     NBSP,
     NNBSP,
     Language,
-    Sender,
+    Letterhead,
+    Recipient,
     Tone,
+    base_context,
     paid_at_text,
+    prepare_envelope,
+    render_message,
+    shared_labels,
     single_line,
-)
-from quittance.notifications.notices import (
-    assemble_notice,
-    notice_context,
-    notice_labels,
-    prepare_notice,
 )
 
 _TEXTS: dict[Language, dict[str, str]] = {
@@ -118,44 +118,30 @@ def failure_reason(category: FailureCategory, lang: Language) -> str:
     return _REASONS[lang][FailureCategory(category)]
 
 
+@dataclass(frozen=True)
+class FailedPayment:
+    """One failed attempt, as its message states it. ``update_url`` is where the customer
+    updates their payment method; without it the message says how to try again."""
+
+    invoice_number: str
+    amount: Money
+    failed_at: datetime
+    reason: FailureCategory
+    update_url: str | None = None
+
+
 def compose_payment_failed(
-    *,
-    sender: Sender,
-    to_email: str,
-    to_name: str | None,
-    locale: str,
-    tone: Tone,
-    invoice_number: str,
-    amount: Money,
-    failed_at: datetime,
-    reason: FailureCategory,
-    timezone: str,
-    update_url: str | None,
-    seller_name: str,
-    seller_email: str,
-    seller_phone: str,
-    message_id_domain: str,
-    configuration_set_headers: Mapping[str, str] | None = None,
+    letterhead: Letterhead, recipient: Recipient, failure: FailedPayment
 ) -> EmailMessage:
-    """The message for one failed attempt. ``update_url`` is where the customer updates
-    their payment method; without it the message says how to try again.
+    """The message for one failed attempt.
 
     Raises ValueError (EmailNotValidError, UnsafeHeaderValue or a plain ValueError) before
     anything is built.
     """
-    envelope = prepare_notice(
-        sender=sender,
-        to_email=to_email,
-        to_name=to_name,
-        locale=locale,
-        tone=tone,
-        timezone=timezone,
-        seller_name=seller_name,
-        seller_email=seller_email,
-        seller_phone=seller_phone,
-        message_id_domain=message_id_domain,
-        configuration_set_headers=configuration_set_headers,
-        own_values=(),
+    amount, update_url, failed_at = failure.amount, failure.update_url, failure.failed_at
+    envelope = prepare_envelope(
+        letterhead,
+        recipient,
         moments=(("failed_at", failed_at),),
         urls=(("update_url", update_url),),
     )
@@ -163,15 +149,17 @@ def compose_payment_failed(
         raise ValueError("amount must be a positive amount")
     lang = envelope.lang
     texts = _TEXTS[lang]
-    labels = notice_labels(lang)
-    invoice = single_line(invoice_number)
+    labels = shared_labels(lang)
+    invoice = single_line(failure.invoice_number)
     shown = amount.format(BABEL_LOCALES[lang])
     paragraphs = [
-        texts["what"].format(amount=shown, invoice=invoice, reason=failure_reason(reason, lang)),
+        texts["what"].format(
+            amount=shown, invoice=invoice, reason=failure_reason(failure.reason, lang)
+        ),
         texts["nothing_charged"],
         texts["retry"] if update_url else texts["retry_without_link"].format(invoice=invoice),
     ]
-    context = notice_context(envelope, seller_name, seller_email, seller_phone) | {
+    context = base_context(envelope) | {
         "t": labels,
         "opener": _OPENERS[(lang, envelope.tone)],
         "headline": texts["headline"],
@@ -189,12 +177,8 @@ def compose_payment_failed(
             else []
         ),
     }
-    return assemble_notice(
+    return render_message(
         envelope,
-        sender=sender,
-        seller_name=seller_name,
-        seller_email=seller_email,
-        message_id_domain=message_id_domain,
         subject=texts["subject"].format(invoice=invoice),
         template="payment_failed",
         context=context,

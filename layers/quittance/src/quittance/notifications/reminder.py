@@ -2,15 +2,15 @@
 English, formal (B2B) or warm (B2C), before or after the due date.
 
 It says what is due, by when, how to pay and whom to ask, and that a payment made in the
-meantime makes it void. Built like the refund and anomaly notices (``notices.py``): the same
-header safety, address validation, Jinja2 environment and layout, and Babel for amounts and
-dates in the customer's locale. The due date is a calendar date; whether it has passed is
-judged on the customer's own calendar (their time zone).
+meantime makes it void. Built like the refund and anomaly notices (``refund.py``,
+``anomaly.py``): the same header safety, address validation, Jinja2 environment and layout,
+and Babel for amounts and dates in the customer's locale. The due date is a calendar date;
+whether it has passed is judged on the customer's own calendar (their time zone).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from email.message import EmailMessage
 
@@ -22,18 +22,15 @@ from quittance.notifications.email_kit import (
     NBSP,
     NNBSP,
     Language,
-    Sender,
+    Letterhead,
+    Recipient,
     Tone,
+    base_context,
+    prepare_envelope,
+    render_message,
+    shared_labels,
     single_line,
 )
-from quittance.notifications.notices import (
-    assemble_notice,
-    notice_context,
-    notice_labels,
-    prepare_notice,
-)
-
-__all__ = ["Sender", "compose_invoice_reminder"]
 
 _TEXTS: dict[Language, dict[str, str]] = {
     "fr": {
@@ -101,45 +98,33 @@ _OPENERS: dict[tuple[Language, Tone, bool], str] = {
 }
 
 
+@dataclass(frozen=True)
+class DueInvoice:
+    """An unpaid invoice as its reminder states it: the balance due, the due date, and when
+    the reminder was queued (``sent_at``). ``payment_url``, when given, links to where the
+    invoice can be paid online."""
+
+    invoice_number: str
+    amount_due: Money
+    due_date: date
+    sent_at: datetime
+    payment_url: str | None = None
+
+
 def compose_invoice_reminder(
-    *,
-    sender: Sender,
-    to_email: str,
-    to_name: str | None,
-    locale: str,
-    tone: Tone,
-    invoice_number: str,
-    amount_due: Money,
-    due_date: date,
-    sent_at: datetime,
-    timezone: str,
-    seller_name: str,
-    seller_email: str,
-    seller_phone: str,
-    message_id_domain: str,
-    payment_url: str | None = None,
-    configuration_set_headers: Mapping[str, str] | None = None,
+    letterhead: Letterhead, recipient: Recipient, invoice_due: DueInvoice
 ) -> EmailMessage:
     """The reminder of an unpaid invoice: before its due date ("due on …") or after it
     ("payment outstanding"), as judged on the customer's calendar at ``sent_at``.
 
-    ``payment_url``, when given, links to where the invoice can be paid online.
     Transactional: no List-Unsubscribe. Raises ValueError (EmailNotValidError,
     UnsafeHeaderValue or a plain ValueError) before anything is built.
     """
-    envelope = prepare_notice(
-        sender=sender,
-        to_email=to_email,
-        to_name=to_name,
-        locale=locale,
-        tone=tone,
-        timezone=timezone,
-        seller_name=seller_name,
-        seller_email=seller_email,
-        seller_phone=seller_phone,
-        message_id_domain=message_id_domain,
-        configuration_set_headers=configuration_set_headers,
-        own_values=(),
+    amount_due, due_date = invoice_due.amount_due, invoice_due.due_date
+    sent_at, payment_url = invoice_due.sent_at, invoice_due.payment_url
+    envelope = prepare_envelope(
+        letterhead,
+        recipient,
         moments=(("sent_at", sent_at),),
         urls=(("payment_url", payment_url),),
     )
@@ -151,7 +136,7 @@ def compose_invoice_reminder(
     texts = _TEXTS[lang]
     overdue = sent_at.astimezone(envelope.zone).date() > due_date
     stage = "overdue" if overdue else "upcoming"
-    invoice = single_line(invoice_number)
+    invoice = single_line(invoice_due.invoice_number)
     amount = amount_due.format(babel_locale)
     due = format_date(due_date, "long", locale=babel_locale)
     values = {"invoice": invoice, "amount": amount, "due": due}
@@ -161,27 +146,23 @@ def compose_invoice_reminder(
         if payment_url
         else []
     )
-    context = notice_context(envelope, seller_name, seller_email, seller_phone) | {
-        "t": notice_labels(lang),
+    context = base_context(envelope) | {
+        "t": shared_labels(lang),
         "opener": _OPENERS[(lang, envelope.tone, overdue)].format(**values),
         "headline": texts[f"headline_{stage}"],
         "badge": "info",
         "invoice_number": invoice,
         "paragraphs": [texts["how_to_pay"].format(**values)],
         "details": [
-            (notice_labels(lang)["invoice"], invoice),
+            (shared_labels(lang)["invoice"], invoice),
             (texts["due_date"], due),
             (texts["amount_due"], amount),
         ],
         "links": links,
         "already_paid": texts["already_paid"],
     }
-    return assemble_notice(
+    return render_message(
         envelope,
-        sender=sender,
-        seller_name=seller_name,
-        seller_email=seller_email,
-        message_id_domain=message_id_domain,
         subject=texts[f"subject_{stage}"].format(**values),
         template="invoice_reminder",
         context=context,

@@ -6,12 +6,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from quittance.archive.retention import Lock, RetentionPolicy, archive_key, lock_for
 from quittance.errors import AlreadyExists
 from quittance.ledger.invoices import InvoiceRegistration
-from quittance.models.messages import NotificationJob, ReceiptJob
+from quittance.models.messages import (
+    AnomalyNoticeJob,
+    NotificationJob,
+    PartialPaymentJob,
+    PaymentConfirmedJob,
+    ReceiptJob,
+    RefundIssuedJob,
+)
 from quittance.models.money import Money
 from quittance.receipts.document import LineItem, ReceiptDocument, Seller
 from quittance.receipts.render import ReceiptRenderer
@@ -58,6 +65,17 @@ class Sellers(Protocol):
 
 
 @dataclass(frozen=True)
+class IssuancePorts:
+    """Where a receipt's inputs come from and where it goes: the ledger's receipt record,
+    the customer's profile (their language), the seller it is issued under, the archive."""
+
+    ledger: ReceiptLedger
+    profiles: Profiles
+    sellers: Sellers
+    archive: Archive
+
+
+@dataclass(frozen=True)
 class IssuedReceipt:
     receipt_number: str
     archive: dict[str, Any]
@@ -83,13 +101,10 @@ def copy_language(profile_locale: object) -> str | None:
 
 def issue_receipt(
     job: ReceiptJob,
+    ports: IssuancePorts,
     *,
-    ledger: ReceiptLedger,
-    profiles: Profiles,
-    archive: Archive,
     renderer: ReceiptRenderer,
     policy: RetentionPolicy,
-    sellers: Sellers,
     link_for: Callable[[str, datetime], str],
     now: datetime,
 ) -> IssuedReceipt:
@@ -99,6 +114,8 @@ def issue_receipt(
     ``link_for(receipt_number, expires_at)`` builds the customer-page link of the QR code;
     it stays valid as long as the receipt is kept. A job that comes back finds what an
     earlier attempt archived and never renders over it."""
+    ledger, archive, sellers = ports.ledger, ports.archive, ports.sellers
+    profiles = ports.profiles
     item = ledger.receipt_item(job.receipt_number, job.invoice_number)
     profile = profiles.profile(job.customer_id) or {}
     language = copy_language(profile.get("locale"))
@@ -169,28 +186,45 @@ def issue_receipt(
 def notification_for(job: ReceiptJob) -> NotificationJob:
     """What the customer hears once the document is archived: a refund, a confirmation, or,
     when the payment raised an anomaly, a notice that never reads "paid in full"."""
-    kind: Literal["payment_confirmed", "refund_issued", "anomaly_notice", "partial_payment"]
+    same: dict[str, Any] = {
+        "correlation_id": job.correlation_id,
+        "customer_id": job.customer_id,
+        "receipt_number": job.receipt_number,
+        "invoice_number": job.invoice_number,
+        "amount": job.amount,
+        "method": job.method,
+    }
     if job.kind == "credit_note":
-        kind = "refund_issued"
-    elif job.anomaly == "partial_payment":
+        return RefundIssuedJob(
+            **same,
+            kind="refund_issued",
+            change_id=f"{job.receipt_number}:refund_issued",
+            original_receipt_number=job.original_receipt_number,
+            refunded_at=job.paid_at,
+        )
+    if job.anomaly == "partial_payment":
         # One clear message with the balance and how to pay it, not a generic notice.
-        kind = "partial_payment"
-    elif job.anomaly:
-        kind = "anomaly_notice"
-    else:
-        kind = "payment_confirmed"
-    return NotificationJob(
-        correlation_id=job.correlation_id,
-        kind=kind,
-        change_id=f"{job.receipt_number}:{kind}",
-        customer_id=job.customer_id,
-        receipt_number=job.receipt_number,
-        original_receipt_number=job.original_receipt_number,
-        invoice_number=job.invoice_number,
-        amount=job.amount,
+        return PartialPaymentJob(
+            **same,
+            kind="partial_payment",
+            change_id=f"{job.receipt_number}:partial_payment",
+            paid_at=job.paid_at,
+            balance_due=job.balance_due,
+        )
+    if job.anomaly:
+        return AnomalyNoticeJob(
+            **same,
+            kind="anomaly_notice",
+            change_id=f"{job.receipt_number}:anomaly_notice",
+            paid_at=job.paid_at,
+            anomaly=job.anomaly,
+            difference=job.balance_due,
+        )
+    return PaymentConfirmedJob(
+        **same,
+        kind="payment_confirmed",
+        change_id=f"{job.receipt_number}:payment_confirmed",
         paid_at=job.paid_at,
-        anomaly=job.anomaly,
-        difference=job.balance_due if job.anomaly else None,
     )
 
 
