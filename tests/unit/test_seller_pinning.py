@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from quittance.archive.retention import Lock, RetentionPolicy
+from quittance.ledger.model import ArchivedCopy, ReceiptRecord, StoredReceipt
 from quittance.models.events import MethodKind, PaymentMethod
 from quittance.models.messages import ReceiptJob
 from quittance.models.money import Money
@@ -36,6 +37,9 @@ JOB = ReceiptJob(
     method=PaymentMethod(kind=MethodKind.CARD, card_brand="visa", card_last4="4242"),
     invoice_status="paid",
     balance_due=Money(amount_minor=0, currency="EUR"),
+)
+RECORD = ReceiptRecord.model_validate(
+    JOB.model_dump(include=set(ReceiptRecord.model_fields) & set(ReceiptJob.model_fields))
 )
 POLICY = RetentionPolicy(mode=RetentionMode.GOVERNANCE, minimum_days=1, legal_years=0)
 
@@ -94,11 +98,15 @@ class Renderer:
 
 
 class Ledger:
+    """The receipt's stored item, ``archive`` and ``translation`` as issuance recorded them."""
+
     def __init__(self, item: dict[str, Any]) -> None:
         self.item = item
 
-    def receipt_item(self, number: str, invoice_number: str | None = None) -> dict[str, Any]:
-        return self.item
+    def stored_receipt(self, number: str, invoice_number: str | None = None) -> StoredReceipt:
+        copies = {k: ArchivedCopy.model_validate(self.item[k]) for k in ("archive", "translation")
+                  if self.item.get(k)}  # fmt: skip
+        return StoredReceipt(record=RECORD, **copies)
 
     def registration(self, number: str) -> None:
         return None

@@ -14,15 +14,27 @@ from quittance.aws.errors import error_code
 from quittance.aws.items import from_item, to_item
 from quittance.aws.ledger_items import LedgerItems, invoice_pk
 from quittance.errors import AlreadyExists, NotFound
-from quittance.ledger.model import ReceiptRecord
+from quittance.ledger.model import ArchivedCopy, ReceiptRecord, StoredReceipt
 
 
 class ReceiptRecords(LedgerItems):
     """Serves ``receipts.issuance.ReceiptLedger`` (with the registrations),
     ``ledger.export.BooksLedger`` and the desk's receipt reads."""
 
+    def stored_receipt(self, number: str, invoice_number: str | None = None) -> StoredReceipt:
+        """The document found by its number (see receipt_item), typed."""
+        item = self.receipt_item(number, invoice_number)
+        archive, translation = item.pop("archive", None), item.pop("translation", None)
+        return StoredReceipt(
+            record=ReceiptRecord.model_validate(item.pop("data")),
+            archive=ArchivedCopy.model_validate(archive) if archive else None,
+            translation=ArchivedCopy.model_validate(translation) if translation else None,
+            stored={k: v for k, v in item.items() if not k.startswith("gsi")},
+        )
+
     def receipt_item(self, number: str, invoice_number: str | None = None) -> dict[str, Any]:
-        """The whole stored receipt item (record and archive fields), found by its number.
+        """The whole stored receipt item (record and archive fields), found by its number, as
+        a plain mapping (notify's dispatch and the operator tools read it so).
 
         Given the invoice it belongs to (a receipt job and a notification carry it), one
         consistent GetItem on its key; otherwise, or if it is not under that invoice, found

@@ -18,12 +18,13 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 from pydantic import BaseModel, ConfigDict, Field
 
+from quittance.ledger.model import DocumentStatus
 from quittance.models.events import UtcDateTime
 from quittance.models.money import Money
 from quittance.models.timezone import TimeZoneName
 
 Language = Literal["fr", "en"]
-ReceiptStatus = Literal["paid", "partial", "overpaid", "refunded"]
+ReceiptStatus = DocumentStatus
 
 _BABEL_LOCALES: dict[Language, str] = {"fr": "fr_FR", "en": "en_GB"}
 _TEMPLATES = Path(__file__).with_name("templates")

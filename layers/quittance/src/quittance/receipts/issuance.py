@@ -9,8 +9,9 @@ from datetime import datetime
 from typing import Any, Literal, Protocol
 
 from quittance.archive.retention import Lock, RetentionPolicy, archive_key, lock_for
-from quittance.errors import AlreadyExists
+from quittance.errors import AlreadyExists, NotFound
 from quittance.ledger.invoices import InvoiceRegistration
+from quittance.ledger.model import StoredReceipt, document_status
 from quittance.models.messages import NotificationJob, ReceiptJob
 from quittance.models.money import Money
 from quittance.receipts.document import LineItem, ReceiptDocument, Seller
@@ -30,7 +31,7 @@ class Archive(Protocol):
 
 
 class ReceiptLedger(Protocol):
-    def receipt_item(self, number: str, invoice_number: str | None = None) -> dict[str, Any]: ...
+    def stored_receipt(self, number: str, invoice_number: str | None = None) -> StoredReceipt: ...
 
     def registration(self, number: str) -> InvoiceRegistration | None: ...
 
@@ -65,12 +66,6 @@ class IssuedReceipt:
     translation: dict[str, Any] | None = None
 
 
-def _status(invoice_status: str) -> str:
-    return {"partially_paid": "partial", "overpaid": "overpaid", "refunded": "refunded"}.get(
-        invoice_status, "paid"
-    )
-
-
 def copy_language(profile_locale: object) -> str | None:
     """The language of the customer's copy beside the French original, if they need one.
 
@@ -99,11 +94,11 @@ def issue_receipt(
     ``link_for(receipt_number, expires_at)`` builds the customer-page link of the QR code;
     it stays valid as long as the receipt is kept. A job that comes back finds what an
     earlier attempt archived and never renders over it."""
-    item = ledger.receipt_item(job.receipt_number, job.invoice_number)
+    stored = ledger.stored_receipt(job.receipt_number, job.invoice_number)
     profile = profiles.profile(job.customer_id) or {}
     language = copy_language(profile.get("locale"))
-    original = dict(item["archive"]) if item.get("archive") else None
-    translation = dict(item["translation"]) if item.get("translation") else None
+    original = stored.archive.as_record() if stored.archive else None
+    translation = stored.translation.as_record() if stored.translation else None
     if original and (language is None or translation):
         # Re-issue is the archived original, byte for byte: never a new rendering.
         return IssuedReceipt(job.receipt_number, original, False, translation)
@@ -125,7 +120,7 @@ def issue_receipt(
         customer_name=profile.get("name"),
         customer_address=profile.get("address"),
         amount=job.amount,
-        status=_status(job.invoice_status),
+        status=document_status(job.invoice_status),
         balance_due=job.balance_due,
         method=job.method,
         next_steps=job.next_steps,
@@ -144,7 +139,7 @@ def issue_receipt(
         try:
             ledger.record_archive(job.invoice_number, job.receipt_number, original)
         except AlreadyExists:
-            original = dict(ledger.receipt_item(job.receipt_number, job.invoice_number)["archive"])
+            original = _recorded(ledger, job, "archive")
     if language is not None and translation is None:
         copy = ReceiptDocument.model_validate(
             {**document.model_dump(), "locale": language, "is_translation": True}
@@ -160,10 +155,19 @@ def issue_receipt(
         try:
             ledger.record_translation(job.invoice_number, job.receipt_number, translation)
         except AlreadyExists:
-            translation = dict(
-                ledger.receipt_item(job.receipt_number, job.invoice_number)["translation"]
-            )
+            translation = _recorded(ledger, job, "translation")
     return IssuedReceipt(job.receipt_number, original, True, translation)
+
+
+def _recorded(
+    ledger: ReceiptLedger, job: ReceiptJob, copy: Literal["archive", "translation"]
+) -> dict[str, Any]:
+    """The copy another attempt recorded first (the write that lost said it is there)."""
+    stored = ledger.stored_receipt(job.receipt_number, job.invoice_number)
+    found = stored.archive if copy == "archive" else stored.translation
+    if found is None:
+        raise NotFound(f"receipt {job.receipt_number} has no {copy} recorded")
+    return found.as_record()
 
 
 def notification_for(job: ReceiptJob) -> NotificationJob:
