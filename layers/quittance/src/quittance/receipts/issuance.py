@@ -58,12 +58,54 @@ class Sellers(Protocol):
         ...
 
 
+class NoticeQueue(Protocol):
+    def send(self, body: str, *, correlation_id: str) -> str: ...
+
+
 @dataclass(frozen=True)
 class IssuedReceipt:
     receipt_number: str
     archive: dict[str, Any]
     rendered_now: bool
     translation: dict[str, Any] | None = None
+
+    def as_result(self) -> dict[str, Any]:
+        """What the receipts stage remembers of a job (its idempotent result)."""
+        return {
+            "receipt_number": self.receipt_number,
+            "archive": self.archive,
+            "translation": self.translation,
+        }
+
+
+@dataclass(frozen=True)
+class ReceiptIssuer:
+    """The receipts stage: issue the document of a job, then hand its notice on."""
+
+    ledger: ReceiptLedger
+    profiles: Profiles
+    archive: Archive
+    renderer: ReceiptRenderer
+    policy: RetentionPolicy
+    sellers: Sellers
+    link_for: Callable[[str, datetime], str]
+    notices: NoticeQueue
+
+    def issue(self, job: ReceiptJob, now: datetime) -> IssuedReceipt:
+        issued = issue_receipt(
+            job,
+            ledger=self.ledger,
+            profiles=self.profiles,
+            archive=self.archive,
+            renderer=self.renderer,
+            policy=self.policy,
+            sellers=self.sellers,
+            link_for=self.link_for,
+            now=now,
+        )
+        notice = notification_for(job)
+        self.notices.send(notice.model_dump_json(), correlation_id=job.correlation_id)
+        return issued
 
 
 def copy_language(profile_locale: object) -> str | None:
