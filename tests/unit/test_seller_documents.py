@@ -30,6 +30,7 @@ from quittance.seller import PublishedProfile, SellerProfile
 from quittance.seller.identity import SellerIdentity
 from quittance_ops.samples import SAMPLES
 from quittance_ops.seller_file import ProfileFile, read_profile_file
+from tests.fakes import FixedProfile
 
 PROFILES = Path(__file__).resolve().parents[2] / "infra" / "profiles"
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -144,14 +145,6 @@ def test_a_credit_note_says_the_sellers_refund_delay_for_the_payment_method() ->
 # --- emails, SMS options and pages ----------------------------------------------------
 
 
-class _Profiles:
-    def __init__(self, profile: dict[str, Any]) -> None:
-        self._profile = profile
-
-    def profile(self, customer_id: str) -> dict[str, Any] | None:
-        return self._profile
-
-
 class _Mailer:
     def __init__(self) -> None:
         self.sent: list[EmailMessage] = []
@@ -196,7 +189,7 @@ def _email(identity: SellerIdentity, customer: dict[str, Any], kind: str) -> Ema
             amount=Money(amount_minor=12345, currency="EUR"),
             paid_at=NOW - timedelta(minutes=5),
         ),
-        profiles=_Profiles({"email": "lea@example.com", "locale": "fr", **customer}),
+        profiles=FixedProfile({"email": "lea@example.com", "locale": "fr", **customer}),
         mailer=mailer,
         log=_Log(),
         signer=LinkSigner({"k1": b"k" * 32}, "k1"),

@@ -22,6 +22,7 @@ from quittance.receipts.sellers import FixedSeller, ProfileSellers
 from quittance.seller import PublishedProfile, SellerProfileRefused
 from quittance.settings import RetentionMode
 from quittance_ops.seller_file import read_profile_file
+from tests.fakes import FixedProfile
 
 PROFILES = Path(__file__).resolve().parents[2] / "infra" / "profiles"
 AT = datetime(2026, 11, 23, 13, 5, tzinfo=UTC)
@@ -118,20 +119,12 @@ class Ledger:
         self.item["translation"] = archive
 
 
-class Customers:
-    def __init__(self, locale: str) -> None:
-        self.locale = locale
-
-    def profile(self, customer_id: str) -> dict[str, Any]:
-        return {"locale": self.locale}
-
-
 def issue(ledger: Ledger, sellers: Any, locale: str = "fr") -> Renderer:
     renderer = Renderer()
     issue_receipt(
         JOB,
         ledger=ledger,
-        profiles=Customers(locale),
+        profiles=FixedProfile({"locale": locale}),
         archive=Archive(),
         renderer=renderer,  # type: ignore[arg-type]
         policy=POLICY,

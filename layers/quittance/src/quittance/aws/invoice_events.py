@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 
 from quittance.aws.errors import cancellation_codes, error_code
 from quittance.aws.invoice_indexes import activity_index, customer_index, open_index, view_due
-from quittance.aws.items import from_item, to_item
+from quittance.aws.items import to_item
 from quittance.aws.ledger_items import INVOICE_SK, LedgerItems, invoice_pk
 from quittance.aws.series_counters import counter_put
 from quittance.ledger.invoices import InvoiceRegistration
@@ -27,15 +27,8 @@ class InvoiceEvents(LedgerItems):
     customer's invoices (``privacy.export.Ledger``, ``privacy.erasure.CustomerInvoices``)."""
 
     def invoice_for_payment(self, payment_id: str) -> str | None:
-        response = self._client.query(
-            TableName=self.name,
-            IndexName="gsi1",
-            KeyConditionExpression="gsi1pk = :pk",
-            ExpressionAttributeValues=to_item({":pk": f"PAY#{payment_id}"}),
-            Limit=1,
-        )
-        items = response.get("Items", [])
-        return str(from_item(items[0])["pk"]).removeprefix("INV#") if items else None
+        found = self._by_own_id(f"PAY#{payment_id}")
+        return str(found["pk"]).removeprefix("INV#") if found else None
 
     def load(self, number: str) -> InvoiceRecord | None:
         items = self._collection(number)

@@ -44,6 +44,19 @@ class LedgerItems:
         item = response.get("Item")
         return from_item(item) if item else None
 
+    def _by_own_id(self, key: str) -> dict[str, Any] | None:
+        """The first item index gsi1 holds under ``key`` (``PAY#<id>``, ``RCPT#<number>``), as
+        the index has it (eventually consistent)."""
+        response = self._client.query(
+            TableName=self.name,
+            IndexName="gsi1",
+            KeyConditionExpression="gsi1pk = :pk",
+            ExpressionAttributeValues=to_item({":pk": key}),
+            Limit=1,
+        )
+        items = response.get("Items", [])
+        return from_item(items[0]) if items else None
+
     def _collection(self, number: str) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
         kwargs: dict[str, Any] = {

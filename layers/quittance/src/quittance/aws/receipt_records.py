@@ -43,18 +43,10 @@ class ReceiptRecords(LedgerItems):
             direct = self._get(invoice_pk(invoice_number), f"RCPT#{number}")
             if direct is not None:
                 return {**direct, "data": json.loads(direct["data"])}
-        response = self._client.query(
-            TableName=self.name,
-            IndexName="gsi1",
-            KeyConditionExpression="gsi1pk = :pk",
-            ExpressionAttributeValues=to_item({":pk": f"RCPT#{number}"}),
-            Limit=1,
-        )
-        items = response.get("Items", [])
-        if not items:
+        key = self._by_own_id(f"RCPT#{number}")
+        if key is None:
             raise NotFound(f"no receipt {number}")
         # The index is eventually consistent; read the item itself for the current state.
-        key = from_item(items[0])
         item = self._get(key["pk"], key["sk"])
         if item is None:
             raise NotFound(f"no receipt {number}")
