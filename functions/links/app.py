@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from quittance import errors
 from quittance.aws.links_wiring import LinksDeps, links
 from quittance.clock import Clock, SystemClock
-from quittance.links.page import page_language
+from quittance.links.page import PAGE_HEADERS, page_language
 from quittance.notifications.unsubscribe import (
     customer_of,
     render_unsubscribe_page,
@@ -25,14 +25,6 @@ from quittance.settings import LinksSettings, load
 
 logger, metrics, tracer = instruments("links")
 app = APIGatewayHttpResolver()
-
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
-    "Cache-Control": "private, no-store",
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-}
 
 
 @cache
@@ -49,7 +41,7 @@ def _html(status: int, body: str) -> Response[str]:
         status_code=status,
         content_type=content_types.TEXT_HTML,
         body=body,
-        headers=SECURITY_HEADERS,
+        headers=PAGE_HEADERS,
     )
 
 
@@ -64,7 +56,7 @@ def page(token: str) -> Response[str]:
 def pdf(token: str) -> Response[str]:
     url = deps().pages.download_url(token, deps().clock.now())
     metrics.add_metric(name="pdf_downloads", unit=MetricUnit.Count, value=1)
-    return Response(status_code=302, headers={**SECURITY_HEADERS, "Location": url}, body="")
+    return Response(status_code=302, headers={**PAGE_HEADERS, "Location": url}, body="")
 
 
 @app.get("/u/<token>")

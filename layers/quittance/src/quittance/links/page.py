@@ -24,6 +24,15 @@ from quittance.models.money import Money
 from quittance.models.timezone import TimeZoneName
 
 Language = Literal["fr", "en"]
+# Every answer of the customer pages (and their redirect to a download): nothing but inline
+# styles and data: images, never cached, no referrer, never framed.
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
+    "Cache-Control": "private, no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+}
 ReceiptStatus = DocumentStatus
 
 _BABEL_LOCALES: dict[Language, str] = {"fr": "fr_FR", "en": "en_GB"}
