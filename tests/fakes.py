@@ -5,13 +5,22 @@
   ``(provider, event_id)``, like ``quittance.aws.publisher.DedupedPublisher``)
 - :class:`NoProfiles` — ``quittance.ledger.service.CustomerProfiles`` for tests of the
   ledger where contact data is not under test: remembers nothing, records no consent
+- :class:`RememberingProfiles` — ``quittance.ledger.service.CustomerProfiles`` (and the
+  lookup stage's): keeps what it is told; an erased customer's store refuses, as
+  ``quittance.aws.customers_table.CustomersTable`` does
+- :class:`FixedProfile` — the ``profile(customer_id)`` ports (``receipts.issuance.Profiles``,
+  ``notifications.dispatch.Profiles``, ``privacy.export.Profiles``): every customer has the
+  one profile given
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
+from quittance.errors import CustomerErased
+from quittance.models.customer import CustomerProfile
 from quittance.models.events import CustomerDetails
 from quittance.models.messages import PaymentEventMessage
 
@@ -63,3 +72,35 @@ class NoProfiles:
         self, customer_id: str, granted: bool, at: datetime, source: str, *, only_if_newer: bool
     ) -> bool:
         return False
+
+
+class RememberingProfiles:
+    """Keeps each customer's details as told; with ``erased``, refuses as for an erased
+    customer (the real table raises CustomerErased: the key that would seal them is gone)."""
+
+    def __init__(self, erased: bool = False) -> None:
+        self.kept: dict[str, CustomerDetails] = {}
+        self.erased = erased
+
+    def remember(
+        self,
+        customer_id: str,
+        details: CustomerDetails,
+        now: datetime,
+        *,
+        as_of: datetime | None = None,
+    ) -> str:
+        if self.erased:
+            raise CustomerErased(customer_id)
+        self.kept[customer_id] = details
+        return "stored"
+
+
+class FixedProfile:
+    """Every customer has the one profile given (None: no profile on file)."""
+
+    def __init__(self, profile: dict[str, Any] | None) -> None:
+        self._profile = profile
+
+    def profile(self, customer_id: str) -> CustomerProfile | None:
+        return None if self._profile is None else CustomerProfile.model_validate(self._profile)

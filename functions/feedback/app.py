@@ -3,7 +3,6 @@ addresses, and an SMS for a message that hard-bounced."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -12,13 +11,9 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from quittance.aws.clients import make_client
 from quittance.aws.consumer import SqsConsumer
-from quittance.aws.customer_keys import CustomerKeyring
-from quittance.aws.customers_table import CustomersTable
-from quittance.aws.ledger_table import LedgerTable
-from quittance.aws.queue import SqsQueue
-from quittance.aws.sms_fallback import SmsFallbackQueue, fallback_config
+from quittance.aws.feedback_wiring import FeedbackDeps, feedback
+from quittance.aws.sms_fallback import fallback_config
 from quittance.clock import Clock, SystemClock
 from quittance.notifications.feedback import (
     EmailEventInvalid,
@@ -40,40 +35,13 @@ class EmailEventRecord(SqsRecordModel):
 consumer = SqsConsumer(EmailEventRecord, idempotency=fallback_config())
 
 
-@dataclass(frozen=True)
-class Deps:
-    ledger: LedgerTable
-    customers: CustomersTable
-    fallback: SmsFallbackQueue
-    clock: Clock
-
-
 @cache
-def deps() -> Deps:
+def deps() -> FeedbackDeps:
     return wire(SystemClock())
 
 
-def wire(clock: Clock) -> Deps:
-    s = load(FeedbackSettings)
-    dynamodb = make_client("dynamodb", s.aws_region)
-    return Deps(
-        ledger=LedgerTable(s.ledger_table, dynamodb),
-        customers=CustomersTable(
-            s.customers_table,
-            dynamodb,
-            # Opens the address on file to compare it with the bounce; never mints a key.
-            CustomerKeyring(
-                s.customers_table, dynamodb, make_client("kms", s.aws_region), None, clock=clock.now
-            ),
-        ),
-        fallback=SmsFallbackQueue(
-            SqsQueue(s.notifications_queue_url, make_client("sqs", s.aws_region)),
-            config=consumer.idempotency,
-            table=s.idempotency_table,
-            client=dynamodb,
-        ),
-        clock=clock,
-    )
+def wire(clock: Clock) -> FeedbackDeps:
+    return feedback(load(FeedbackSettings), clock, consumer.idempotency)
 
 
 def record_handler(record: EmailEventRecord) -> dict[str, Any]:

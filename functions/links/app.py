@@ -3,7 +3,6 @@ GET/POST /u/{token}: one-click unsubscribe from marketing extras (RFC 8058)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -13,80 +12,28 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from quittance import errors
-from quittance.aws.archive_bucket import ArchiveBucket
-from quittance.aws.clients import make_client
-from quittance.aws.customers_table import CustomersTable
-from quittance.aws.ledger_table import LedgerTable
-from quittance.aws.secrets import JsonSecret
-from quittance.aws.seller_parameter import SellerProfileParameter
+from quittance.aws.links_wiring import LinksDeps, links
 from quittance.clock import Clock, SystemClock
-from quittance.links.page import (
-    ReceiptView,
-    page_language,
-    render_expired_page,
-    render_not_found_page,
-    render_receipt_page,
-)
-from quittance.links.tokens import LinkClaims, LinkSigner
+from quittance.links.page import PAGE_HEADERS, page_language
 from quittance.notifications.unsubscribe import (
     customer_of,
     render_unsubscribe_page,
     withdraw_marketing_consent,
 )
 from quittance.observability import instruments
-from quittance.seller.identity import SellerIdentities
 from quittance.settings import LinksSettings, load
 
 logger, metrics, tracer = instruments("links")
 app = APIGatewayHttpResolver()
 
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
-    "Cache-Control": "private, no-store",
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-}
-
-
-@dataclass(frozen=True)
-class Deps:
-    settings: LinksSettings
-    ledger: LedgerTable
-    archive: ArchiveBucket
-    link_keys: JsonSecret
-    consents: CustomersTable | None
-    """For the one-click unsubscribe; None where no customers table is configured."""
-    sellers: SellerIdentities
-    clock: Clock
-
 
 @cache
-def deps() -> Deps:
+def deps() -> LinksDeps:
     return wire(SystemClock())
 
 
-def wire(clock: Clock) -> Deps:
-    s = load(LinksSettings)
-    dynamodb = make_client("dynamodb", s.aws_region)
-    return Deps(
-        settings=s,
-        ledger=LedgerTable(s.ledger_table, dynamodb),
-        archive=ArchiveBucket(s.archive_bucket, make_client("s3", s.aws_region)),
-        link_keys=JsonSecret(s.link_keys_secret_name, make_client("secretsmanager", s.aws_region)),
-        consents=CustomersTable(s.customers_table, dynamodb) if s.customers_table else None,
-        sellers=SellerIdentities(
-            s,
-            SellerProfileParameter(
-                s.seller_profile_parameter,
-                make_client("ssm", s.aws_region),
-                max_age=s.seller_profile_max_age_seconds,
-            )
-            if s.seller_profile_parameter
-            else None,
-        ),
-        clock=clock,
-    )
+def wire(clock: Clock) -> LinksDeps:
+    return links(load(LinksSettings), clock)
 
 
 def _html(status: int, body: str) -> Response[str]:
@@ -94,67 +41,30 @@ def _html(status: int, body: str) -> Response[str]:
         status_code=status,
         content_type=content_types.TEXT_HTML,
         body=body,
-        headers=SECURITY_HEADERS,
+        headers=PAGE_HEADERS,
     )
-
-
-def _claims(token: str) -> LinkClaims:
-    signer = LinkSigner.from_secret(deps().link_keys.read())
-    return signer.verify(token, deps().clock.now())
-
-
-def _receipt(token: str) -> dict[str, Any]:
-    return deps().ledger.receipt_item(_claims(token).receipt_number)
 
 
 @app.get("/r/<token>")
 def page(token: str) -> Response[str]:
-    item = _receipt(token)
-    data = item["data"]
-    seller = deps().sellers.current()
-    view = ReceiptView(
-        receipt_number=data["receipt_number"],
-        invoice_number=data["invoice_number"],
-        status={"partially_paid": "partial", "overpaid": "overpaid", "refunded": "refunded"}.get(
-            data["invoice_status"], "paid"
-        ),
-        amount=data["amount"],
-        balance_due=data["balance_due"],
-        paid_at=data["paid_at"],
-        locale=_locale(),
-        seller_name=seller.name,
-        seller_email=seller.email,
-        seller_phone=seller.phone,
-        seller_address=seller.address,
-        seller_legal=seller.legal,
-        brand_colour=seller.brand_colour,
-    )
+    html = deps().pages.page(token, deps().clock.now(), _locale(), pdf_href=f"/r/{token}/pdf")
     metrics.add_metric(name="page_views", unit=MetricUnit.Count, value=1)
-    return _html(200, render_receipt_page(view, pdf_href=f"/r/{token}/pdf"))
+    return _html(200, html)
 
 
 @app.get("/r/<token>/pdf")
 def pdf(token: str) -> Response[str]:
-    item = _receipt(token)
-    archive = item.get("archive")
-    if not archive:
-        raise errors.NotFound("receipt not archived yet")
-    number = item["data"]["receipt_number"]
-    url = deps().archive.presign_download(
-        archive["key"],
-        archive["version_id"],
-        filename=f"{number}.pdf",
-        seconds=deps().settings.presigned_url_seconds,
-    )
+    url = deps().pages.download_url(token, deps().clock.now())
     metrics.add_metric(name="pdf_downloads", unit=MetricUnit.Count, value=1)
-    return Response(status_code=302, headers={**SECURITY_HEADERS, "Location": url}, body="")
+    return Response(status_code=302, headers={**PAGE_HEADERS, "Location": url}, body="")
 
 
 @app.get("/u/<token>")
 def unsubscribe_page(token: str) -> Response[str]:
     # Showing the form changes nothing: mail scanners open links; only the POST withdraws.
-    customer_of(_signer(), token, deps().clock.now())
-    seller = deps().sellers.current().name
+    d = deps()
+    customer_of(d.link_signer(), token, d.clock.now())
+    seller = d.pages.seller_name()
     return _html(
         200, render_unsubscribe_page(_locale(), f"/u/{token}", done=False, seller_name=seller)
     )
@@ -167,16 +77,12 @@ def unsubscribe(token: str) -> Response[str]:
     d = deps()
     if d.consents is None:
         raise errors.NotFound("unsubscribe is not configured")
-    withdraw_marketing_consent(_signer(), token, d.consents, d.clock.now())
+    withdraw_marketing_consent(d.link_signer(), token, d.consents, d.clock.now())
     metrics.add_metric(name="unsubscribes", unit=MetricUnit.Count, value=1)
-    seller = d.sellers.current().name
+    seller = d.pages.seller_name()
     return _html(
         200, render_unsubscribe_page(_locale(), f"/u/{token}", done=True, seller_name=seller)
     )
-
-
-def _signer() -> LinkSigner:
-    return LinkSigner.from_secret(deps().link_keys.read())
 
 
 def _locale() -> str:
@@ -189,15 +95,13 @@ def _locale() -> str:
 
 @app.exception_handler(errors.LinkExpired)  # type: ignore[untyped-decorator]
 def expired(_: errors.LinkExpired) -> Response[str]:
-    seller = deps().sellers.current()
-    return _html(410, render_expired_page(_locale(), seller.name, seller.email))
+    return _html(410, deps().pages.expired_page(_locale()))
 
 
 @app.exception_handler(errors.LinkInvalid)  # type: ignore[untyped-decorator]
 @app.exception_handler(errors.NotFound)  # type: ignore[untyped-decorator]
 def not_found(_: errors.QuittanceError) -> Response[str]:
-    # Tampered token and unknown receipt look the same: the page leaks nothing.
-    return _html(404, render_not_found_page(_locale()))
+    return _html(404, deps().pages.not_found_page(_locale()))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -8,7 +8,6 @@ import email.policy
 import hashlib
 import io
 import json
-import sys
 import zipfile
 from collections import Counter
 from datetime import datetime
@@ -56,19 +55,18 @@ def _count_dynamodb_operations(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     """Every DynamoDB operation archive_api issues, through a botocore event hook on each client
     it creates."""
     operations: Counter[str] = Counter()
-    # The handler builds some clients itself and the desk's wiring the others.
-    for module in (sys.modules["quittance_fn_ArchiveApiFunction"], archive_wiring):
-        make = module.make_client
+    # archive_api's wiring (quittance.aws.archive_wiring) builds every client it uses.
+    make = archive_wiring.make_client
 
-        def counted(service: str, region: str, make: Any = make) -> Any:
-            client = make(service, region)
-            if service == "dynamodb":
-                client.meta.events.register(
-                    "before-call.dynamodb.*", lambda model, **_: operations.update([model.name])
-                )
-            return client
+    def counted(service: str, region: str) -> Any:
+        client = make(service, region)
+        if service == "dynamodb":
+            client.meta.events.register(
+                "before-call.dynamodb.*", lambda model, **_: operations.update([model.name])
+            )
+        return client
 
-        monkeypatch.setattr(module, "make_client", counted)
+    monkeypatch.setattr(archive_wiring, "make_client", counted)
     return operations
 
 

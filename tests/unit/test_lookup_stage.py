@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from quittance.errors import CustomerErased, GatewayKeyRejected
+from quittance.errors import GatewayKeyRejected
 from quittance.gateways.clients import GatewayApiClients
 from quittance.gateways.stage import complete_lookup, retry_delay
-from quittance.models.events import CustomerDetails
 from quittance.models.lookups import GatewayLookup, GatewayLookupMessage
 from quittance.models.messages import PaymentEventMessage
+from tests.fakes import RememberingProfiles
 from tests.unit.gateway_fakes import FakeGoCardlessApi, FakeStripeApi
 from tests.unit.test_stripe_lookups import GUEST, checkout_guest
 
@@ -30,20 +30,6 @@ class Apis:
 
     def gocardless(self) -> FakeGoCardlessApi:
         return FakeGoCardlessApi()
-
-
-class Profiles:
-    def __init__(self, erased: bool = False) -> None:
-        self.kept: dict[str, CustomerDetails] = {}
-        self.erased = erased
-
-    def remember(
-        self, customer_id: str, details: CustomerDetails, now: datetime, *, as_of: Any = None
-    ) -> str:
-        if self.erased:
-            raise CustomerErased(customer_id)
-        self.kept[customer_id] = details
-        return "stored"
 
 
 class Queue:
@@ -72,7 +58,7 @@ def message() -> GatewayLookupMessage:
 
 def test_the_payer_is_sealed_in_their_profile_and_the_ledger_gets_no_contact_data() -> None:
     api, _ = checkout_guest()
-    profiles, queue = Profiles(), Queue()
+    profiles, queue = RememberingProfiles(), Queue()
     outcome = complete_lookup(message(), apis=Apis(api), profiles=profiles, payment_events=queue)
     assert outcome.queued == ("evt_1QgStage0000001",)
     ((customer_id, details),) = profiles.kept.items()
@@ -89,7 +75,7 @@ def test_an_erased_payer_s_payment_still_counts_and_nothing_personal_is_kept() -
     api, _ = checkout_guest()
     queue = Queue()
     outcome = complete_lookup(
-        message(), apis=Apis(api), profiles=Profiles(erased=True), payment_events=queue
+        message(), apis=Apis(api), profiles=RememberingProfiles(erased=True), payment_events=queue
     )
     assert (outcome.queued, outcome.erased) == (("evt_1QgStage0000001",), 1)
     assert GUEST not in queue.sent[0]

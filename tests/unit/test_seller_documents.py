@@ -34,6 +34,7 @@ from quittance.seller import PublishedProfile, SellerProfile
 from quittance.seller.identity import SellerIdentity
 from quittance_ops.samples import SAMPLES
 from quittance_ops.seller_file import ProfileFile, read_profile_file
+from tests.fakes import FixedProfile
 from tests.unit.jobs import notification_job
 
 PROFILES = Path(__file__).resolve().parents[2] / "infra" / "profiles"
@@ -154,14 +155,6 @@ def test_a_credit_note_says_the_sellers_refund_delay_for_the_payment_method() ->
 # --- emails, SMS options and pages ----------------------------------------------------
 
 
-class _Profiles:
-    def __init__(self, profile: dict[str, Any]) -> None:
-        self._profile = profile
-
-    def profile(self, customer_id: str) -> dict[str, Any] | None:
-        return self._profile
-
-
 class _Mailer:
     def __init__(self) -> None:
         self.sent: list[EmailMessage] = []
@@ -206,7 +199,7 @@ def _email(identity: SellerIdentity, customer: dict[str, Any], kind: str) -> Ema
             method=method,
         ),
         NotifyPorts(
-            profiles=_Profiles({"email": "lea@example.com", "locale": "fr", **customer}),
+            profiles=FixedProfile({"email": "lea@example.com", "locale": "fr", **customer}),
             mailer=mailer,
             log=_Log(),
             documents=_Documents(),  # type: ignore[arg-type]

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from quittance.archive.retention import Lock, RetentionPolicy
+from quittance.ledger.model import ArchivedCopy, ReceiptRecord, StoredReceipt
 from quittance.models.events import MethodKind, PaymentMethod
 from quittance.models.messages import ReceiptJob
 from quittance.models.money import Money
@@ -21,6 +22,7 @@ from quittance.receipts.sellers import FixedSeller, ProfileSellers
 from quittance.seller import PublishedProfile, SellerProfileRefused
 from quittance.settings import RetentionMode
 from quittance_ops.seller_file import read_profile_file
+from tests.fakes import FixedProfile
 
 PROFILES = Path(__file__).resolve().parents[2] / "infra" / "profiles"
 AT = datetime(2026, 11, 23, 13, 5, tzinfo=UTC)
@@ -36,6 +38,9 @@ JOB = ReceiptJob(
     method=PaymentMethod(kind=MethodKind.CARD, card_brand="visa", card_last4="4242"),
     invoice_status="paid",
     balance_due=Money(amount_minor=0, currency="EUR"),
+)
+RECORD = ReceiptRecord.model_validate(
+    JOB.model_dump(include=set(ReceiptRecord.model_fields) & set(ReceiptJob.model_fields))
 )
 POLICY = RetentionPolicy(mode=RetentionMode.GOVERNANCE, minimum_days=1, legal_years=0)
 
@@ -94,11 +99,15 @@ class Renderer:
 
 
 class Ledger:
+    """The receipt's stored item, ``archive`` and ``translation`` as issuance recorded them."""
+
     def __init__(self, item: dict[str, Any]) -> None:
         self.item = item
 
-    def receipt_item(self, number: str, invoice_number: str | None = None) -> dict[str, Any]:
-        return self.item
+    def stored_receipt(self, number: str, invoice_number: str | None = None) -> StoredReceipt:
+        copies = {k: ArchivedCopy.model_validate(self.item[k]) for k in ("archive", "translation")
+                  if self.item.get(k)}  # fmt: skip
+        return StoredReceipt(record=RECORD, **copies)
 
     def registration(self, number: str) -> None:
         return None
@@ -110,20 +119,15 @@ class Ledger:
         self.item["translation"] = archive
 
 
-class Customers:
-    def __init__(self, locale: str) -> None:
-        self.locale = locale
-
-    def profile(self, customer_id: str) -> dict[str, Any]:
-        return {"locale": self.locale}
-
-
 def issue(ledger: Ledger, sellers: Any, locale: str = "fr") -> Renderer:
     renderer = Renderer()
     issue_receipt(
         JOB,
         IssuancePorts(
-            ledger=ledger, profiles=Customers(locale), sellers=sellers, archive=Archive()
+            ledger=ledger,
+            profiles=FixedProfile({"locale": locale}),
+            sellers=sellers,
+            archive=Archive(),
         ),
         renderer=renderer,  # type: ignore[arg-type]
         policy=POLICY,

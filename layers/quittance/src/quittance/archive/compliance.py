@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from quittance.archive.ports import ProofArchive, ProofVersion, ReceiptFinder, sha256_file
 from quittance.archive.retention import RetentionPolicy, lock_for
 from quittance.errors import CustomerErased, NotFound, QuittanceError
-from quittance.ledger.model import ReceiptRecord
+from quittance.ledger.model import ReceiptRecord, StoredReceipt
 from quittance.ledger.service import pseudonymous_customer_id
 from quittance.privacy.evidence import DeliverySource, RawDelivery
 
@@ -245,25 +245,24 @@ class Check:
 
 
 def verify_proof(
-    item: dict[str, Any], archive: ProofArchive, policy: RetentionPolicy
+    receipt: StoredReceipt, archive: ProofArchive, policy: RetentionPolicy
 ) -> list[Check]:
     """Every named check on one archived proof, read back by its version id."""
-    record = ReceiptRecord.model_validate(item["data"])
-    stored = item.get("archive") or {}
-    if not stored:
+    record, stored = receipt.record, receipt.archive
+    if stored is None:
         return [Check("archived", False, "the ledger has no archive record for this receipt")]
-    checks = [Check("archived", True, f"{stored['key']} version {stored['version_id']}")]
+    checks = [Check("archived", True, f"{stored.key} version {stored.version_id}")]
     try:
-        body = archive.read(stored["key"], stored["version_id"])
-        head = archive.head(stored["key"], stored["version_id"])
+        body = archive.read(stored.key, stored.version_id)
+        head = archive.head(stored.key, stored.version_id)
     except NotFound as exc:
         return [*checks, Check("object_present", False, exc.detail)]
     actual = hashlib.sha256(body).hexdigest()
     checks.append(
         Check(
             "sha256_matches_ledger",
-            actual == stored.get("sha256_hex"),
-            f"archived bytes {actual}, ledger {stored.get('sha256_hex')}",
+            actual == stored.sha256_hex,
+            f"archived bytes {actual}, ledger {stored.sha256_hex}",
         )
     )
     checks.append(
@@ -276,8 +275,8 @@ def verify_proof(
     checks.append(
         Check(
             "size_matches_ledger",
-            len(body) == int(stored.get("size", -1)),
-            f"{len(body)} bytes, ledger {stored.get('size')}",
+            len(body) == (stored.size if stored.size is not None else -1),
+            f"{len(body)} bytes, ledger {stored.size}",
         )
     )
     checks.append(
@@ -365,7 +364,7 @@ def _canonical(value: Any) -> bytes:
 class Evidence:
     """Everything an evidence bundle holds about one document, gathered by the desk."""
 
-    item: dict[str, Any]
+    receipt: StoredReceipt
     """The receipt's ledger record as stored."""
     pdfs: list[tuple[ProofVersion, bytes]]
     """Every archived version of the document, with its bytes."""
@@ -379,8 +378,8 @@ class Evidence:
 
 def write_bundle(out: IO[bytes], evidence: Evidence, *, actor: str, now: datetime) -> Bundle:
     """The evidence zip of ``evidence``, as ``actor`` asked for it at ``now``."""
-    item, pdfs, delivery = evidence.item, evidence.pdfs, evidence.delivery
-    record = item["data"]
+    receipt, pdfs, delivery = evidence.receipt, evidence.pdfs, evidence.delivery
+    record, stored = receipt.record, receipt.archive
     bundle = Bundle()
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
 
@@ -391,15 +390,13 @@ def write_bundle(out: IO[bytes], evidence: Evidence, *, actor: str, now: datetim
         for version, body in pdfs:
             suffix = "" if version.is_latest else f".{version.version_id}"
             add(f"documents/{version.key.rsplit('/', 1)[-1]}{suffix}", body)
-        original = next(
-            (b for v, b in pdfs if v.key == (item.get("archive") or {}).get("key")), None
-        )
+        original = next((b for v, b in pdfs if stored is not None and v.key == stored.key), None)
         embedded = pdf_facts(original).receipt_json if original else None
         if embedded is not None:
             add("receipt.json", embedded)
         add(
             "ledger/receipt-record.json",
-            _canonical({k: v for k, v in item.items() if k != "gsi1pk"}),
+            _canonical(receipt.as_item()),
         )
         add("ledger/invoice-history.json", _canonical(evidence.history))
         add("messages.json", _canonical(evidence.messages))
@@ -439,9 +436,11 @@ def write_bundle(out: IO[bytes], evidence: Evidence, *, actor: str, now: datetim
         add(
             "README.txt",
             README.format(
-                number=record["receipt_number"],
-                invoice=record["invoice_number"],
-                retain_until=(item.get("archive") or {}).get("retain_until", "?"),
+                number=record.receipt_number,
+                invoice=record.invoice_number,
+                retain_until=stored.retain_until
+                if stored and stored.retain_until is not None
+                else "?",
                 delivery_fr=delivery_words[0],
                 delivery_en=delivery_words[1],
                 generated_at=now.astimezone(UTC).isoformat(),
@@ -452,7 +451,7 @@ def write_bundle(out: IO[bytes], evidence: Evidence, *, actor: str, now: datetim
             "manifest.json",
             _canonical(
                 {
-                    "receipt_number": record["receipt_number"],
+                    "receipt_number": record.receipt_number,
                     "generated_at": now.astimezone(UTC).isoformat(),
                     "algorithm": "SHA-256",
                     "files": bundle.files,

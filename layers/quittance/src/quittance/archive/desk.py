@@ -45,6 +45,7 @@ from quittance.archive.retirement import (
 from quittance.audit.trail import AuditLog
 from quittance.clock import SystemClock
 from quittance.errors import NotFound, QuittanceError
+from quittance.ledger.model import ArchivedCopy, StoredReceipt
 from quittance.privacy.evidence import DeliverySource
 
 RESEND_LOG_DAYS = 396
@@ -141,19 +142,24 @@ class Desk:
         hits, cursor = search(self.index, query)
         return {"items": hits, "next_cursor": cursor, "served_by": query.served_by()}
 
-    def item(self, number: str) -> dict[str, Any]:
-        item = self.ledger.receipt_item(number)
-        return {k: v for k, v in item.items() if not k.startswith("gsi")}
+    def item(self, number: str) -> StoredReceipt:
+        return self.ledger.stored_receipt(number)
+
+    def _archived(self, number: str) -> tuple[StoredReceipt, ArchivedCopy]:
+        stored = self.item(number)
+        if stored.archive is None:
+            raise NotFound(f"receipt {number} is not archived yet")
+        return stored, stored.archive
 
     def show(self, number: str) -> dict[str, Any]:
-        item = self.item(number)
-        invoice = str(item["data"]["invoice_number"])
+        stored = self.item(number)
+        invoice = stored.record.invoice_number
         record = self.ledger.load(invoice)
-        archive = item.get("archive") or {}
-        versions = self.archive.versions(archive["key"]) if archive else []
+        archive = stored.archive
+        versions = self.archive.versions(archive.key) if archive else []
         return {
-            "receipt": item["data"],
-            "archive": archive,
+            "receipt": stored.record.model_dump(mode="json"),
+            "archive": archive.as_record() if archive else {},
             "versions": [v.as_json() for v in versions],
             "legal_hold": any(v.legal_hold for v in versions),
             "invoice": self._history(invoice, record),
@@ -181,9 +187,7 @@ class Desk:
         ]
 
     def verify(self, number: str) -> dict[str, Any]:
-        checks: list[Check] = verify_proof(
-            self.ledger.receipt_item(number), self.archive, self.policy
-        )
+        checks: list[Check] = verify_proof(self.item(number), self.archive, self.policy)
         failed = [c.name for c in checks if not c.ok]
         return {
             "receipt_number": number,
@@ -194,10 +198,8 @@ class Desk:
 
     # ---------------------------------------------------------------- legal hold
     def hold(self, number: str, on: bool) -> dict[str, Any]:
-        archive = self.item(number).get("archive") or {}
-        if not archive:
-            raise NotFound(f"receipt {number} is not archived yet")
-        versions = self.archive.versions(archive["key"])
+        _, archive = self._archived(number)
+        versions = self.archive.versions(archive.key)
         for version in versions:
             self.archive.set_legal_hold(version.key, version.version_id, on)
         return {
@@ -209,21 +211,18 @@ class Desk:
     # ---------------------------------------------------------------- evidence
     def evidence(self, number: str, actor: str, url_seconds: int) -> dict[str, Any]:
         now = self.clock()
-        item = self.item(number)
-        archive = item.get("archive") or {}
-        if not archive:
-            raise NotFound(f"receipt {number} is not archived yet")
-        invoice = str(item["data"]["invoice_number"])
+        stored, archive = self._archived(number)
+        invoice = stored.record.invoice_number
         record = self.ledger.load(invoice)
         history = self._history(invoice, record)
-        versions = self.archive.versions(archive["key"])
+        versions = self.archive.versions(archive.key)
         pdfs = [(v, self.archive.read(v.key, v.version_id)) for v in versions]
         audit, _ = self.trail.search(target=number, limit=1000)
         event = source_event(history.get("events", []), history.get("outcomes", {}), number)
-        delivery = delivery_for(self.deliveries, event, str(item["data"]["customer_id"]))
+        delivery = delivery_for(self.deliveries, event, stored.record.customer_id)
         with spooled() as out:
             evidence = Evidence(
-                item=item,
+                receipt=stored,
                 pdfs=pdfs,
                 history=history,
                 messages=self._messages(invoice, number),
@@ -255,36 +254,33 @@ class Desk:
         mailer: Mailer,
         sender: str,
     ) -> dict[str, Any]:
-        item = self.item(number)
-        archive = item.get("archive") or {}
-        if not archive:
-            raise NotFound(f"receipt {number} is not archived yet")
-        data = item["data"]
+        stored, archive = self._archived(number)
+        data = stored.record
         if request.email:
             try:
                 address = validate_email(request.email, check_deliverability=False).normalized
             except EmailNotValidError as exc:
                 raise NoAddress(f"corrected address refused: {exc}") from None
         else:
-            address = str((profiles.profile(str(data["customer_id"])) or {}).get("email") or "")
+            address = str((profiles.profile(data.customer_id) or {}).get("email") or "")
             if not address:
                 raise NoAddress("no address on file: give a corrected one")
-        pdf = self.archive.read(archive["key"], archive["version_id"])
+        pdf = self.archive.read(archive.key, archive.version_id)
         message = EmailMessage()
         message["From"] = sender
         message["To"] = address
         message["Subject"] = f"Reçu {number} / Receipt {number}"
         message.set_content(
             f"Bonjour,\n\nVeuillez trouver ci-joint le reçu {number} (facture "
-            f"{data['invoice_number']}), tel qu'il est archivé.\n\n"
+            f"{data.invoice_number}), tel qu'il est archivé.\n\n"
             f"Hello,\n\nPlease find attached receipt {number} (invoice "
-            f"{data['invoice_number']}), exactly as archived.\n"
+            f"{data.invoice_number}), exactly as archived.\n"
         )
         message.add_attachment(pdf, maintype="application", subtype="pdf", filename=f"{number}.pdf")
         message_id = mailer.send(message)
         now = self.clock()
         self.ledger.record_message(
-            str(data["invoice_number"]),
+            data.invoice_number,
             f"{number}:resend:{request.request_id}",
             "email",
             {
@@ -301,7 +297,7 @@ class Desk:
             "sent": True,
             "message_id": message_id,
             "corrected_address": request.email is not None,
-            "sha256_hex": archive["sha256_hex"],
+            "sha256_hex": archive.sha256_hex,
         }
 
     # ---------------------------------------------------------------- end of retention

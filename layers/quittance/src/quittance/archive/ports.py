@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import IO, Any, Protocol
 
-from quittance.ledger.model import InvoiceRecord, InvoiceSummary
+from quittance.ledger.model import InvoiceRecord, InvoiceSummary, StoredReceipt
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ class ReceiptFinder(Protocol):
 class DeskLedger(Protocol):
     """The ledger as the desk reads it, and the message log a resend is written to."""
 
-    def receipt_item(self, number: str) -> dict[str, Any]: ...
+    def stored_receipt(self, number: str, invoice_number: str | None = None) -> StoredReceipt: ...
 
     def load(self, number: str) -> InvoiceRecord | None: ...
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -13,17 +13,34 @@ from quittance.models.events import PaymentEvent, PaymentMethod, UtcDateTime
 from quittance.models.money import Money
 
 __all__ = [
+    "ArchivedCopy",
     "DocumentKind",
+    "DocumentStatus",
     "InvoiceRecord",
     "InvoiceStatus",
     "InvoiceSummary",
     "ReceiptRecord",
+    "StoredReceipt",
+    "document_status",
     "receipt_number",
 ]
 
 DocumentKind = Literal["receipt", "credit_note"]
 
 SERIES: dict[DocumentKind, str] = {"receipt": "R", "credit_note": "AV"}
+
+DocumentStatus = Literal["paid", "partial", "overpaid", "refunded"]
+_STATED: dict[str, DocumentStatus] = {
+    "partially_paid": "partial",
+    "overpaid": "overpaid",
+    "refunded": "refunded",
+}
+
+
+def document_status(invoice_status: str) -> DocumentStatus:
+    """What a document states about its invoice: a partial payment, an overpayment, a refund,
+    else paid (the receipt PDF and the customer's page say the same)."""
+    return _STATED.get(invoice_status, "paid")
 
 
 class ReceiptRecord(BaseModel):
@@ -50,6 +67,49 @@ class ReceiptRecord(BaseModel):
     taxation: Taxation | None = None
     """What this document declares for e-reporting, as registered when it was issued; None
     for a gateway-only invoice, or one registered only after the document was issued."""
+
+
+class ArchivedCopy(BaseModel):
+    """Where a document's PDF is locked in the archive, as recorded on its ledger item (the
+    original under ``archive``, the customer's translated copy under ``translation``)."""
+
+    # Unknown attributes an older writer recorded are kept, and given back by as_record().
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    key: str
+    version_id: str
+    sha256_hex: str | None = None
+    size: int | None = None
+    lock_mode: str | None = None
+    retain_until: str | None = None
+    seller_profile_version: int | None = None
+    """The seller profile the document was issued under: its copies are issued under it too."""
+
+    def as_record(self) -> dict[str, Any]:
+        """The record as it was written (fields it was written without stay absent)."""
+        return self.model_dump(exclude_unset=True)
+
+
+class StoredReceipt(BaseModel):
+    """A numbered document as the ledger stores it: the record, and where its archived
+    original and translation are once issuance has locked them."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    record: ReceiptRecord
+    archive: ArchivedCopy | None = None
+    translation: ArchivedCopy | None = None
+    stored: dict[str, Any] = {}
+    """The item's other attributes as the table holds them (its keys, type, creation time):
+    shown to staff and kept in an evidence bundle, never read by a rule."""
+
+    def as_item(self) -> dict[str, Any]:
+        """The stored item as staff see it: the attributes, the record as JSON, the copies."""
+        item = {**self.stored, "data": self.record.model_dump(mode="json")}
+        for name, copy in (("archive", self.archive), ("translation", self.translation)):
+            if copy is not None:
+                item[name] = copy.as_record()
+        return item
 
 
 class InvoiceSummary(BaseModel):

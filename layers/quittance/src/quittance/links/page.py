@@ -18,12 +18,22 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 from pydantic import BaseModel, ConfigDict, Field
 
+from quittance.ledger.model import DocumentStatus
 from quittance.models.events import UtcDateTime
 from quittance.models.money import Money
 from quittance.models.timezone import TimeZoneName
 
 Language = Literal["fr", "en"]
-ReceiptStatus = Literal["paid", "partial", "overpaid", "refunded"]
+# Every answer of the customer pages (and their redirect to a download): nothing but inline
+# styles and data: images, never cached, no referrer, never framed.
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
+    "Cache-Control": "private, no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+}
+ReceiptStatus = DocumentStatus
 
 _BABEL_LOCALES: dict[Language, str] = {"fr": "fr_FR", "en": "en_GB"}
 _TEMPLATES = Path(__file__).with_name("templates")

@@ -6,11 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from quittance.archive.retention import Lock, RetentionPolicy, archive_key, lock_for
-from quittance.errors import AlreadyExists
+from quittance.errors import AlreadyExists, NotFound
 from quittance.ledger.invoices import InvoiceRegistration
+from quittance.ledger.model import StoredReceipt, document_status
+from quittance.models.customer import CustomerProfile
 from quittance.models.messages import (
     AnomalyNoticeJob,
     NotificationJob,
@@ -37,7 +39,7 @@ class Archive(Protocol):
 
 
 class ReceiptLedger(Protocol):
-    def receipt_item(self, number: str, invoice_number: str | None = None) -> dict[str, Any]: ...
+    def stored_receipt(self, number: str, invoice_number: str | None = None) -> StoredReceipt: ...
 
     def registration(self, number: str) -> InvoiceRegistration | None: ...
 
@@ -49,7 +51,7 @@ class ReceiptLedger(Protocol):
 
 
 class Profiles(Protocol):
-    def profile(self, customer_id: str) -> dict[str, Any] | None: ...
+    def profile(self, customer_id: str) -> CustomerProfile | None: ...
 
 
 class Sellers(Protocol):
@@ -75,6 +77,10 @@ class IssuancePorts:
     archive: Archive
 
 
+class NoticeQueue(Protocol):
+    def send(self, body: str, *, correlation_id: str) -> str: ...
+
+
 @dataclass(frozen=True)
 class IssuedReceipt:
     receipt_number: str
@@ -82,11 +88,37 @@ class IssuedReceipt:
     rendered_now: bool
     translation: dict[str, Any] | None = None
 
+    def as_result(self) -> dict[str, Any]:
+        """What the receipts stage remembers of a job (its idempotent result)."""
+        return {
+            "receipt_number": self.receipt_number,
+            "archive": self.archive,
+            "translation": self.translation,
+        }
 
-def _status(invoice_status: str) -> str:
-    return {"partially_paid": "partial", "overpaid": "overpaid", "refunded": "refunded"}.get(
-        invoice_status, "paid"
-    )
+
+@dataclass(frozen=True)
+class ReceiptIssuer:
+    """The receipts stage: issue the document of a job, then hand its notice on."""
+
+    ports: IssuancePorts
+    renderer: ReceiptRenderer
+    policy: RetentionPolicy
+    link_for: Callable[[str, datetime], str]
+    notices: NoticeQueue
+
+    def issue(self, job: ReceiptJob, now: datetime) -> IssuedReceipt:
+        issued = issue_receipt(
+            job,
+            self.ports,
+            renderer=self.renderer,
+            policy=self.policy,
+            link_for=self.link_for,
+            now=now,
+        )
+        notice = notification_for(job)
+        self.notices.send(notice.model_dump_json(), correlation_id=job.correlation_id)
+        return issued
 
 
 def copy_language(profile_locale: object) -> str | None:
@@ -115,12 +147,11 @@ def issue_receipt(
     it stays valid as long as the receipt is kept. A job that comes back finds what an
     earlier attempt archived and never renders over it."""
     ledger, archive, sellers = ports.ledger, ports.archive, ports.sellers
-    profiles = ports.profiles
-    item = ledger.receipt_item(job.receipt_number, job.invoice_number)
-    profile = profiles.profile(job.customer_id) or {}
-    language = copy_language(profile.get("locale"))
-    original = dict(item["archive"]) if item.get("archive") else None
-    translation = dict(item["translation"]) if item.get("translation") else None
+    stored = ledger.stored_receipt(job.receipt_number, job.invoice_number)
+    profile = ports.profiles.profile(job.customer_id) or CustomerProfile()
+    language = copy_language(profile.locale)
+    original = stored.archive.as_record() if stored.archive else None
+    translation = stored.translation.as_record() if stored.translation else None
     if original and (language is None or translation):
         # Re-issue is the archived original, byte for byte: never a new rendering.
         return IssuedReceipt(job.receipt_number, original, False, translation)
@@ -137,12 +168,12 @@ def issue_receipt(
         issued_at=job.issued_at,
         paid_at=job.paid_at,
         locale="fr",  # the French document is the legal original that is archived
-        tone="formal" if profile.get("segment") == "b2b" else "warm",
+        tone=profile.tone,
         seller=seller,
-        customer_name=profile.get("name"),
-        customer_address=profile.get("address"),
+        customer_name=profile.name,
+        customer_address=profile.address,
         amount=job.amount,
-        status=_status(job.invoice_status),
+        status=document_status(job.invoice_status),
         balance_due=job.balance_due,
         method=job.method,
         next_steps=job.next_steps,
@@ -161,7 +192,7 @@ def issue_receipt(
         try:
             ledger.record_archive(job.invoice_number, job.receipt_number, original)
         except AlreadyExists:
-            original = dict(ledger.receipt_item(job.receipt_number, job.invoice_number)["archive"])
+            original = _recorded(ledger, job, "archive")
     if language is not None and translation is None:
         copy = ReceiptDocument.model_validate(
             {**document.model_dump(), "locale": language, "is_translation": True}
@@ -177,10 +208,19 @@ def issue_receipt(
         try:
             ledger.record_translation(job.invoice_number, job.receipt_number, translation)
         except AlreadyExists:
-            translation = dict(
-                ledger.receipt_item(job.receipt_number, job.invoice_number)["translation"]
-            )
+            translation = _recorded(ledger, job, "translation")
     return IssuedReceipt(job.receipt_number, original, True, translation)
+
+
+def _recorded(
+    ledger: ReceiptLedger, job: ReceiptJob, copy: Literal["archive", "translation"]
+) -> dict[str, Any]:
+    """The copy another attempt recorded first (the write that lost said it is there)."""
+    stored = ledger.stored_receipt(job.receipt_number, job.invoice_number)
+    found = stored.archive if copy == "archive" else stored.translation
+    if found is None:
+        raise NotFound(f"receipt {job.receipt_number} has no {copy} recorded")
+    return found.as_record()
 
 
 def notification_for(job: ReceiptJob) -> NotificationJob:
