@@ -19,6 +19,7 @@ from pypdf import PdfReader
 
 from quittance.links.page import ReceiptView, render_receipt_page
 from quittance.links.tokens import LinkSigner
+from quittance.models.customer import CustomerProfile
 from quittance.models.money import Money
 from quittance.notifications.dispatch import (
     CustomerLinks,
@@ -153,8 +154,8 @@ class _Profiles:
     def __init__(self, profile: dict[str, Any]) -> None:
         self._profile = profile
 
-    def profile(self, customer_id: str) -> dict[str, Any] | None:
-        return self._profile
+    def profile(self, customer_id: str) -> CustomerProfile | None:
+        return CustomerProfile.model_validate(self._profile)
 
 
 class _Mailer:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from quittance.archive.retention import Lock, RetentionPolicy
+from quittance.models.customer import CustomerProfile
 from quittance.models.events import MethodKind, PaymentMethod
 from quittance.models.messages import ReceiptJob
 from quittance.models.money import Money
@@ -114,8 +115,8 @@ class Customers:
     def __init__(self, locale: str) -> None:
         self.locale = locale
 
-    def profile(self, customer_id: str) -> dict[str, Any]:
-        return {"locale": self.locale}
+    def profile(self, customer_id: str) -> CustomerProfile:
+        return CustomerProfile(locale=self.locale)
 
 
 def issue(ledger: Ledger, sellers: Any, locale: str = "fr") -> Renderer:

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 from quittance.archive.retention import Lock, RetentionPolicy, archive_key, lock_for
 from quittance.errors import AlreadyExists
 from quittance.ledger.invoices import InvoiceRegistration
+from quittance.models.customer import CustomerProfile
 from quittance.models.messages import (
     AnomalyNoticeJob,
     NotificationJob,
@@ -49,7 +50,7 @@ class ReceiptLedger(Protocol):
 
 
 class Profiles(Protocol):
-    def profile(self, customer_id: str) -> dict[str, Any] | None: ...
+    def profile(self, customer_id: str) -> CustomerProfile | None: ...
 
 
 class Sellers(Protocol):
@@ -117,8 +118,8 @@ def issue_receipt(
     ledger, archive, sellers = ports.ledger, ports.archive, ports.sellers
     profiles = ports.profiles
     item = ledger.receipt_item(job.receipt_number, job.invoice_number)
-    profile = profiles.profile(job.customer_id) or {}
-    language = copy_language(profile.get("locale"))
+    profile = profiles.profile(job.customer_id) or CustomerProfile()
+    language = copy_language(profile.locale)
     original = dict(item["archive"]) if item.get("archive") else None
     translation = dict(item["translation"]) if item.get("translation") else None
     if original and (language is None or translation):
@@ -137,10 +138,10 @@ def issue_receipt(
         issued_at=job.issued_at,
         paid_at=job.paid_at,
         locale="fr",  # the French document is the legal original that is archived
-        tone="formal" if profile.get("segment") == "b2b" else "warm",
+        tone=profile.tone,
         seller=seller,
-        customer_name=profile.get("name"),
-        customer_address=profile.get("address"),
+        customer_name=profile.name,
+        customer_address=profile.address,
         amount=job.amount,
         status=_status(job.invoice_status),
         balance_due=job.balance_due,
