@@ -13,6 +13,7 @@ from typing import Any, Literal, Protocol
 from quittance.aws.customer_keys import CustomerKeyring
 from quittance.aws.customers_table import CustomersTable
 from quittance.aws.ledger_table import LedgerTable
+from quittance.models.customer import CustomerProfile
 from quittance.notifications.tags import email_tags
 
 EventKind = Literal["bounce", "soft_bounce", "complaint", "delivery"]
@@ -99,11 +100,11 @@ def report_event(
     if invoice is None or not invoice.customer_id:
         raise LookupError(f"invoice {invoice_number} names no customer")
     customer_id = invoice.customer_id
-    profile = customers.profile(customer_id) or {}
+    profile = customers.profile(customer_id)
     event = ses_event(
         kind,
         message_id=str(entry["provider_message_id"]),
-        recipient=str(profile.get("email") or ""),
+        recipient=(profile.email if profile else None) or "",
         tags={
             "invoice": invoice_number,
             "change": change_id,
@@ -117,8 +118,15 @@ def report_event(
     after = ledger.message(invoice_number, change_id, "email") or {}
     return {
         "delivery_status": after.get("delivery_status"),
-        "email_suppressed": (customers.profile(customer_id) or {}).get("email_suppressed"),
+        "email_suppressed": _suppression(customers.profile(customer_id)),
     }
+
+
+def _suppression(profile: CustomerProfile | None) -> dict[str, Any] | None:
+    """Why the address is no longer emailed, as the demo's JSON shows it."""
+    if profile is None or profile.email_suppressed is None:
+        return None
+    return profile.email_suppressed.model_dump()
 
 
 def report_bounce(stack: Stack, invoice_number: str, change_id: str) -> dict[str, Any]:

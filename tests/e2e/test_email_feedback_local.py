@@ -72,6 +72,6 @@ def test_a_bounce_of_a_sent_confirmation_suppresses_the_address(stack: RunningSt
     table, dynamodb = stack.resources["CustomersTable"], stack.client("dynamodb")
     keyring = CustomerKeyring(table, dynamodb, stack.client("kms"), None)
     customers = CustomersTable(table, dynamodb, keyring)
-    profile = customers.profile(receipt.customer_id)
+    profile = customers.held(receipt.customer_id)
     assert profile is not None and profile["email"] == ADDRESS  # suppressed, not erased
     assert not any(v for k, v in stack.queue_depths().items() if k.endswith("DLQ"))

@@ -136,7 +136,7 @@ class Feedback:
         return entry
 
     def profile(self) -> dict[str, Any]:
-        profile = self.customers.profile(CUSTOMER)
+        profile = self.customers.held(CUSTOMER)
         assert profile is not None
         return profile
 

@@ -56,7 +56,7 @@ def test_a_contact_that_cannot_be_stored_fails_the_delivery_and_its_redelivery_k
     # Then it is accepted and the payer's details are in their profile, sealed
     assert (status, body["accepted"]) == (202, [delivery.event_id])
     profiles, _, _ = customer_stores(moto_stack)
-    profile = profiles.profile(_customer_id(delivery.body))
+    profile = profiles.held(_customer_id(delivery.body))
     assert profile is not None
     assert (profile["email"], profile["name"]) == ("lea@example.com", "Léa Martin")
 

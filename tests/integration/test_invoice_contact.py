@@ -89,7 +89,7 @@ def test_a_customer_registered_with_the_invoice_gets_its_reminder_before_ever_pa
 
     # Sealed in the profile, with the preferences given; nothing on the invoice.
     customers, _, _ = customer_stores(moto_stack)
-    profile = customers.profile(customer)
+    profile = customers.held(customer)
     assert profile is not None
     assert (profile["email"], profile["phone"], profile["name"]) == (EMAIL, "+442079460958", NAME)
     assert (profile["segment"], profile["timezone"], profile["locale"]) == (

@@ -102,7 +102,7 @@ def test_checkout_consent_is_recorded_and_never_overrides_a_later_unsubscribe(
         return outcome.customer_id
 
     def consent(customer_id: str) -> dict[str, Any]:
-        profile = customers.profile(customer_id) or {}
+        profile = customers.held(customer_id) or {}
         return dict(profile["marketing_consent"])
 
     customer_id = paid(10, consent=True)

@@ -42,7 +42,7 @@ def test_intake_seals_profile_and_evidence_and_queues_no_contact_data(
     stored = customers.stored_profile(customer)
     assert stored is not None
     assert EMAIL.encode() not in bytes(stored["email"].value)
-    profile = customers.profile(customer)
+    profile = customers.held(customer)
     assert profile is not None
     assert (profile["email"], profile["name"], profile["locale"]) == (EMAIL, NAME, "fr")
 
@@ -104,7 +104,7 @@ def test_a_late_event_never_restores_contact_details_the_customer_has_since_chan
     assert post_webhook(moto_stack, "stripe", older.body, older.headers)[0] == 202
     drain(moto_stack)
 
-    profile = customers.profile(customer)
+    profile = customers.held(customer)
     assert profile is not None
     assert profile["email"] == "new@example.org"
     # The late event still counts as activity: the inactivity clock did not go back.

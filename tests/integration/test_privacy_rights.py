@@ -235,7 +235,7 @@ def test_erasure_shreds_the_customer_and_keeps_the_books(traffic: MotoStack) -> 
     with pytest.raises(CustomerErased):
         keyring.open(ADA_ID, b"\x01" + b"\x00" * 40, "profile.email")
     # Bob is untouched.
-    assert (customers.profile(BOB_ID) or {}).get("email") == BOB["email"]
+    assert (customers.held(BOB_ID) or {}).get("email") == BOB["email"]
 
     # Ada pays again: a correct ledger entry and receipt number, but no message, no profile.
     pay(traffic, ADA, "F-ADA-3", 700)
@@ -306,7 +306,7 @@ def test_marketing_consent_by_admin_and_never_for_an_erased_customer(traffic: Mo
     status, body = answer(traffic.functions["PrivacyApiFunction"].invoke(event))
     assert status == 200 and body["marketing_consent"]["source"] == "admin"
     customers, _, _ = customer_stores(traffic)
-    assert (customers.profile(BOB_ID) or {})["marketing_consent"]["granted"] is False
+    assert (customers.held(BOB_ID) or {})["marketing_consent"]["granted"] is False
     erase(traffic, ADA_ID)
     path = f"/admin/customers/{ADA_ID}/consents/marketing"
     event = http_event("PUT", path, route, {"customer_id": ADA_ID}, body=b'{"granted": true}')

@@ -72,12 +72,12 @@ def test_consent_brings_extras_and_one_click_takes_them_away(stack: MotoStack) -
     page = links(stack, "GET", path)
     assert page["statusCode"] == 200
     assert 'method="post"' in page["body"] and "Confirmer le désabonnement" in page["body"]
-    granted = (customers(stack).profile(CUSTOMER) or {})["marketing_consent"]
+    granted = (customers(stack).held(CUSTOMER) or {})["marketing_consent"]
     assert granted["granted"] is True  # opening the link changed nothing
 
     done = links(stack, "POST", path, b"List-Unsubscribe=One-Click")
     assert done["statusCode"] == 200 and 'data-testid="unsubscribed"' in done["body"]
-    consent = (customers(stack).profile(CUSTOMER) or {})["marketing_consent"]
+    consent = (customers(stack).held(CUSTOMER) or {})["marketing_consent"]
     assert (consent["granted"], consent["source"]) == (False, "one_click")
     assert datetime.fromisoformat(consent["at"]) > datetime.now(UTC) - timedelta(minutes=1)
 
@@ -98,7 +98,7 @@ def test_a_forged_or_receipt_token_withdraws_nothing(stack: MotoStack) -> None:
     for token in (receipt_token, forged):
         answer = links(stack, "POST", f"/u/{token}", b"List-Unsubscribe=One-Click")
         assert answer["statusCode"] == 404
-    assert (customers(stack).profile(CUSTOMER) or {})["marketing_consent"]["granted"] is True
+    assert (customers(stack).held(CUSTOMER) or {})["marketing_consent"]["granted"] is True
 
 
 def test_a_failed_payment_never_carries_extras_even_with_consent(stack: MotoStack) -> None:

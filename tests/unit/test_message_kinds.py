@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from quittance.links.tokens import LinkSigner
+from quittance.models.customer import CustomerProfile
 from quittance.models.events import PaymentMethod
 from quittance.models.messages import NotificationJob
 from quittance.models.money import Money
@@ -84,14 +85,17 @@ def case(kind: str) -> NotificationJob:
     )
 
 
-def profile(locale: str, segment: str, **kw: Any) -> dict[str, Any]:
-    return {
-        "name": "Camille Martin",
-        "email": "camille@example.com",
-        "locale": locale,
-        "segment": segment,
-        "timezone": "Europe/Paris",
-    } | kw
+def profile(locale: str, segment: str, **kw: Any) -> CustomerProfile:
+    return CustomerProfile.model_validate(
+        {
+            "name": "Camille Martin",
+            "email": "camille@example.com",
+            "locale": locale,
+            "segment": segment,
+            "timezone": "Europe/Paris",
+        }
+        | kw
+    )
 
 
 def build(
@@ -259,9 +263,16 @@ def test_extras_appear_only_with_consent_and_always_with_their_opt_out(locale: s
         payments_count=6,
         marketing_consent={"granted": True, "at": "2026-01-05T09:00:00+00:00", "source": "x"},
     )
-    withdrawn = consenting | {
-        "marketing_consent": {"granted": False, "at": "2026-02-01T09:00:00+00:00", "source": "y"}
-    }
+    withdrawn = CustomerProfile.model_validate(
+        consenting.model_dump()
+        | {
+            "marketing_consent": {
+                "granted": False,
+                "at": "2026-02-01T09:00:00+00:00",
+                "source": "y",
+            }
+        }
+    )
     never = profile(locale, "b2c", payments_count=6)
 
     with_extras = build("payment_confirmed", consenting, extras=True)

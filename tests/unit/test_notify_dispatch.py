@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from quittance.errors import SentNotLogged
 from quittance.links.tokens import LinkSigner
+from quittance.models.customer import CustomerProfile
 from quittance.models.messages import NotificationJob, NotificationKind, parse_notification_job
 from quittance.models.money import Money
 from quittance.notifications.dispatch import (
@@ -32,8 +33,8 @@ class Profiles:
     def __init__(self, profile: dict[str, Any] | None) -> None:
         self._profile = profile
 
-    def profile(self, customer_id: str) -> dict[str, Any] | None:
-        return self._profile
+    def profile(self, customer_id: str) -> CustomerProfile | None:
+        return None if self._profile is None else CustomerProfile.model_validate(self._profile)
 
 
 class Mailer:
@@ -207,7 +208,7 @@ def test_a_job_without_what_its_message_needs_is_refused_not_sent() -> None:
     with pytest.raises(ValueError, match="payment_confirmed job without what its message needs"):
         compose_email(
             job("payment_confirmed"),
-            profile={"email": "ada@example.com", "locale": "fr"},
+            profile=CustomerProfile(email="ada@example.com", locale="fr"),
             link=None,
             letterhead=Letterhead.of(
                 Sender(email="receipts@example.com", name="Atelier"),

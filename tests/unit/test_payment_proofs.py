@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from quittance.models.customer import CustomerProfile
 from quittance.models.events import MethodKind, PaymentMethod
 from quittance.models.money import Money
 from quittance.notifications.dispatch import MessageOptions, compose_email
@@ -135,13 +136,13 @@ def _email(kind: str, method: PaymentMethod, locale: str, tone: str, **kw: Any) 
     )
     return compose_email(
         job,
-        profile={
-            "email": "camille@example.com",
-            "name": "Camille Martin",
-            "locale": locale,
-            "segment": "b2b" if tone == "formal" else "b2c",
-            "timezone": "Europe/Paris",
-        },
+        profile=CustomerProfile(
+            email="camille@example.com",
+            name="Camille Martin",
+            locale=locale,
+            segment="b2b" if tone == "formal" else "b2c",
+            timezone="Europe/Paris",
+        ),
         link=LINK,
         letterhead=LETTERHEAD,
         options=MessageOptions(),
@@ -200,7 +201,7 @@ def test_a_cheque_received_late_in_the_evening_states_the_customers_day() -> Non
             amount=Money(amount_minor=12345, currency="EUR"),
             method=CHEQUE.model_copy(update={"cashing_date": None}),
         ),
-        profile={"email": "camille@example.com", "locale": "en", "timezone": "Europe/Paris"},
+        profile=CustomerProfile(email="camille@example.com", locale="en", timezone="Europe/Paris"),
         link=LINK,
         letterhead=LETTERHEAD,
         options=MessageOptions(),
@@ -235,7 +236,7 @@ def test_a_refund_names_where_the_money_goes_not_the_payments_proofs() -> None:
             amount=Money(amount_minor=5000, currency="EUR"),
             method=TRANSFER,
         ),
-        profile={"email": "camille@example.com", "locale": "fr"},
+        profile=CustomerProfile(email="camille@example.com", locale="fr"),
         link=LINK,
         letterhead=LETTERHEAD,
         options=MessageOptions(),

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from quittance.ledger.state import AnomalyKind
+from quittance.models.customer import CustomerProfile
 from quittance.models.events import FailureCategory
 from quittance.models.messages import NotificationJob
 from quittance.models.money import Money
@@ -114,7 +115,7 @@ def test_every_sms_kind_fits_one_gsm7_segment(
 ) -> None:
     text = compose_sms(
         notification,
-        profile={"locale": locale, "name": "Camille Martin"},
+        profile=CustomerProfile(locale=locale, name="Camille Martin"),
         link=RECEIPT_LINK,
         options=OPTIONS,
     )
@@ -133,7 +134,7 @@ def test_every_sms_kind_fits_one_gsm7_segment(
 def test_the_update_link_is_in_the_failed_payment_sms_when_it_fits(locale: str) -> None:
     text = compose_sms(
         job("payment_failed", receipt_number=None, failure="expired_card"),
-        profile={"locale": locale},
+        profile=CustomerProfile(locale=locale),
         link=None,
         options=OPTIONS,
     )
@@ -172,7 +173,7 @@ def test_a_gateway_page_too_long_for_one_segment_gives_way_to_the_sellers_short_
             failure="expired_card",
             payment_update_url=hosted,
         ),
-        profile={"locale": "fr"},
+        profile=CustomerProfile(locale="fr"),
         link=None,
         options=OPTIONS,
     )
@@ -187,7 +188,7 @@ def test_a_gateway_page_that_fits_is_the_one_the_sms_gives() -> None:
         job(
             "payment_failed", receipt_number=None, failure="expired_card", payment_update_url=short
         ),
-        profile={"locale": "en"},
+        profile=CustomerProfile(locale="en"),
         link=None,
         options=OPTIONS,
     )

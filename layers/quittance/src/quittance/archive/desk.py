@@ -46,6 +46,7 @@ from quittance.audit.trail import AuditLog
 from quittance.clock import SystemClock
 from quittance.errors import NotFound, QuittanceError
 from quittance.ledger.model import ArchivedCopy, StoredReceipt
+from quittance.models.customer import CustomerProfile
 from quittance.privacy.evidence import DeliverySource
 
 RESEND_LOG_DAYS = 396
@@ -124,7 +125,7 @@ class Mailer(Protocol):
 
 
 class Profiles(Protocol):
-    def profile(self, customer_id: str) -> dict[str, Any] | None: ...
+    def profile(self, customer_id: str) -> CustomerProfile | None: ...
 
 
 @dataclass
@@ -262,7 +263,8 @@ class Desk:
             except EmailNotValidError as exc:
                 raise NoAddress(f"corrected address refused: {exc}") from None
         else:
-            address = str((profiles.profile(data.customer_id) or {}).get("email") or "")
+            profile = profiles.profile(data.customer_id)
+            address = (profile.email or "") if profile else ""
             if not address:
                 raise NoAddress("no address on file: give a corrected one")
         pdf = self.archive.read(archive.key, archive.version_id)

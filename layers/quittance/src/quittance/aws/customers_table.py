@@ -3,7 +3,8 @@
 Contact fields (name, email, phone, address) are stored sealed with the customer's own data
 key (:mod:`quittance.aws.customer_keys`), as binary attributes; everything else (locale,
 segment, channel, consent, suppression) stays plain. :meth:`CustomersTable.profile` returns
-the decrypted plain dict, or None for an unknown or erased customer."""
+a frozen CustomerProfile with them opened, or None for an unknown or erased customer;
+:meth:`CustomersTable.held` everything the item holds (a data subject's export)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from quittance.aws.customer_keys import key_pk, tombstone_pk
 from quittance.aws.errors import cancellation_codes, error_code
 from quittance.aws.items import from_item, to_item
 from quittance.errors import CustomerErased
+from quittance.models.customer import CustomerProfile
 from quittance.models.events import CustomerDetails
 from quittance.privacy.periods import INACTIVE_PROFILE_RETENTION
 
@@ -176,8 +178,14 @@ class CustomersTable:
             ),
         }
 
-    def profile(self, customer_id: str) -> dict[str, Any] | None:
+    def profile(self, customer_id: str) -> CustomerProfile | None:
         """The profile with contact fields decrypted; None if unknown or erased."""
+        held = self.held(customer_id)
+        return CustomerProfile.model_validate(held) if held is not None else None
+
+    def held(self, customer_id: str) -> dict[str, Any] | None:
+        """Every attribute of the profile item, contact fields decrypted (bookkeeping
+        included: what a data subject's export hands over); None if unknown or erased."""
         stored = self.stored_profile(customer_id)
         if stored is None:
             return None

@@ -97,7 +97,6 @@ class OpenInvoiceIndex:
         if customer_id is None:
             return None
         if customer_id not in self._names:
-            profile = self._customers.profile(customer_id) or {}
-            name = profile.get("name")
-            self._names[customer_id] = str(name) if name else None
+            profile = self._customers.profile(customer_id)
+            self._names[customer_id] = profile.name if profile and profile.name else None
         return self._names[customer_id]

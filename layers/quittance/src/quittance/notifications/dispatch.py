@@ -19,6 +19,7 @@ from quittance.errors import NotFound, SentNotLogged
 from quittance.ledger.state import AnomalyKind, InvoiceStatus
 from quittance.links.tokens import LinkSigner
 from quittance.links.urls import receipt_link
+from quittance.models.customer import Channel, CustomerProfile
 from quittance.models.events import FailureCategory, MethodKind, PaymentMethod
 from quittance.models.messages import (
     AnomalyNoticeJob,
@@ -63,12 +64,6 @@ from quittance.settings import NotifySettings
 
 NOTIFICATION_LOG_RETENTION = timedelta(days=396)  # about 13 months
 
-Channel = Literal["email", "sms"]
-_PREFERENCES: dict[str, tuple[Channel, ...]] = {
-    "email": ("email",),
-    "sms": ("sms",),
-    "both": ("email", "sms"),
-}
 # Only the good news carries marketing: never a failure, a notice or a refund.
 MARKETING_KINDS = frozenset({"payment_confirmed"})
 # Invoices that count as a payment towards the loyalty threshold.
@@ -78,7 +73,7 @@ _PAID_STATUSES = frozenset(
 
 
 class Profiles(Protocol):
-    def profile(self, customer_id: str) -> dict[str, Any] | None: ...
+    def profile(self, customer_id: str) -> CustomerProfile | None: ...
 
 
 class Mailer(Protocol):
@@ -217,7 +212,7 @@ def notify_customer(
     """Compose the message the job asks for on each channel, send each once, and log what
     happened (never the message itself, nor an address or a number)."""
     log = ports.log
-    profile = ports.profiles.profile(job.customer_id) or {}
+    profile = ports.profiles.profile(job.customer_id) or CustomerProfile()
     channels = _channels(job, profile)
     expires = now + NOTIFICATION_LOG_RETENTION
     document = job.document_number
@@ -255,7 +250,7 @@ def notify_customer(
                 links.signer,
                 document,
                 now + links.ttl,
-                locale=str(profile["locale"]) if profile.get("locale") else None,
+                locale=profile.locale or None,
             )
             if document
             else None
@@ -274,7 +269,7 @@ class _Sending:
     """One job on its way: what each channel's message is made from."""
 
     job: NotificationJob
-    profile: Mapping[str, Any]
+    profile: CustomerProfile
     link: str | None
     ports: NotifyPorts
     letterhead: Letterhead
@@ -302,9 +297,9 @@ class _Sending:
 
     def email(self) -> Delivery:
         job, profile, options = self.job, self.profile, self.options
-        if not profile.get("email"):
+        if not profile.email:
             return Delivery("email", "skipped", None, reason="no_email")
-        if profile.get("email_suppressed"):
+        if profile.email_suppressed:
             return Delivery("email", "skipped", None, reason="suppressed")
         extras = (
             marketing_extras(
@@ -321,7 +316,7 @@ class _Sending:
         attachment = (
             _archived_pdf(job, self.ports.documents, self.ports.archive)
             if isinstance(job, PaymentConfirmedJob)
-            and profile.get("attach_pdf", options.attach_pdf) is True
+            and (options.attach_pdf if profile.attach_pdf is None else profile.attach_pdf)
             else None
         )
         message = compose_email(
@@ -337,7 +332,7 @@ class _Sending:
         return Delivery("email", "sent", message_id)
 
     def sms(self) -> Delivery:
-        phone, sms, opts = self.profile.get("phone"), self.ports.sms, self.options
+        phone, sms, opts = self.profile.phone, self.ports.sms, self.options
         if not phone:
             return Delivery("sms", "skipped", None, reason="no_phone")
         if sms is None:
@@ -362,11 +357,11 @@ def _log_delivery(
         raise SentNotLogged(channel) from unlogged
 
 
-def _channels(job: NotificationJob, profile: Mapping[str, Any]) -> tuple[Channel, ...]:
+def _channels(job: NotificationJob, profile: CustomerProfile) -> tuple[Channel, ...]:
     if job.channels:
         return tuple(dict.fromkeys(job.channels))
-    preferred = _PREFERENCES.get(str(profile.get("channel") or "email"), ("email",))
-    if "email" in preferred and profile.get("email_suppressed") and profile.get("phone"):
+    preferred = profile.preferred_channels
+    if "email" in preferred and profile.email_suppressed and profile.phone:
         # The address bounced or complained: the customer still hears, by SMS.
         return tuple(dict.fromkeys((*[c for c in preferred if c != "email"], "sms")))
     return preferred
@@ -375,7 +370,7 @@ def _channels(job: NotificationJob, profile: Mapping[str, Any]) -> tuple[Channel
 def compose_email(
     job: NotificationJob,
     *,
-    profile: Mapping[str, Any],
+    profile: CustomerProfile,
     link: str | None,
     letterhead: Letterhead,
     options: MessageOptions,
@@ -385,15 +380,15 @@ def compose_email(
     """The email a job calls for, by the composer its kind has in ``EMAIL_COMPOSERS`` (a new
     kind adds its composer there); ValueError for a job without what its message needs.
     Public for tests and tools that build the message a job would get, without sending it."""
-    lang = language_of(str(profile.get("locale") or "fr"))
+    lang = language_of(profile.locale or "fr")
     context = _EmailContext(
         letterhead=letterhead,
         recipient=Recipient(
-            email=str(profile.get("email") or ""),
-            name=profile.get("name"),
+            email=profile.email or "",
+            name=profile.name,
             locale=lang,
-            tone="formal" if profile.get("segment") == "b2b" else "warm",
-            timezone=str(profile.get("timezone") or "Europe/Paris"),
+            tone=profile.tone,
+            timezone=profile.timezone or "Europe/Paris",
         ),
         link=link,
         options=options,
@@ -523,12 +518,12 @@ every kind has one). A composer answers None when the job lacks what its message
 def compose_sms(
     job: NotificationJob,
     *,
-    profile: Mapping[str, Any],
+    profile: CustomerProfile,
     link: str | None,
     options: MessageOptions,
 ) -> str:
     """The SMS text a job calls for (one GSM-7 segment for realistic values)."""
-    lang: Language = language_of(str(profile.get("locale") or "fr"))
+    lang: Language = language_of(profile.locale or "fr")
     babel_locale = BABEL_LOCALES[lang]
     kind: str = job.kind
     anomaly = AnomalyKind(job.anomaly) if isinstance(job, AnomalyNoticeJob) else None
@@ -567,7 +562,7 @@ def compose_sms(
 
 def marketing_extras(
     job: NotificationJob,
-    profile: Mapping[str, Any],
+    profile: CustomerProfile,
     *,
     options: MessageOptions,
     links: CustomerLinks,
@@ -576,10 +571,9 @@ def marketing_extras(
 ) -> MarketingExtras | None:
     """The extras this customer may get: None without recorded consent (or with nothing
     configured to offer); otherwise always with their one-click unsubscribe link."""
-    consent = profile.get("marketing_consent")
-    if not isinstance(consent, Mapping) or consent.get("granted") is not True:
+    if not profile.consents_to_marketing:
         return None
-    lang = language_of(str(profile.get("locale") or "fr"))
+    lang = language_of(profile.locale or "fr")
     promo = None
     if options.loyalty_promo_code:
         count = _payments_count(job.customer_id, profile, documents)
@@ -598,12 +592,9 @@ def marketing_extras(
     )
 
 
-def _payments_count(
-    customer_id: str, profile: Mapping[str, Any], documents: Documents | None
-) -> int:
-    known = profile.get("payments_count")
-    if isinstance(known, int) and not isinstance(known, bool):
-        return known
+def _payments_count(customer_id: str, profile: CustomerProfile, documents: Documents | None) -> int:
+    if profile.payments_count is not None:
+        return profile.payments_count
     if documents is None:
         return 0
     return sum(1 for s in documents.invoices_of_customer(customer_id) if s.status in _PAID_STATUSES)

@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from quittance.errors import QuittanceError
+from quittance.models.customer import CustomerProfile
 from quittance.models.messages import NotificationJob, parse_notification_job
 from quittance.notifications.tags import MessageRef, TagInvalid, message_ref
 
@@ -208,7 +209,7 @@ class MessageLog(Protocol):
 
 
 class Customers(Protocol):
-    def profile(self, customer_id: str) -> dict[str, Any] | None: ...
+    def profile(self, customer_id: str) -> CustomerProfile | None: ...
 
     def suppress_email(self, customer_id: str, reason: str, at: datetime) -> bool: ...
 
@@ -267,7 +268,7 @@ def apply_email_event(
     profile = customers.profile(ref.customer_id)
     if profile is None:
         return FeedbackOutcome(event.eventType, reading.status, logged, sms="no_customer")
-    email = str(profile.get("email") or "").casefold()
+    email = (profile.email or "").casefold()
     if not email or email not in reading.recipients:
         # The customer gave another address since this message left; that one is fine.
         return FeedbackOutcome(event.eventType, reading.status, logged, sms="address_changed")
@@ -285,12 +286,12 @@ def apply_email_event(
 
 def _fall_back_to_sms(
     ref: MessageRef,
-    profile: dict[str, Any],
+    profile: CustomerProfile,
     provider_message_id: str,
     log: MessageLog,
     fallback: SmsFallback,
 ) -> str:
-    if not profile.get("phone"):
+    if not profile.phone:
         return "no_phone"
     if log.message_sent(ref.invoice_number, ref.change_id, SMS):
         return "sms_already_sent"

@@ -33,7 +33,9 @@ _PROFILE_INTERNAL = frozenset({"pk"})
 
 
 class Profiles(Protocol):
-    def profile(self, customer_id: str) -> dict[str, Any] | None: ...
+    def held(self, customer_id: str) -> dict[str, Any] | None:
+        """Every attribute of the profile, contact fields opened; None if none is held."""
+        ...
 
 
 class Ledger(Protocol):
@@ -148,7 +150,7 @@ def export_customer(
     now: datetime,
 ) -> CustomerExport:
     """Raises NotFound when nothing at all is held about the id."""
-    profile = profiles.profile(customer_id)
+    profile = profiles.held(customer_id)
     invoices = ledger.invoices_of_customer(customer_id)
     if profile is None and not invoices:
         raise NotFound(f"nothing is held about customer {customer_id}")
