@@ -16,15 +16,18 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import Json
 
 from quittance import errors
+from quittance.archive.retention import RetentionPolicy
 from quittance.aws.alerts import OpsAlerts
+from quittance.aws.archive_bucket import ArchiveBucket
 from quittance.aws.clients import make_client
 from quittance.aws.customer_keys import CustomerKeyring
 from quittance.aws.customers_table import CustomersTable
+from quittance.aws.evidence_store import EvidenceStore
 from quittance.aws.queue import SqsQueue
 from quittance.aws.secrets import JsonSecret
 from quittance.clock import Clock, SystemClock
 from quittance.gateways.clients import GatewayApiClients
-from quittance.gateways.stage import complete_lookup, retry_delay
+from quittance.gateways.stage import KeptReads, complete_lookup, retry_delay
 from quittance.models.lookups import GatewayLookupMessage
 from quittance.observability import instruments
 from quittance.settings import LookupSettings, load
@@ -47,6 +50,7 @@ class Deps:
     payment_events: SqsQueue
     lookups: SqsQueue
     alerts: OpsAlerts
+    reads: KeptReads
     clock: Clock
 
 
@@ -59,6 +63,7 @@ def wire(clock: Clock) -> Deps:
     s = load(LookupSettings)
     dynamodb = make_client("dynamodb", s.aws_region)
     sqs = make_client("sqs", s.aws_region)
+    s3 = make_client("s3", s.aws_region)
     keyring = CustomerKeyring(
         s.customers_table,
         dynamodb,
@@ -83,6 +88,19 @@ def wire(clock: Clock) -> Deps:
         payment_events=SqsQueue(s.payment_events_queue_url, sqs),
         lookups=SqsQueue(s.gateway_lookups_queue_url, sqs),
         alerts=OpsAlerts(s.ops_alerts_topic_arn, make_client("sns", s.aws_region)),
+        reads=KeptReads(
+            evidence=EvidenceStore(
+                ArchiveBucket(s.archive_bucket, s3, s.archive_kms_key_id), s3, keyring
+            ),
+            retention=RetentionPolicy(
+                mode=s.retention_mode,
+                minimum_days=s.retention_days,
+                legal_years=s.legal_retention_years,
+                fiscal_year_end_month=s.fiscal_year_end_month,
+                fiscal_timezone=s.fiscal_timezone,
+            ),
+            clock=clock,
+        ),
         clock=clock,
     )
 
@@ -95,7 +113,11 @@ def record_handler(record: GatewayLookupRecord) -> dict[str, Any]:
     attempt = int(record.attributes.ApproximateReceiveCount or 1)
     try:
         outcome = complete_lookup(
-            message, apis=d.apis, profiles=d.profiles, payment_events=d.payment_events
+            message,
+            apis=d.apis,
+            profiles=d.profiles,
+            payment_events=d.payment_events,
+            reads=d.reads,
         )
     except (
         errors.GatewayUnavailable,
@@ -144,6 +166,7 @@ def record_handler(record: GatewayLookupRecord) -> dict[str, Any]:
             "queued": list(outcome.queued),
             "skipped": outcome.skipped,
             "customers_erased": outcome.erased,
+            "evidence_kept": outcome.evidence_kept,
         },
     )
     return {"queued": list(outcome.queued), "skipped": outcome.skipped}

@@ -16,13 +16,15 @@ import stripe as stripe_python
 from moto.ses.models import ses_backends
 
 from quittance.aws.ledger_table import LedgerTable
+from quittance.errors import CustomerErased
 from quittance.ledger.model import InvoiceRecord
 from quittance_ops.gateway_api import RecordedApi, serve
 from tests import gateway_objects as so
 from tests.unit.test_stripe_lookups import GUEST, checkout_guest
 
 from .conftest import ACCOUNT, REGION, MotoStack
-from .pipeline import deliver, drain, post_webhook
+from .pipeline import customer_stores, deliver, drain, post_webhook
+from .test_privacy_rights import erase
 
 LOOKUPS = ("GatewayLookupsQueue", "LookupFunction")
 
@@ -333,3 +335,50 @@ def read_all(stack: MotoStack, url: str) -> list[dict[str, Any]]:
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
         found += batch
     return found
+
+
+def test_what_the_api_answered_is_kept_sealed_as_evidence_until_the_payer_is_erased(
+    moto_stack: MotoStack, gateway: RecordedApi
+) -> None:
+    # Given a Checkout guest's payment, completed by the lookup stage from Stripe's API
+    fake, session = checkout_guest()
+    gateway.add_stripe(*fake.objects.values())
+    event = so.event("checkout.session.completed", session, event_id="evt_1QgItEvidence01")
+    assert post_stripe(moto_stack, event)[0] == 202
+    settle(moto_stack)
+    record = invoice(moto_stack, "GW-pi_3QgCheckoutGuest01")
+    assert record.customer_id is not None
+    _, evidence, _ = customer_stores(moto_stack)
+    # When a compliance officer opens the event's evidence
+    kept = evidence.fetch("stripe", "evt_1QgItEvidence01", record.customer_id)
+    # Then it is what quittance read from Stripe, and when: the Checkout Session with the
+    # guest's email, the PaymentIntent with its card charge, each with its time of reading
+    reads = json.loads(kept.body)
+    assert reads["format"] == "quittance.gateway-reads/1"
+    assert reads["completes"]["event_type"] == "checkout.session.completed"
+    answers = {r["call"]: r["answer"] for r in reads["reads"]}
+    assert answers["checkout_session"]["customer_details"]["email"] == GUEST
+    intent = answers["payment_intent"]
+    assert intent["latest_charge"]["payment_method_details"]["card"]["last4"] == "4444"
+    assert all(r["read_at"] for r in reads["reads"])
+    assert "not a signed delivery" in kept.verification
+    # and it is sealed: the archive object holds no readable trace of the payer
+    key = next(
+        o["Key"]
+        for o in moto_stack.client("s3").list_objects_v2(
+            Bucket=moto_stack.resource("ArchiveBucket"), Prefix="evidence/stripe/"
+        )["Contents"]
+        if o["Key"].endswith("/evt_1QgItEvidence01.bin")
+    )
+    sealed = (
+        moto_stack.client("s3")
+        .get_object(Bucket=moto_stack.resource("ArchiveBucket"), Key=key)["Body"]
+        .read()
+    )
+    assert GUEST.encode() not in sealed and b"4444" not in sealed
+    # When the payer is erased through the privacy API
+    status, _ = erase(moto_stack, record.customer_id)
+    assert status == 200
+    # Then the evidence no longer opens
+    with pytest.raises(CustomerErased):
+        evidence.fetch("stripe", "evt_1QgItEvidence01", record.customer_id)

@@ -4,17 +4,20 @@ long it waits before trying again, and a missing key."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from quittance.errors import CustomerErased, GatewayKeyRejected
+from quittance.archive.retention import Lock, RetentionPolicy
+from quittance.clock import FixedClock
+from quittance.errors import AlreadyExists, CustomerErased, GatewayKeyRejected
 from quittance.gateways.clients import GatewayApiClients
-from quittance.gateways.stage import complete_lookup, retry_delay
+from quittance.gateways.stage import KeptReads, complete_lookup, retry_delay
 from quittance.models.events import CustomerDetails
 from quittance.models.lookups import GatewayLookup, GatewayLookupMessage
 from quittance.models.messages import PaymentEventMessage
+from quittance.privacy.evidence import RawDelivery
 from tests.unit.gateway_fakes import FakeGoCardlessApi, FakeStripeApi
 from tests.unit.test_stripe_lookups import GUEST, checkout_guest
 
@@ -93,6 +96,70 @@ def test_an_erased_payer_s_payment_still_counts_and_nothing_personal_is_kept() -
     )
     assert (outcome.queued, outcome.erased) == (("evt_1QgStage0000001",), 1)
     assert GUEST not in queue.sent[0]
+
+
+class Evidence:
+    def __init__(self) -> None:
+        self.kept: dict[str, tuple[RawDelivery, str, Lock]] = {}
+
+    def keep(self, delivery: RawDelivery, customer_id: str, lock: Lock) -> dict[str, Any]:
+        if delivery.event_id in self.kept:
+            raise AlreadyExists(delivery.event_id)
+        self.kept[delivery.event_id] = (delivery, customer_id, lock)
+        return {}
+
+
+def kept_reads(evidence: Evidence) -> KeptReads:
+    return KeptReads(
+        evidence=evidence,
+        retention=RetentionPolicy(mode="COMPLIANCE", minimum_days=1, legal_years=10),
+        clock=FixedClock(RECEIVED + timedelta(seconds=5)),
+    )
+
+
+def test_what_the_api_answered_is_kept_as_the_events_evidence_once() -> None:
+    api, _ = checkout_guest()
+    evidence, profiles = Evidence(), Profiles()
+    outcome = complete_lookup(
+        message(),
+        apis=Apis(api),
+        profiles=profiles,
+        payment_events=Queue(),
+        reads=kept_reads(evidence),
+    )
+    assert outcome.evidence_kept == 1
+    ((delivery, customer_id, lock),) = evidence.kept.values()
+    # Sealed under the payer whose profile it completed, locked to the end of the payment's
+    # fiscal year (2026) plus the legal ten years
+    assert customer_id in profiles.kept
+    assert lock.retain_until == datetime(2037, 1, 1, tzinfo=UTC)
+    # each call in order, with its answer and when it came
+    reads = json.loads(delivery.body)
+    assert [r["call"] for r in reads["reads"]][:2] == ["checkout_session", "payment_intent"]
+    assert reads["reads"][0]["answer"]["customer_details"]["email"] == GUEST
+    assert reads["reads"][0]["read_at"] == "2026-06-09T10:13:26+00:00"
+    # A retry of the same lookup (its send failed) keeps the first copy
+    again = complete_lookup(
+        message(),
+        apis=Apis(api),
+        profiles=profiles,
+        payment_events=Queue(),
+        reads=kept_reads(evidence),
+    )
+    assert (again.queued, again.evidence_kept) == (("evt_1QgStage0000001",), 0)
+
+
+def test_nothing_is_kept_of_an_erased_payer() -> None:
+    api, _ = checkout_guest()
+    evidence = Evidence()
+    outcome = complete_lookup(
+        message(),
+        apis=Apis(api),
+        profiles=Profiles(erased=True),
+        payment_events=Queue(),
+        reads=kept_reads(evidence),
+    )
+    assert (outcome.erased, outcome.evidence_kept, evidence.kept) == (1, 0, {})
 
 
 def test_retries_back_off_exponentially_up_to_the_maximum() -> None:
