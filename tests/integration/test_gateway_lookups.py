@@ -18,6 +18,8 @@ from moto.ses.models import ses_backends
 from quittance.aws.ledger_table import LedgerTable
 from quittance.errors import CustomerErased
 from quittance.ledger.model import InvoiceRecord
+from quittance.ledger.service import pseudonymous_customer_id
+from quittance_ops.deliveries.gocardless import gocardless_batch, payment_confirmed
 from quittance_ops.gateway_api import RecordedApi, serve
 from tests import gateway_objects as so
 from tests.unit.test_stripe_lookups import GUEST, checkout_guest
@@ -237,6 +239,43 @@ def test_a_gocardless_subscription_payment_with_empty_metadata_is_receipted_and_
     assert receipt.amount.amount_minor == 3990
     assert receipt.method is not None and receipt.method.kind.value == "sepa_debit"
     assert len(emails_to("jeanne.roux@example.fr")) == 1
+
+
+def test_a_gocardless_payment_whose_metadata_is_complete_still_reaches_its_payer(
+    moto_stack: MotoStack, gateway: RecordedApi
+) -> None:
+    # Given a one-off payment the merchant created with all three metadata keys (amount,
+    # invoice, their own customer reference), and no customer registered in quittance
+    metadata = {
+        "amount": "59.00 EUR",
+        "invoice_number": "F-2026-0418",
+        "customer_reference": "CLI-000418",
+    }
+    gateway.add_gocardless(
+        so.gc_payment("PM00ITMETA0001", 5900, mandate="MD00ITMETA0001", metadata=metadata),
+        so.gc_mandate("MD00ITMETA0001", "CU00ITMETA0001"),
+        so.gc_customer("CU00ITMETA0001", "louis.garnier@example.fr", "Louis", "Garnier"),
+    )
+    event = payment_confirmed(
+        invoice_number="F-2026-0418",
+        amount_minor=5900,
+        customer_reference="CLI-000418",
+        payment_id="PM00ITMETA0001",
+        event_id="EV00ITMETA0001",
+    )
+    delivery = gocardless_batch(moto_stack.provisioned.webhook_secrets["gocardless"], [event])
+    # When it is delivered and the chain has run
+    status, answer = post_webhook(moto_stack, "gocardless", delivery.body, delivery.headers)
+    assert (status, answer["accepted"]) == (202, ["EV00ITMETA0001"])
+    settle(moto_stack)
+    # Then the receipt is the merchant's (their invoice, their amount, their reference)
+    record = invoice(moto_stack, "F-2026-0418")
+    (receipt,) = record.documents
+    assert receipt.amount.amount_minor == 5900
+    assert record.customer_id == pseudonymous_customer_id("gocardless", "CLI-000418")
+    # and the payer, whom GoCardless knows (payment → mandate → customer), is told
+    assert len(emails_to("louis.garnier@example.fr")) == 1
+    assert [r for r in gateway.requests if "/customers/" in r] == ["GET /customers/CU00ITMETA0001"]
 
 
 def test_a_gateway_failing_half_its_calls_delays_the_receipts_but_loses_none(
