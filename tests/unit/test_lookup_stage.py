@@ -11,9 +11,20 @@ import pytest
 
 from quittance.archive.retention import Lock, RetentionPolicy
 from quittance.clock import FixedClock
-from quittance.errors import AlreadyExists, CustomerErased, GatewayKeyRejected
+from quittance.errors import (
+    AlreadyExists,
+    CustomerErased,
+    GatewayKeyRejected,
+    GatewayUnavailable,
+)
 from quittance.gateways.clients import GatewayApiClients
-from quittance.gateways.stage import KeptReads, complete_lookup, retry_delay
+from quittance.gateways.stage import (
+    KeptReads,
+    LookupRetried,
+    LookupStage,
+    complete_lookup,
+    retry_delay,
+)
 from quittance.models.events import CustomerDetails
 from quittance.models.lookups import GatewayLookup, GatewayLookupMessage
 from quittance.models.messages import PaymentEventMessage
@@ -160,6 +171,76 @@ def test_nothing_is_kept_of_an_erased_payer() -> None:
         reads=kept_reads(evidence),
     )
     assert (outcome.erased, outcome.evidence_kept, evidence.kept) == (1, 0, {})
+
+
+class Failing:
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def stripe(self) -> FakeStripeApi:
+        raise self.error
+
+    def gocardless(self) -> FakeGoCardlessApi:
+        raise self.error
+
+
+class Retries:
+    def __init__(self) -> None:
+        self.later: list[tuple[str, int]] = []
+
+    def retry_later(self, receipt_handle: str, seconds: int) -> None:
+        self.later.append((receipt_handle, seconds))
+
+
+class Alerts:
+    def __init__(self) -> None:
+        self.published: list[tuple[str, dict[str, Any], str]] = []
+
+    def publish(self, subject: str, details: dict[str, Any], *, dedupe_key: str) -> str:
+        self.published.append((subject, details, dedupe_key))
+        return "m-1"
+
+
+def stage(error: Exception, retries: Retries, alerts: Alerts) -> LookupStage:
+    return LookupStage(
+        apis=Failing(error),
+        profiles=Profiles(),
+        payment_events=Queue(),
+        lookups=retries,
+        alerts=alerts,
+        reads=kept_reads(Evidence()),
+        retry_base_seconds=20,
+        retry_max_seconds=900,
+    )
+
+
+@pytest.mark.parametrize(
+    ("error", "alerted"),
+    [
+        (
+            GatewayKeyRejected(
+                "Stripe refused the key reading PaymentIntent pi_1: api_key_expired"
+            ),
+            1,
+        ),
+        (GatewayUnavailable("Stripe did not answer for PaymentIntent pi_1: RateLimitError 429"), 0),
+    ],
+)
+def test_a_failed_lookup_goes_back_on_its_queue_and_a_refused_key_alerts_at_once(
+    error: Exception, alerted: int
+) -> None:
+    retries, alerts = Retries(), Alerts()
+    # When the third delivery of a lookup meets a failing gateway
+    with pytest.raises(LookupRetried) as retried:
+        stage(error, retries, alerts).run(message(), attempt=3, receipt_handle="rh-1")
+    # Then it comes back after its back-off (20 s doubled twice), and says why
+    assert retries.later == [("rh-1", 80)]
+    assert retried.value.log_fields["retry_in_seconds"] == 80
+    assert retried.value.reason == getattr(error, "code", None)
+    # and only a refused key is told to the ops topic at once (nothing works until fixed)
+    assert len(alerts.published) == alerted
+    if alerted:
+        assert alerts.published[0][1]["anomaly"] == "gateway_key_rejected"
 
 
 def test_retries_back_off_exponentially_up_to_the_maximum() -> None:

@@ -1,4 +1,5 @@
-"""The lookup stage's one function: complete a queued lookup and hand its payment events on.
+"""The lookup stage: complete a queued lookup and hand its payment events on
+(:func:`complete_lookup`), and what happens when the gateway fails (:class:`LookupStage`).
 
 The payer's details are sealed into their profile here (the event queued for the ledger
 carries their reference and locale only, as intake's do), and what the gateway's API
@@ -11,11 +12,17 @@ alarm) when it keeps failing. Nothing is acknowledged that was not handed on."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from quittance.archive.retention import RetentionPolicy, lock_for
 from quittance.clock import Clock
-from quittance.errors import AlreadyExists, CustomerErased
+from quittance.errors import (
+    AlreadyExists,
+    CustomerErased,
+    GatewayKeyRejected,
+    GatewayObjectMissing,
+    GatewayUnavailable,
+)
 from quittance.gateways.gocardless_lookup import complete_gocardless
 from quittance.gateways.ports import GoCardlessApi, StripeApi
 from quittance.gateways.reads import ReadLog
@@ -40,6 +47,15 @@ class PaymentEventQueue(Protocol):
     def send(self, body: str, *, correlation_id: str) -> str: ...
 
 
+class LookupQueue(Protocol):
+    def retry_later(self, receipt_handle: str, seconds: int) -> None:
+        """Make the message visible again in ``seconds`` (its back-off)."""
+
+
+class Alerts(Protocol):
+    def publish(self, subject: str, details: dict[str, Any], *, dedupe_key: str) -> str: ...
+
+
 @dataclass(frozen=True)
 class KeptReads:
     """Where the API's answers are kept as evidence, and for how long (intake's policy)."""
@@ -59,6 +75,94 @@ class LookupOutcome:
     """Payers erased on request: their payment still counts, nothing personal is kept."""
     evidence_kept: int = 0
     """Events whose API reads were sealed now (0 on a retry that found them kept)."""
+
+    def counts(self) -> dict[str, int]:
+        """What the handler counts as metrics: a lookup that brought no payment event (an
+        unpaid session, a zero invoice, an invoice paid out of band) is counted, never
+        silent."""
+        counts = {"lookups_completed": 1, "events_queued": len(self.queued)}
+        if self.skipped:
+            counts["lookups_without_payment"] = 1
+        return {name: value for name, value in counts.items() if value}
+
+    def log_fields(self, lookup: GatewayLookup) -> dict[str, Any]:
+        return {
+            "provider": lookup.provider,
+            "event_type": lookup.event_type,
+            "event_id": lookup.event_id,
+            "queued": list(self.queued),
+            "skipped": self.skipped,
+            "customers_erased": self.erased,
+            "evidence_kept": self.evidence_kept,
+        }
+
+
+class LookupRetried(Exception):
+    """The gateway failed this lookup: it is back on its queue for ``delay`` seconds (and in
+    its dead-letter queue, alarmed, once it has failed too often)."""
+
+    def __init__(
+        self,
+        cause: GatewayUnavailable | GatewayKeyRejected | GatewayObjectMissing,
+        lookup: GatewayLookup,
+        *,
+        attempt: int,
+        delay: int,
+    ) -> None:
+        super().__init__(cause.detail)
+        self.reason = cause.code
+        self.log_fields = {
+            "provider": lookup.provider,
+            "event_id": lookup.event_id,
+            "reason": cause.code,
+            "detail": cause.detail,
+            "attempt": attempt,
+            "retry_in_seconds": delay,
+        }
+
+
+@dataclass(frozen=True)
+class LookupStage:
+    """Everything one lookup needs, wired once per function (``quittance.aws.lookup_wiring``)."""
+
+    apis: GatewayApis
+    profiles: ContactProfiles
+    payment_events: PaymentEventQueue
+    lookups: LookupQueue
+    alerts: Alerts
+    reads: KeptReads
+    retry_base_seconds: int
+    retry_max_seconds: int
+
+    def run(
+        self, message: GatewayLookupMessage, *, attempt: int, receipt_handle: str
+    ) -> LookupOutcome:
+        """Complete the lookup; when the gateway fails, put it back on its queue with its
+        back-off (telling the ops topic at once when the key is missing or refused: nothing
+        will work until someone fixes it) and raise LookupRetried."""
+        try:
+            return complete_lookup(
+                message,
+                apis=self.apis,
+                profiles=self.profiles,
+                payment_events=self.payment_events,
+                reads=self.reads,
+            )
+        except (GatewayUnavailable, GatewayKeyRejected, GatewayObjectMissing) as exc:
+            lookup = message.event
+            delay = retry_delay(attempt, self.retry_base_seconds, self.retry_max_seconds)
+            if isinstance(exc, GatewayKeyRejected):
+                self.alerts.publish(
+                    f"quittance: the {lookup.provider} API key is missing or refused",
+                    {
+                        "anomaly": "gateway_key_rejected",
+                        "provider": lookup.provider,
+                        "detail": exc.detail,
+                    },
+                    dedupe_key=f"gateway_key_rejected#{lookup.provider}#{lookup.event_id}",
+                )
+            self.lookups.retry_later(receipt_handle, delay)
+            raise LookupRetried(exc, lookup, attempt=attempt, delay=delay) from exc
 
 
 def complete_lookup(
