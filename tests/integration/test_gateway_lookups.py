@@ -8,7 +8,9 @@ in their dead-letter queue until redriven."""
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +23,7 @@ from quittance.ledger.model import InvoiceRecord
 from quittance.ledger.service import pseudonymous_customer_id
 from quittance_ops.deliveries.gocardless import gocardless_batch, payment_confirmed
 from quittance_ops.gateway_api import RecordedApi, serve
+from quittance_ops.localstack.template import load_template
 from tests import gateway_objects as so
 from tests.unit.test_stripe_lookups import GUEST, checkout_guest
 
@@ -29,6 +32,7 @@ from .pipeline import customer_stores, deliver, drain, post_webhook
 from .test_privacy_rights import erase
 
 LOOKUPS = ("GatewayLookupsQueue", "LookupFunction")
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -304,6 +308,24 @@ def test_a_gateway_failing_half_its_calls_delays_the_receipts_but_loses_none(
         post_stripe(
             moto_stack, so.event("checkout.session.completed", session, event_id=f"evt_1QgFl{n}")
         )
+    # and GoCardless's API as flaky, for a payment with the merchant's metadata
+    gateway.add_gocardless(
+        so.gc_payment("PM00ITFLAKY001", 4500, mandate="MD00ITFLAKY001"),
+        so.gc_mandate("MD00ITFLAKY001", "CU00ITFLAKY001"),
+        so.gc_customer("CU00ITFLAKY001", "remi.faure@example.fr", "Rémi", "Faure"),
+    )
+    debit = gocardless_batch(
+        moto_stack.provisioned.webhook_secrets["gocardless"],
+        [
+            payment_confirmed(
+                invoice_number="F-2026-FLAKY",
+                amount_minor=4500,
+                payment_id="PM00ITFLAKY001",
+                mandate_id="MD00ITFLAKY001",
+            )
+        ],
+    )
+    assert post_webhook(moto_stack, "gocardless", debit.body, debit.headers)[0] == 202
     # When the stages run until quiet
     settle(moto_stack, rounds=60)
     # Then some calls failed and were retried, and every payment has its one receipt
@@ -311,6 +333,11 @@ def test_a_gateway_failing_half_its_calls_delays_the_receipts_but_loses_none(
     for session in payments:
         (receipt,) = invoice(moto_stack, f"GW-{session['payment_intent']}").documents
         assert receipt.amount.amount_minor == 2500
+    (receipt,) = invoice(moto_stack, "F-2026-FLAKY").documents
+    assert receipt.amount.amount_minor == 4500
+    # and every payer their one message
+    for address in [f"guest{n}@example.fr" for n in range(4)] + ["remi.faure@example.fr"]:
+        assert len(emails_to(address)) == 1, address
     assert moto_stack.queue_messages("GatewayLookupsDLQ") == []
 
 
@@ -352,6 +379,45 @@ def test_a_revoked_key_raises_the_alarm_and_the_lookups_wait_in_the_dlq_until_re
     (receipt,) = invoice(moto_stack, "GW-pi_3QgCheckoutGuest01").documents
     assert receipt.amount.amount_minor == 2500
     assert len(emails_to(GUEST)) == 1
+
+
+def test_a_refused_key_is_counted_under_the_metric_its_alarm_watches(
+    moto_stack: MotoStack,
+    gateway: RecordedApi,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Given the alarm template.yaml sets on refused keys
+    alarm = load_template(ROOT / "template.yaml")["Resources"]["GatewayKeyRejectedAlarm"]
+    watched = alarm["Properties"]
+    # and a key Stripe no longer accepts, metrics printed as Lambda ships them (EMF)
+    sys.modules["quittance_fn_LookupFunction"].metrics.clear_metrics()
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
+    fake, session = checkout_guest()
+    gateway.add_stripe(*fake.objects.values())
+    gateway.revoked = True
+    post_stripe(moto_stack, so.event("checkout.session.completed", session, event_id="evt_1QgKm"))
+    capsys.readouterr()
+    # When the lookup is tried
+    deliver(moto_stack, *LOOKUPS)
+    # Then the lookup function counted it under that alarm's namespace, name and dimension
+    documents = [
+        json.loads(line)
+        for line in capsys.readouterr().out.splitlines()
+        if line.startswith("{") and '"_aws"' in line
+    ]
+    counted = [
+        d
+        for d in documents
+        for directive in d["_aws"]["CloudWatchMetrics"]
+        if directive["Namespace"] == watched["Namespace"]
+        and watched["MetricName"] in [m["Name"] for m in directive["Metrics"]]
+    ]
+    assert counted, documents
+    for dimension in watched["Dimensions"]:
+        assert counted[0][dimension["Name"]] == dimension["Value"]
+    value = counted[0][watched["MetricName"]]  # EMF: a list when added more than once
+    assert sum(value if isinstance(value, list) else [value]) >= 1
 
 
 def sns_queue(stack: MotoStack, topic: str) -> str:
