@@ -4,7 +4,8 @@ what ``bench/e2e.py`` and ``bench/cost.py`` share.
 Time-to-proof of one payment: from the gateway's POST (the webhook leaves the payment
 gateway) to the confirmation mail handed to SES (SendEmail returned), for Stripe and Standard
 Webhooks payments in turn, each with its own payer address, which is how a mail is matched to
-its payment. GoCardless payments carry no address (no mail), so they are left out here.
+its payment. GoCardless payments, whose payer the lookup stage reads from GoCardless's API,
+are left out here: their time-to-proof includes that stage's API calls to a recorded server.
 """
 
 from __future__ import annotations

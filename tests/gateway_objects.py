@@ -107,11 +107,17 @@ def charge(
         "customer": customer,
         "description": None,
         "disputed": False,
-        "failure_code": None,
-        "failure_message": None,
+        "failure_code": None if status != "failed" else "card_declined",
+        "failure_message": None if status != "failed" else "Your card has insufficient funds.",
         "livemode": False,
         "metadata": {},
-        "outcome": {"network_status": "approved_by_network", "type": "authorized"},
+        "outcome": {"network_status": "approved_by_network", "type": "authorized"}
+        if status != "failed"
+        else {
+            "network_status": "declined_by_network",
+            "reason": "insufficient_funds",
+            "type": "issuer_declined",
+        },
         "paid": status == "succeeded",
         "payment_intent": intent_id,
         "payment_method": f"pm_{charge_id[3:]}",
@@ -144,6 +150,7 @@ def payment_intent(
     invoice: str | None = None,
     status: str = "succeeded",
     currency: str = "eur",
+    last_payment_error: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     obj: dict[str, Any] = {
         "id": intent_id,
@@ -160,7 +167,7 @@ def payment_intent(
         "currency": currency,
         "customer": customer,
         "description": None,
-        "last_payment_error": None,
+        "last_payment_error": last_payment_error,
         "latest_charge": latest_charge,
         "livemode": False,
         "metadata": metadata or {},
@@ -254,13 +261,21 @@ def invoice(
     version: Version = "current",
     intent_id: str | None = None,
     charge_id: str | None = None,
+    attempt_failed: bool = False,
 ) -> dict[str, Any]:
+    """A paid invoice, or (``attempt_failed``) an open one whose automatic attempt to charge
+    ``amount_paid`` failed, as ``invoice.payment_failed`` carries it."""
+    due = amount_paid
+    if attempt_failed:
+        amount_paid = 0
     obj: dict[str, Any] = {
         "id": invoice_id,
         "object": "invoice",
-        "amount_due": amount_paid,
+        "amount_due": due,
         "amount_paid": amount_paid,
-        "amount_remaining": 0,
+        "amount_remaining": due - amount_paid,
+        "attempt_count": 1,
+        "attempted": True,
         "billing_reason": "subscription_cycle",
         "collection_method": "charge_automatically",
         "created": CREATED - 3600,
@@ -274,15 +289,19 @@ def invoice(
         "invoice_pdf": f"https://pay.stripe.com/invoice/acct_1Qf/test_{invoice_id[3:]}/pdf",
         "livemode": False,
         "metadata": {},
+        "next_payment_attempt": CREATED + 3 * 86400 if attempt_failed else None,
         "number": number,
-        "status": "paid",
-        "status_transitions": {"paid_at": CREATED, "finalized_at": CREATED - 3600},
-        "total": amount_paid,
+        "status": "open" if attempt_failed else "paid",
+        "status_transitions": {
+            "paid_at": None if attempt_failed else CREATED,
+            "finalized_at": CREATED - 3600,
+        },
+        "total": due,
     }
     if version == "2022-08-01":
         obj["payment_intent"] = intent_id
         obj["charge"] = charge_id
-        obj["paid"] = True
+        obj["paid"] = not attempt_failed
         obj["subscription"] = "sub_1QfZq2F7Jp0subs"
     else:
         obj["parent"] = {
@@ -292,11 +311,16 @@ def invoice(
     return obj
 
 
-def invoice_payment(invoice_id: str, intent_id: str, amount: int) -> dict[str, Any]:
+def invoice_payment(
+    invoice_id: str, intent_id: str, amount: int, *, status: str = "paid"
+) -> dict[str, Any]:
+    """``status="open"``: the invoice's PaymentIntent still trying (``amount_paid`` is null
+    until the payment is paid)."""
+    paid = status == "paid"
     return {
         "id": f"inpay_{intent_id[3:]}",
         "object": "invoice_payment",
-        "amount_paid": amount,
+        "amount_paid": amount if paid else None,
         "amount_requested": amount,
         "created": CREATED,
         "currency": "eur",
@@ -304,8 +328,31 @@ def invoice_payment(invoice_id: str, intent_id: str, amount: int) -> dict[str, A
         "is_default": True,
         "livemode": False,
         "payment": {"type": "payment_intent", "payment_intent": intent_id},
-        "status": "paid",
-        "status_transitions": {"canceled_at": None, "paid_at": CREATED},
+        "status": status,
+        "status_transitions": {"canceled_at": None, "paid_at": CREATED if paid else None},
+    }
+
+
+def card_declined(charge_id: str, brand: str = "visa", last4: str = "0341") -> dict[str, Any]:
+    """A PaymentIntent's ``last_payment_error`` after a declined card: the failed Charge's id
+    and the PaymentMethod tried, embedded."""
+    return {
+        "charge": charge_id,
+        "code": "card_declined",
+        "decline_code": "insufficient_funds",
+        "doc_url": "https://stripe.com/docs/error-codes/card-declined",
+        "message": "Your card has insufficient funds.",
+        "payment_method": {
+            "id": f"pm_{charge_id[3:]}",
+            "object": "payment_method",
+            "billing_details": billing_details(None, None, city=None),
+            "card": card_details(brand, last4)["card"],
+            "created": CREATED - 60,
+            "customer": None,
+            "livemode": False,
+            "type": "card",
+        },
+        "type": "card_error",
     }
 
 

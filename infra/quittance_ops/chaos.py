@@ -87,6 +87,8 @@ class Payment:
     delivery: Delivery
     has_email: bool
     forged: bool = False
+    gocardless_api: tuple[dict[str, Any], ...] = ()
+    """What GoCardless's API answers about the payment (the payer is read there)."""
 
 
 @dataclass
@@ -225,8 +227,24 @@ def make_payment(provider: str, n: int, secret: str, now: int, *, forged: bool) 
             event_id=f"EV00CHAOS{n:05d}",
         )
         delivery = gc.gocardless_batch(secret, [event], webhook_id=f"WB00CHAOS{n:05d}")
-        # GoCardless events carry no contact details: the receipt is issued, no message.
-        return Payment(provider, payment_id, invoice, delivery, has_email=False, forged=forged)
+        # GoCardless events carry no contact details: the lookup stage reads the payer from
+        # GoCardless's API (the local recorded one), who is told like any other.
+        api = gc.api_objects(
+            event,
+            amount_minor=amount,
+            email=f"payer{n}@example.com",
+            given_name="Payer",
+            family_name=str(n),
+        )
+        return Payment(
+            provider,
+            payment_id,
+            invoice,
+            delivery,
+            has_email=True,
+            forged=forged,
+            gocardless_api=tuple(api),
+        )
     payment_id = f"pay_chaos{n:06d}"
     delivery = standard_payment(
         secret,
@@ -377,6 +395,9 @@ def _drive(
         )
     secrets = stack.info.webhook_secrets
     payments = plan_payments(config, secrets)
+    assert stack.gateway_api is not None
+    for payment in payments:
+        stack.gateway_api.api.add_gocardless(*payment.gocardless_api)
     genuine = [p for p in payments if not p.forged]
     rng = random.Random(config.seed)  # noqa: S311 - a reproducible shuffle, not a secret
     again = rng.sample(genuine, round(len(genuine) * config.redelivered))

@@ -16,6 +16,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -61,6 +62,9 @@ class Scene:
     about the invoice when the scene makes no document."""
     refund_id: str | None = None
     """Set for a refund: the document to find is its credit note."""
+    gocardless_api: list[dict[str, Any]] = field(default_factory=list)
+    """What GoCardless's API answers about this scene's payment (the lookup stage reads the
+    payer there): recorded in the local gateway API before the delivery is posted."""
     expect_alerts: int = 0
     alerts: int = 0
     status: int = 0
@@ -147,15 +151,21 @@ def _scenes(secrets: dict[str, str]) -> list[Scene]:
         # This customer asked for email and SMS.
         Scene("SEPA transfer (Standard Webhooks)", transfer, 202, "F-2026-0143", transfer_payment,
               expect_messages=2),
-        # GoCardless events carry no contact data: the receipt is issued and archived, and the
-        # customer is told once their profile is known (docs/providers/gocardless.md).
+        # GoCardless events carry no contact data: the lookup stage reads the payer from
+        # GoCardless's API (payment → mandate → customer), who is told like any other.
         Scene(
             "SEPA direct debit (GoCardless)",
             debit,
             202,
             "F-2026-0144",
             str(debit_event["links"]["payment"]),
-            expect_messages=0,
+            gocardless_api=gocardless.api_objects(
+                debit_event,
+                amount_minor=8990,
+                email="jeanne.roux@example.fr",
+                given_name="Jeanne",
+                family_name="Roux",
+            ),
         ),
         Scene(
             "card declined (Stripe)",
@@ -180,6 +190,18 @@ def _scenes(secrets: dict[str, str]) -> list[Scene]:
     ]  # fmt: skip
 
 
+def _send(stack: LocalStack, scenes: list[Scene]) -> None:
+    """Each scene's delivery to the local gateway endpoint, its gateway's API answers first."""
+    assert stack.info is not None
+    for scene in scenes:
+        if scene.gocardless_api and stack.gateway_api is not None:
+            stack.gateway_api.api.add_gocardless(*scene.gocardless_api)
+        url = f"{stack.info.api_url}/webhooks/{scene.delivery.provider}"
+        scene.status, scene.answer = post(url, scene.delivery)
+        if scene.status != scene.expected_status:
+            scene.problems.append(f"HTTP {scene.status}, expected {scene.expected_status}")
+
+
 def run_demo(root: Path, console: Console, out: Path | None = None) -> bool:
     out = out or root / "out" / "demo"
     shutil.rmtree(out, ignore_errors=True)
@@ -201,11 +223,7 @@ def run_demo(root: Path, console: Console, out: Path | None = None) -> bool:
         # The SEPA transfer's customer wants email and SMS.
         prefer_both_channels(customers, "standard", str(TRANSFER_CUSTOMER["reference"]))
         scenes = _scenes(stack.info.webhook_secrets)
-        for scene in scenes:
-            url = f"{stack.info.api_url}/webhooks/{scene.delivery.provider}"
-            scene.status, scene.answer = post(url, scene.delivery)
-            if scene.status != scene.expected_status:
-                scene.problems.append(f"HTTP {scene.status}, expected {scene.expected_status}")
+        _send(stack, scenes)
         if not stack.wait_until_drained(timeout=90):
             console.print("[red]queues did not drain within 90 s[/]")
             return False

@@ -42,9 +42,15 @@ How personal data is protected:
   Charges, Customers, Invoices, Checkout Sessions, Refunds; GoCardless: payments, mandates,
   customers, refunds): the payer's name, email, phone and address, the amount and the
   method. Purpose and basis are those of the receipt (contract, legal obligation); what is
-  read is sealed at once with the customer's key, as intake seals an event's details. The
-  warm function caches the clients and, for 5 minutes, GoCardless mandates (no personal
-  data); nothing else read from a gateway is kept outside the sealed profile.
+  read is sealed at once with the customer's key, as intake seals an event's details, and
+  the objects read are kept sealed as the event's evidence (each with its call and the time
+  it was read), as intake keeps a delivery: a compliance bundle shows them, erasure makes
+  them unreadable. The warm function caches the clients and, for 5 minutes, GoCardless
+  mandates (no personal data); nothing else read from a gateway is kept outside the sealed
+  profile and evidence, but for the gateway's page where the payer pays again after a failed
+  attempt (Stripe's hosted invoice page, an open Checkout Session or its recovery link): it
+  travels in the queue messages to the failed-payment message and is never stored (the
+  ledger keeps the failure without it).
 - **Bank statements.** A statement file stays in the bank statements bucket (SSE-KMS), and
   each credit entry's record (the "Bank entry" row below) keeps the payer's name and
   remittance text as the bank wrote them and the IBAN masked, not sealed with a customer's

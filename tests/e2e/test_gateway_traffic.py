@@ -7,6 +7,7 @@ and one message to the payer's email; three partial refunds are three credit not
 from __future__ import annotations
 
 import email
+import email.message
 import email.policy
 import hashlib
 import hmac
@@ -23,7 +24,7 @@ from quittance.ledger.model import ReceiptRecord
 from quittance.models.events import MethodKind
 from quittance_ops.outbox import sent_emails
 from tests import gateway_objects as so
-from tests.unit.test_stripe_lookups import GUEST, billing, checkout_guest
+from tests.unit.test_stripe_lookups import GUEST, HOSTED, billing, billing_failed, checkout_guest
 
 from .conftest import RunningStack, wait_for
 
@@ -248,3 +249,34 @@ def test_three_partial_refunds_out_of_order_and_twice(stack: RunningStack) -> No
         ("re_3QgE2eRefund00002", 500),
         ("re_3QgE2eRefund00003", 250),
     ]
+
+
+def test_a_failed_billing_attempt_sends_the_payer_to_stripes_hosted_invoice_page(
+    stack: RunningStack,
+) -> None:
+    # Given a subscription invoice whose card was declined, its objects at Stripe
+    fake = billing_failed("current")
+    record(stack, stripe=[*fake.objects.values(), *fake.invoice_payments])
+    invoice = fake.objects["in_1QgBillingFailed1"]
+    # When Stripe sends invoice.payment_failed, signed with stripe-python's helper
+    event = so.event("invoice.payment_failed", invoice, event_id="evt_1QgE2eInvFailed")
+    assert post_stripe(stack, event) == 202
+    stack.wait_drained()
+
+    # Then the payer gets one email about this invoice (another test of this module pays
+    # their earlier one), sending them to the invoice's hosted page to pay again
+    def about_this_invoice() -> list[str] | None:
+        found = []
+        for sent in sent_emails(stack.endpoint):
+            message = email.message_from_bytes(sent.raw, policy=email.policy.default)
+            assert isinstance(message, email.message.EmailMessage)
+            text = message.get_body(preferencelist=("plain",))
+            content = text.get_content() if text is not None else ""
+            if "nour.haddad@example.fr" in str(message["To"]) and "8F3A1C2B-0008" in content:
+                found.append(content)
+        return found or None
+
+    assert wait_for(about_this_invoice)
+    stack.wait_drained()
+    (content,) = about_this_invoice() or []
+    assert HOSTED in content

@@ -8,7 +8,9 @@ in their dead-letter queue until redriven."""
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,15 +18,21 @@ import stripe as stripe_python
 from moto.ses.models import ses_backends
 
 from quittance.aws.ledger_table import LedgerTable
+from quittance.errors import CustomerErased
 from quittance.ledger.model import InvoiceRecord
+from quittance.ledger.service import pseudonymous_customer_id
+from quittance_ops.deliveries.gocardless import gocardless_batch, payment_confirmed
 from quittance_ops.gateway_api import RecordedApi, serve
+from quittance_ops.localstack.template import load_template
 from tests import gateway_objects as so
 from tests.unit.test_stripe_lookups import GUEST, checkout_guest
 
 from .conftest import ACCOUNT, REGION, MotoStack
-from .pipeline import deliver, drain, post_webhook
+from .pipeline import customer_stores, deliver, drain, post_webhook
+from .test_privacy_rights import erase
 
 LOOKUPS = ("GatewayLookupsQueue", "LookupFunction")
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -237,6 +245,43 @@ def test_a_gocardless_subscription_payment_with_empty_metadata_is_receipted_and_
     assert len(emails_to("jeanne.roux@example.fr")) == 1
 
 
+def test_a_gocardless_payment_whose_metadata_is_complete_still_reaches_its_payer(
+    moto_stack: MotoStack, gateway: RecordedApi
+) -> None:
+    # Given a one-off payment the merchant created with all three metadata keys (amount,
+    # invoice, their own customer reference), and no customer registered in quittance
+    metadata = {
+        "amount": "59.00 EUR",
+        "invoice_number": "F-2026-0418",
+        "customer_reference": "CLI-000418",
+    }
+    gateway.add_gocardless(
+        so.gc_payment("PM00ITMETA0001", 5900, mandate="MD00ITMETA0001", metadata=metadata),
+        so.gc_mandate("MD00ITMETA0001", "CU00ITMETA0001"),
+        so.gc_customer("CU00ITMETA0001", "louis.garnier@example.fr", "Louis", "Garnier"),
+    )
+    event = payment_confirmed(
+        invoice_number="F-2026-0418",
+        amount_minor=5900,
+        customer_reference="CLI-000418",
+        payment_id="PM00ITMETA0001",
+        event_id="EV00ITMETA0001",
+    )
+    delivery = gocardless_batch(moto_stack.provisioned.webhook_secrets["gocardless"], [event])
+    # When it is delivered and the chain has run
+    status, answer = post_webhook(moto_stack, "gocardless", delivery.body, delivery.headers)
+    assert (status, answer["accepted"]) == (202, ["EV00ITMETA0001"])
+    settle(moto_stack)
+    # Then the receipt is the merchant's (their invoice, their amount, their reference)
+    record = invoice(moto_stack, "F-2026-0418")
+    (receipt,) = record.documents
+    assert receipt.amount.amount_minor == 5900
+    assert record.customer_id == pseudonymous_customer_id("gocardless", "CLI-000418")
+    # and the payer, whom GoCardless knows (payment → mandate → customer), is told
+    assert len(emails_to("louis.garnier@example.fr")) == 1
+    assert [r for r in gateway.requests if "/customers/" in r] == ["GET /customers/CU00ITMETA0001"]
+
+
 def test_a_gateway_failing_half_its_calls_delays_the_receipts_but_loses_none(
     moto_stack: MotoStack, gateway: RecordedApi
 ) -> None:
@@ -263,6 +308,24 @@ def test_a_gateway_failing_half_its_calls_delays_the_receipts_but_loses_none(
         post_stripe(
             moto_stack, so.event("checkout.session.completed", session, event_id=f"evt_1QgFl{n}")
         )
+    # and GoCardless's API as flaky, for a payment with the merchant's metadata
+    gateway.add_gocardless(
+        so.gc_payment("PM00ITFLAKY001", 4500, mandate="MD00ITFLAKY001"),
+        so.gc_mandate("MD00ITFLAKY001", "CU00ITFLAKY001"),
+        so.gc_customer("CU00ITFLAKY001", "remi.faure@example.fr", "Rémi", "Faure"),
+    )
+    debit = gocardless_batch(
+        moto_stack.provisioned.webhook_secrets["gocardless"],
+        [
+            payment_confirmed(
+                invoice_number="F-2026-FLAKY",
+                amount_minor=4500,
+                payment_id="PM00ITFLAKY001",
+                mandate_id="MD00ITFLAKY001",
+            )
+        ],
+    )
+    assert post_webhook(moto_stack, "gocardless", debit.body, debit.headers)[0] == 202
     # When the stages run until quiet
     settle(moto_stack, rounds=60)
     # Then some calls failed and were retried, and every payment has its one receipt
@@ -270,6 +333,11 @@ def test_a_gateway_failing_half_its_calls_delays_the_receipts_but_loses_none(
     for session in payments:
         (receipt,) = invoice(moto_stack, f"GW-{session['payment_intent']}").documents
         assert receipt.amount.amount_minor == 2500
+    (receipt,) = invoice(moto_stack, "F-2026-FLAKY").documents
+    assert receipt.amount.amount_minor == 4500
+    # and every payer their one message
+    for address in [f"guest{n}@example.fr" for n in range(4)] + ["remi.faure@example.fr"]:
+        assert len(emails_to(address)) == 1, address
     assert moto_stack.queue_messages("GatewayLookupsDLQ") == []
 
 
@@ -313,6 +381,45 @@ def test_a_revoked_key_raises_the_alarm_and_the_lookups_wait_in_the_dlq_until_re
     assert len(emails_to(GUEST)) == 1
 
 
+def test_a_refused_key_is_counted_under_the_metric_its_alarm_watches(
+    moto_stack: MotoStack,
+    gateway: RecordedApi,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Given the alarm template.yaml sets on refused keys
+    alarm = load_template(ROOT / "template.yaml")["Resources"]["GatewayKeyRejectedAlarm"]
+    watched = alarm["Properties"]
+    # and a key Stripe no longer accepts, metrics printed as Lambda ships them (EMF)
+    sys.modules["quittance_fn_LookupFunction"].metrics.clear_metrics()
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
+    fake, session = checkout_guest()
+    gateway.add_stripe(*fake.objects.values())
+    gateway.revoked = True
+    post_stripe(moto_stack, so.event("checkout.session.completed", session, event_id="evt_1QgKm"))
+    capsys.readouterr()
+    # When the lookup is tried
+    deliver(moto_stack, *LOOKUPS)
+    # Then the lookup function counted it under that alarm's namespace, name and dimension
+    documents = [
+        json.loads(line)
+        for line in capsys.readouterr().out.splitlines()
+        if line.startswith("{") and '"_aws"' in line
+    ]
+    counted = [
+        d
+        for d in documents
+        for directive in d["_aws"]["CloudWatchMetrics"]
+        if directive["Namespace"] == watched["Namespace"]
+        and watched["MetricName"] in [m["Name"] for m in directive["Metrics"]]
+    ]
+    assert counted, documents
+    for dimension in watched["Dimensions"]:
+        assert counted[0][dimension["Name"]] == dimension["Value"]
+    value = counted[0][watched["MetricName"]]  # EMF: a list when added more than once
+    assert sum(value if isinstance(value, list) else [value]) >= 1
+
+
 def sns_queue(stack: MotoStack, topic: str) -> str:
     sqs = stack.client("sqs")
     url = sqs.create_queue(QueueName="ops-alerts-watch")["QueueUrl"]
@@ -333,3 +440,50 @@ def read_all(stack: MotoStack, url: str) -> list[dict[str, Any]]:
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
         found += batch
     return found
+
+
+def test_what_the_api_answered_is_kept_sealed_as_evidence_until_the_payer_is_erased(
+    moto_stack: MotoStack, gateway: RecordedApi
+) -> None:
+    # Given a Checkout guest's payment, completed by the lookup stage from Stripe's API
+    fake, session = checkout_guest()
+    gateway.add_stripe(*fake.objects.values())
+    event = so.event("checkout.session.completed", session, event_id="evt_1QgItEvidence01")
+    assert post_stripe(moto_stack, event)[0] == 202
+    settle(moto_stack)
+    record = invoice(moto_stack, "GW-pi_3QgCheckoutGuest01")
+    assert record.customer_id is not None
+    _, evidence, _ = customer_stores(moto_stack)
+    # When a compliance officer opens the event's evidence
+    kept = evidence.fetch("stripe", "evt_1QgItEvidence01", record.customer_id)
+    # Then it is what quittance read from Stripe, and when: the Checkout Session with the
+    # guest's email, the PaymentIntent with its card charge, each with its time of reading
+    reads = json.loads(kept.body)
+    assert reads["format"] == "quittance.gateway-reads/1"
+    assert reads["completes"]["event_type"] == "checkout.session.completed"
+    answers = {r["call"]: r["answer"] for r in reads["reads"]}
+    assert answers["checkout_session"]["customer_details"]["email"] == GUEST
+    intent = answers["payment_intent"]
+    assert intent["latest_charge"]["payment_method_details"]["card"]["last4"] == "4444"
+    assert all(r["read_at"] for r in reads["reads"])
+    assert "not a signed delivery" in kept.verification
+    # and it is sealed: the archive object holds no readable trace of the payer
+    key = next(
+        o["Key"]
+        for o in moto_stack.client("s3").list_objects_v2(
+            Bucket=moto_stack.resource("ArchiveBucket"), Prefix="evidence/stripe/"
+        )["Contents"]
+        if o["Key"].endswith("/evt_1QgItEvidence01.bin")
+    )
+    sealed = (
+        moto_stack.client("s3")
+        .get_object(Bucket=moto_stack.resource("ArchiveBucket"), Key=key)["Body"]
+        .read()
+    )
+    assert GUEST.encode() not in sealed and b"4444" not in sealed
+    # When the payer is erased through the privacy API
+    status, _ = erase(moto_stack, record.customer_id)
+    assert status == 200
+    # Then the evidence no longer opens
+    with pytest.raises(CustomerErased):
+        evidence.fetch("stripe", "evt_1QgItEvidence01", record.customer_id)

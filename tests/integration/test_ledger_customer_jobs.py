@@ -83,6 +83,39 @@ def test_a_failed_attempt_makes_one_customer_job_and_a_late_failure_none(
     assert apply(failed(4, FailureCategory.TECHNICAL)) is None
 
 
+def test_the_gateways_payment_page_reaches_the_job_and_one_attempt_is_told_once(
+    moto_stack: MotoStack,
+) -> None:
+    ledger = LedgerTable(moto_stack.resource("LedgerTable"), moto_stack.client("dynamodb"))
+    customers = CustomersTable(moto_stack.resource("CustomersTable"), moto_stack.client("dynamodb"))
+    hosted = "https://invoice.stripe.com/i/acct_1Qf/test_1QgBillingFailed1"
+
+    def apply(n: int) -> Any:
+        # Stripe reports one Billing attempt twice: payment_intent.payment_failed and
+        # invoice.payment_failed, both naming the attempt's charge and the hosted page.
+        failure = Failure(
+            category=FailureCategory.INSUFFICIENT_FUNDS,
+            attempt_id="ch_3QgBillingFail001",
+            payment_update_url=hosted,
+        )
+        message = event(n, EventType.PAYMENT_FAILED, failure=failure)
+        outcome = apply_event(
+            message.event, store=ledger, profiles=customers, now=message.received_at
+        )
+        return failure_notification(message, outcome)
+
+    first, second = apply(1), apply(2)
+    assert first is not None and second is not None
+    # The failed-payment message will send the payer to the gateway's own page
+    assert first.payment_update_url == hosted
+    # and both events are one change, which notify sends once
+    assert first.change_id == second.change_id
+    # The link (it opens the payer's invoice) is not kept in the ten-year ledger
+    record = ledger.load("F-77")
+    assert record is not None and len(record.events) == 2
+    assert all(e.failure and e.failure.payment_update_url is None for e in record.events)
+
+
 def test_checkout_consent_is_recorded_and_never_overrides_a_later_unsubscribe(
     moto_stack: MotoStack,
 ) -> None:

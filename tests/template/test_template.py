@@ -83,7 +83,11 @@ STAFF_S3_ACTIONS = frozenset({"s3:PutObjectLegalHold"})
 # too, so the roles whose code writes locked objects need it, on their own prefix only, and
 # only for the stage's mode and at least its retention: it can then neither switch a lock
 # nor set a shorter one (quittance.aws.archive_bucket writes both prefixes).
-LOCKED_WRITERS = {"IntakeFunctionRole": "evidence/*", "ReceiptsFunctionRole": "receipts/*"}
+LOCKED_WRITERS = {
+    "IntakeFunctionRole": "evidence/*",
+    "LookupFunctionRole": "evidence/*",  # what the gateway's API answered
+    "ReceiptsFunctionRole": "receipts/*",
+}
 RETENTION_ACTION = "s3:PutObjectRetention"
 LOCK_MODE_KEY = "s3:object-lock-mode"
 LOCK_DAYS_KEY = "s3:object-lock-remaining-retention-days"

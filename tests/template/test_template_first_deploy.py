@@ -169,7 +169,8 @@ def test_every_locked_writer_may_set_the_stage_lock_and_no_weaker_one(
 ) -> None:
     stack = stack_of(translated, stage)
     assert locked_writer_violations(stack) == []
-    # Both writers are there: intake (the gateway's delivery as evidence) and receipts.
+    # Every writer is there: intake (the gateway's delivery as evidence), the lookup stage
+    # (the gateway's API answers as evidence) and receipts.
     owners = {o for o, s in allow_statements(stack) if lock_keeping_retention_grant(stack, o, s)}
     assert owners == set(LOCKED_WRITERS)
 

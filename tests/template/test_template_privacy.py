@@ -41,7 +41,8 @@ MUST_OPEN = MAY_OPEN - {"ArchiveApiFunctionRole"}  # the compliance branch adds 
 # Intake for payers a gateway tells of (lookup for those its API tells of); archive_api for
 # customers staff register with an invoice before any payment.
 MAY_MINT = {"IntakeFunctionRole", "LookupFunctionRole", "ArchiveApiFunctionRole"}
-EVIDENCE_WRITERS = {"IntakeFunctionRole"}
+# Intake keeps the gateway's delivery; the lookup stage what the gateway's API answered.
+EVIDENCE_WRITERS = {"IntakeFunctionRole", "LookupFunctionRole"}
 EVIDENCE_READERS = {"PrivacyApiFunctionRole", "ArchiveApiFunctionRole"}
 PRIVACY_ROUTES = {
     ("/admin/customers/{customer_id}", "DELETE"),

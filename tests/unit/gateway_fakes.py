@@ -69,10 +69,10 @@ class FakeStripeApi:
                 return copy.deepcopy(self.objects[payment["invoice"]])
         return None
 
-    def intent_of_invoice(self, invoice_id: str) -> str | None:
+    def intent_of_invoice(self, invoice_id: str, status: str = "paid") -> str | None:
         self.calls.append(f"invoice_payments?invoice={invoice_id}")
         for payment in self.invoice_payments:
-            if payment["invoice"] == invoice_id and payment["status"] == "paid":
+            if payment["invoice"] == invoice_id and payment["status"] == status:
                 intent = payment["payment"].get("payment_intent")
                 return str(intent) if intent else None
         return None

@@ -1,5 +1,7 @@
 """GoCardless deliveries: the ``Webhook-Signature`` scheme, batches of events mapped to canonical
-PaymentEvents, amounts read from ``resource_metadata``, and partial mapping of a batch."""
+PaymentEvents (intake checks what each event states and hands it to the lookup stage, which
+reads payment → mandate → customer from GoCardless's API), amounts from ``resource_metadata``
+overriding the API's, and partial mapping of a batch."""
 
 from __future__ import annotations
 
@@ -16,17 +18,20 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from quittance.errors import PayloadInvalid, SignatureInvalid, SignatureMissing
+from quittance.gateways.gocardless_lookup import complete_gocardless
 from quittance.models.events import (
     DisputeOutcome,
     EventType,
     FailureCategory,
     MethodKind,
+    PaymentEvent,
 )
 from quittance.providers import gocardless as gocardless_module
 from quittance.providers.base import ParsedDelivery, WebhookRequest
 from quittance.providers.gocardless import GoCardlessAdapter, metadata_amount
 from quittance_ops.deliveries import Delivery
 from quittance_ops.deliveries.gocardless import (
+    api_objects,
     gocardless_batch,
     mandate_event,
     payment_charged_back,
@@ -34,6 +39,7 @@ from quittance_ops.deliveries.gocardless import (
     payment_failed,
     refund_created,
 )
+from tests.unit.gateway_fakes import FakeGoCardlessApi
 
 SECRET = "gc_whsec_test_Wv3n0pQk8sZ1xY4b7T2mR9aL"
 OLD_SECRET = "gc_whsec_test_rolled_out_0123456789abcdef"
@@ -89,6 +95,37 @@ def _parse(events: list[dict[str, Any]], **kwargs: Any) -> ParsedDelivery:
     request = _as_received(_batch(events, **kwargs))
     ADAPTER.verify(request, [SECRET])
     return ADAPTER.parse(request)
+
+
+PAYER = "jeanne.roux@example.fr"
+MANDATE_REFERENCE = "QUITT-M3Q2R"  # what the payer's bank statement shows
+
+
+def _mapped(events: list[dict[str, Any]], **kwargs: Any) -> tuple[PaymentEvent, ...]:
+    """Parse a batch as intake does, then complete each event as the lookup stage does, from
+    what GoCardless's API answers for it: the payment (at the amount its metadata states),
+    its mandate (the scheme the event names, none when it names none) and the payer."""
+    parsed = _parse(events, **kwargs)
+    api = FakeGoCardlessApi()
+    for raw in events:
+        metadata = raw.get("resource_metadata") or {}
+        stated = gocardless_module._amount(metadata.get("amount", "10.00 EUR"))
+        objects = api_objects(
+            raw,
+            amount_minor=stated.amount_minor,
+            currency=stated.currency,
+            email=PAYER,
+            given_name="Jeanne",
+            family_name="Roux",
+        )
+        payment, mandate = objects[0], objects[1]
+        mandate["id"] = payment["links"]["mandate"] = raw["links"].get("mandate", MANDATE_ID)
+        mandate["reference"] = MANDATE_REFERENCE
+        mandate["scheme"] = (raw.get("details") or {}).get("scheme")
+        api.add(*objects)
+    return tuple(
+        event for lookup in parsed.lookups for event in complete_gocardless(lookup, api).events
+    )
 
 
 def _mac(body: bytes, secret: str) -> str:
@@ -237,18 +274,19 @@ class TestParseBatch:
                 created_at=CREATED,
             ),
         ]
-        # When it is verified and parsed
+        # When it is verified, parsed and completed from the API
         parsed = _parse(events)
+        mapped = _mapped(events)
         # Then four canonical events come back, in the batch's order, nothing ignored
         assert parsed.delivery_id == WEBHOOK_ID
         assert parsed.ignored == ()
-        assert [(e.event_id, e.type) for e in parsed.events] == [
+        assert [(e.event_id, e.type) for e in mapped] == [
             ("EV00BD05S5VM2T", EventType.PAYMENT_SUCCEEDED),
             ("EV00FA1LED0001", EventType.PAYMENT_FAILED),
             ("EV00CHARGED001", EventType.DISPUTE_OPENED),
             ("EV00REFUND0001", EventType.REFUND_ISSUED),
         ]
-        confirmed, failed, charged_back, refund = parsed.events
+        confirmed, failed, charged_back, refund = mapped
         # the confirmed payment carries what the receipt needs
         assert confirmed.provider == "gocardless"
         assert confirmed.payment_id == PAYMENT_ID
@@ -258,9 +296,12 @@ class TestParseBatch:
         assert confirmed.amount.decimal == Decimal("1234.56")
         assert confirmed.method.kind is MethodKind.SEPA_DEBIT
         assert confirmed.method.transaction_id == PAYMENT_ID
-        assert confirmed.method.mandate_reference == MANDATE_ID
+        assert confirmed.method.mandate_reference == MANDATE_REFERENCE
         assert confirmed.customer is not None
         assert confirmed.customer.reference == "CLI-000042"
+        # and the payer to write to, read from GoCardless (payment → mandate → customer)
+        assert (confirmed.customer.email, confirmed.customer.name) == (PAYER, "Jeanne Roux")
+        assert confirmed.customer.locale == "fr"
         assert confirmed.occurred_at == CREATED
         assert confirmed.occurred_at.utcoffset() == timedelta(0)
         assert confirmed.livemode is False
@@ -286,7 +327,8 @@ class TestParseBatch:
         assert refund.refund is not None
         assert refund.refund.refund_id == "RF00REFUND0001"
         assert refund.refund.amount.amount_minor == 2500
-        assert refund.customer is None
+        # told to the payer too
+        assert refund.customer is not None and refund.customer.email == PAYER
 
     def test_payment_id_and_event_id_come_from_the_event_not_the_builder(self) -> None:
         # Given a raw event edited by hand (guards against the builder and adapter agreeing
@@ -294,9 +336,10 @@ class TestParseBatch:
         raw = _confirmed()
         raw["links"] = {"payment": "PM00HANDEDIT01"}
         raw["id"] = "EV00HANDEDIT01"
-        (event,) = _parse([raw]).events
+        (event,) = _mapped([raw])
         assert (event.payment_id, event.event_id) == ("PM00HANDEDIT01", "EV00HANDEDIT01")
-        assert event.method.mandate_reference is None
+        # the mandate is the one GoCardless's payment names, not one the event did not link
+        assert event.method.mandate_reference == MANDATE_REFERENCE
 
     def test_chargeback_cancelled_closes_the_dispute_in_the_merchants_favour(self) -> None:
         # Given a chargeback, then the payer's bank cancelling it
@@ -311,7 +354,7 @@ class TestParseBatch:
             "description": "The chargeback for this payment was reversed",
         }
         # When parsed
-        first, second = _parse([opened, cancelled]).events
+        first, second = _mapped([opened, cancelled])
         # Then the second closes the same dispute, won
         assert second.type is EventType.DISPUTE_CLOSED
         assert first.dispute is not None
@@ -340,7 +383,7 @@ class TestParseBatch:
         raw = payment_failed(
             invoice_number="F-1", amount_minor=100, cause=cause, reason_code=reason_code
         )
-        (event,) = _parse([raw]).events
+        (event,) = _mapped([raw])
         assert event.failure is not None
         assert event.failure.category is category
         assert event.failure.provider_code == f"{cause}:{reason_code}"
@@ -348,7 +391,7 @@ class TestParseBatch:
     def test_failure_without_cause_is_still_a_failure(self) -> None:
         raw = payment_failed(invoice_number="F-1", amount_minor=100)
         raw["details"] = {}
-        (event,) = _parse([raw]).events
+        (event,) = _mapped([raw])
         assert event.failure is not None
         assert event.failure.category is FailureCategory.DECLINED
         assert event.failure.provider_code is None
@@ -371,7 +414,7 @@ class TestParseBatch:
             del raw["details"]["scheme"]
         else:
             raw["details"]["scheme"] = scheme
-        (event,) = _parse([raw]).events
+        (event,) = _mapped([raw])
         assert event.method.kind is kind
 
     @pytest.mark.parametrize(
@@ -385,25 +428,27 @@ class TestParseBatch:
     def test_livemode_follows_the_origin_header(self, origin: str | None, livemode: bool) -> None:
         delivery = _batch([_confirmed()])
         signature = delivery.headers["Webhook-Signature"]
-        (event,) = ADAPTER.parse(_request(delivery.body, signature, origin)).events
-        assert event.livemode is livemode
+        (lookup,) = ADAPTER.parse(_request(delivery.body, signature, origin)).lookups
+        assert lookup.livemode is livemode
 
-    def test_customer_falls_back_to_the_mandate(self) -> None:
-        # Given a payment whose metadata names no customer but whose event links its mandate
-        (event,) = _parse([_confirmed(customer_reference=None)]).events
+    def test_customer_falls_back_to_the_gocardless_customer(self) -> None:
+        # Given a payment whose metadata names no customer
+        (event,) = _mapped([_confirmed(customer_reference=None)])
+        # Then the payer is GoCardless's customer behind its mandate
         assert event.customer is not None
-        assert event.customer.reference == MANDATE_ID
+        assert event.customer.reference == f"CU{PAYMENT_ID[2:]}"
+        assert event.customer.email == PAYER
 
     def test_metadata_text_is_trimmed(self) -> None:
         # Given references typed into the dashboard with stray spaces
         raw = _confirmed(invoice_number=" F-2026-0117 ", customer_reference="\tCLI-000042 ")
-        (event,) = _parse([raw]).events
+        (event,) = _mapped([raw])
         assert event.invoice_number == "F-2026-0117"
         assert event.customer is not None
         assert event.customer.reference == "CLI-000042"
 
     def test_invoice_number_is_optional(self) -> None:
-        (event,) = _parse([_confirmed(invoice_number=None)]).events
+        (event,) = _mapped([_confirmed(invoice_number=None)])
         assert event.invoice_number is None
 
     @pytest.mark.parametrize(
@@ -420,7 +465,7 @@ class TestParseBatch:
     def test_amount_metadata_formats_accepted(self, value: str, minor: int, currency: str) -> None:
         raw = _confirmed()
         raw["resource_metadata"]["amount"] = value
-        (event,) = _parse([raw]).events
+        (event,) = _mapped([raw])
         assert (event.amount.amount_minor, event.amount.currency) == (minor, currency)
 
 
@@ -439,12 +484,15 @@ class TestPartialMapping:
         ]
         # When parsed
         parsed = _parse(events)
-        # Then the delivery is accepted: the two complete events map, and the one without
-        # an amount goes to the lookup stage, which reads it from GoCardless's API (issue 16)
-        assert [e.event_id for e in parsed.events] == ["EV00BD05S5VM2T", "EV00FAILED0002"]
+        # Then the delivery is accepted: all three go to the lookup stage, the one without an
+        # amount to be read from GoCardless's API (issue 16), in the batch's order
         assert parsed.ignored == ()
-        assert [(lk.event_id, lk.object_id) for lk in parsed.lookups] == [
-            ("EV00NOAMOUNT01", "PM00NOAMOUNT01")
+        assert [
+            (lk.event_id, lk.object_id, lk.overrides.get("amount")) for lk in parsed.lookups
+        ] == [
+            ("EV00BD05S5VM2T", PAYMENT_ID, "1234.56 EUR"),
+            ("EV00NOAMOUNT01", "PM00NOAMOUNT01", None),
+            ("EV00FAILED0002", parsed.lookups[2].object_id, "1.00 EUR"),
         ]
 
     @pytest.mark.parametrize(
@@ -468,7 +516,7 @@ class TestPartialMapping:
         raw = _confirmed()
         raw["resource_metadata"]["amount"] = value
         parsed = _parse([raw])
-        assert parsed.events == ()
+        assert parsed.lookups == ()
         assert parsed.ignored == ("payments.confirmed:invalid_amount",)
 
     @pytest.mark.parametrize(
@@ -507,7 +555,7 @@ class TestPartialMapping:
         raw = _confirmed()
         mutate(raw)
         parsed = _parse([raw])
-        assert parsed.events == ()
+        assert parsed.lookups == ()
         assert parsed.ignored == (f"payments.confirmed:{reason}",)
 
     @pytest.mark.parametrize(
@@ -535,7 +583,7 @@ class TestPartialMapping:
         mutate(raw)
         # When parsed
         parsed = _parse([raw])
-        # Then it is neither mapped nor dropped: the lookup stage completes it from the API
+        # Then it is not dropped: the lookup stage completes it from the API
         assert (parsed.events, parsed.ignored) == ((), ())
         (lookup,) = parsed.lookups
         assert (lookup.provider, lookup.event_type) == ("gocardless", "payments.confirmed")
@@ -550,9 +598,9 @@ class TestPartialMapping:
     def test_failed_payment_needs_no_customer(self) -> None:
         # Given a failure report for a payment whose metadata names no customer
         raw = payment_failed(invoice_number="F-1", amount_minor=100, customer_reference=None)
-        (event,) = _parse([raw]).events
-        # Then it still maps: only a successful payment must name its payer
-        assert event.customer is None
+        (event,) = _mapped([raw])
+        # Then it still maps, to the payer GoCardless knows (who is told it failed)
+        assert event.customer is not None and event.customer.email == PAYER
 
 
 # ======================================================================= ignored
@@ -711,7 +759,7 @@ class TestBuilder:
     ) -> None:
         raw = _confirmed()
         raw["resource_metadata"]["amount"] = metadata_amount(minor, currency)
-        (event,) = _parse([raw]).events
+        (event,) = _mapped([raw])
         assert (event.amount.amount_minor, event.amount.currency) == (minor, currency)
 
 

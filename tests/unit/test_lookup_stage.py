@@ -4,16 +4,29 @@ long it waits before trying again, and a missing key."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from quittance.errors import GatewayKeyRejected
+from quittance.archive.retention import Lock, RetentionPolicy
+from quittance.clock import FixedClock
+from quittance.errors import (
+    AlreadyExists,
+    GatewayKeyRejected,
+    GatewayUnavailable,
+)
 from quittance.gateways.clients import GatewayApiClients
-from quittance.gateways.stage import complete_lookup, retry_delay
+from quittance.gateways.stage import (
+    KeptReads,
+    LookupRetried,
+    LookupStage,
+    complete_lookup,
+    retry_delay,
+)
 from quittance.models.lookups import GatewayLookup, GatewayLookupMessage
 from quittance.models.messages import PaymentEventMessage
+from quittance.privacy.evidence import RawDelivery
 from tests.fakes import RememberingProfiles
 from tests.unit.gateway_fakes import FakeGoCardlessApi, FakeStripeApi
 from tests.unit.test_stripe_lookups import GUEST, checkout_guest
@@ -79,6 +92,140 @@ def test_an_erased_payer_s_payment_still_counts_and_nothing_personal_is_kept() -
     )
     assert (outcome.queued, outcome.erased) == (("evt_1QgStage0000001",), 1)
     assert GUEST not in queue.sent[0]
+
+
+class Evidence:
+    def __init__(self) -> None:
+        self.kept: dict[str, tuple[RawDelivery, str, Lock]] = {}
+
+    def keep(self, delivery: RawDelivery, customer_id: str, lock: Lock) -> dict[str, Any]:
+        if delivery.event_id in self.kept:
+            raise AlreadyExists(delivery.event_id)
+        self.kept[delivery.event_id] = (delivery, customer_id, lock)
+        return {}
+
+
+def kept_reads(evidence: Evidence) -> KeptReads:
+    return KeptReads(
+        evidence=evidence,
+        retention=RetentionPolicy(mode="COMPLIANCE", minimum_days=1, legal_years=10),
+        clock=FixedClock(RECEIVED + timedelta(seconds=5)),
+    )
+
+
+def test_what_the_api_answered_is_kept_as_the_events_evidence_once() -> None:
+    api, _ = checkout_guest()
+    evidence, profiles = Evidence(), RememberingProfiles()
+    outcome = complete_lookup(
+        message(),
+        apis=Apis(api),
+        profiles=profiles,
+        payment_events=Queue(),
+        reads=kept_reads(evidence),
+    )
+    assert outcome.evidence_kept == 1
+    ((delivery, customer_id, lock),) = evidence.kept.values()
+    # Sealed under the payer whose profile it completed, locked to the end of the payment's
+    # fiscal year (2026) plus the legal ten years
+    assert customer_id in profiles.kept
+    assert lock.retain_until == datetime(2037, 1, 1, tzinfo=UTC)
+    # each call in order, with its answer and when it came
+    reads = json.loads(delivery.body)
+    assert [r["call"] for r in reads["reads"]][:2] == ["checkout_session", "payment_intent"]
+    assert reads["reads"][0]["answer"]["customer_details"]["email"] == GUEST
+    assert reads["reads"][0]["read_at"] == "2026-06-09T10:13:26+00:00"
+    # A retry of the same lookup (its send failed) keeps the first copy
+    again = complete_lookup(
+        message(),
+        apis=Apis(api),
+        profiles=profiles,
+        payment_events=Queue(),
+        reads=kept_reads(evidence),
+    )
+    assert (again.queued, again.evidence_kept) == (("evt_1QgStage0000001",), 0)
+
+
+def test_nothing_is_kept_of_an_erased_payer() -> None:
+    api, _ = checkout_guest()
+    evidence = Evidence()
+    outcome = complete_lookup(
+        message(),
+        apis=Apis(api),
+        profiles=RememberingProfiles(erased=True),
+        payment_events=Queue(),
+        reads=kept_reads(evidence),
+    )
+    assert (outcome.erased, outcome.evidence_kept, evidence.kept) == (1, 0, {})
+
+
+class Failing:
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def stripe(self) -> FakeStripeApi:
+        raise self.error
+
+    def gocardless(self) -> FakeGoCardlessApi:
+        raise self.error
+
+
+class Retries:
+    def __init__(self) -> None:
+        self.later: list[tuple[str, int]] = []
+
+    def retry_later(self, receipt_handle: str, seconds: int) -> None:
+        self.later.append((receipt_handle, seconds))
+
+
+class Alerts:
+    def __init__(self) -> None:
+        self.published: list[tuple[str, dict[str, Any], str]] = []
+
+    def publish(self, subject: str, details: dict[str, Any], *, dedupe_key: str) -> str:
+        self.published.append((subject, details, dedupe_key))
+        return "m-1"
+
+
+def stage(error: Exception, retries: Retries, alerts: Alerts) -> LookupStage:
+    return LookupStage(
+        apis=Failing(error),
+        profiles=RememberingProfiles(),
+        payment_events=Queue(),
+        lookups=retries,
+        alerts=alerts,
+        reads=kept_reads(Evidence()),
+        retry_base_seconds=20,
+        retry_max_seconds=900,
+    )
+
+
+@pytest.mark.parametrize(
+    ("error", "alerted"),
+    [
+        (
+            GatewayKeyRejected(
+                "Stripe refused the key reading PaymentIntent pi_1: api_key_expired"
+            ),
+            1,
+        ),
+        (GatewayUnavailable("Stripe did not answer for PaymentIntent pi_1: RateLimitError 429"), 0),
+    ],
+)
+def test_a_failed_lookup_goes_back_on_its_queue_and_a_refused_key_alerts_at_once(
+    error: Exception, alerted: int
+) -> None:
+    retries, alerts = Retries(), Alerts()
+    # When the third delivery of a lookup meets a failing gateway
+    with pytest.raises(LookupRetried) as retried:
+        stage(error, retries, alerts).run(message(), attempt=3, receipt_handle="rh-1")
+    # Then it comes back after its back-off (20 s doubled twice), and says why
+    assert retries.later == [("rh-1", 80)]
+    assert retried.value.log_fields["retry_in_seconds"] == 80
+    assert retried.value.reason == getattr(error, "code", None)
+    # and only a refused key is told to the ops topic at once (nothing works until fixed)
+    assert len(alerts.published) == alerted
+    if alerted:
+        assert alerts.published[0][1]["anomaly"] == "gateway_key_rejected"
 
 
 def test_retries_back_off_exponentially_up_to_the_maximum() -> None:

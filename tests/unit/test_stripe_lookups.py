@@ -12,7 +12,7 @@ import pytest
 import stripe as stripe_python
 
 from quittance.gateways.stripe_lookup import Completion, complete_stripe
-from quittance.models.events import EventType, MethodKind, PaymentEvent
+from quittance.models.events import EventType, FailureCategory, MethodKind, PaymentEvent
 from quittance.providers.base import ParsedDelivery, WebhookRequest
 from quittance.providers.stripe import StripeAdapter
 from tests import gateway_objects as so
@@ -298,3 +298,195 @@ def test_a_zero_invoice_is_paid_without_any_money_moving() -> None:
     )
     parsed = deliver(so.event("invoice.paid", free, event_id="evt_1QgTrialPaid"))
     assert parsed.ignored == ("invoice.paid:nothing_paid",)
+
+
+# ------------------------------------------------------------------ failed attempts
+
+HOSTED = "https://invoice.stripe.com/i/acct_1Qf/test_1QgBillingFailed1"
+
+
+def billing_failed(version: so.Version) -> FakeStripeApi:
+    """A subscription invoice whose automatic card attempt was declined."""
+    charge = so.charge(
+        "ch_3QgBillingFail001",
+        "pi_3QgBillingFail001",
+        1900,
+        method=so.card_details("visa", "0341"),
+        billing=so.billing_details(None, None, city=None),
+        customer="cus_QgBilling00001",
+        version=version,
+        status="failed",
+    )
+    intent = so.payment_intent(
+        "pi_3QgBillingFail001",
+        1900,
+        latest_charge=charge["id"] if version == "current" else charge,
+        customer="cus_QgBilling00001",
+        version=version,
+        invoice="in_1QgBillingFailed1" if version != "current" else None,
+        status="requires_payment_method",
+        last_payment_error=so.card_declined(charge["id"]),
+    )
+    invoice = so.invoice(
+        "in_1QgBillingFailed1",
+        "8F3A1C2B-0008",
+        1900,
+        customer="cus_QgBilling00001",
+        email="nour.haddad@example.fr",
+        name="Nour Haddad",
+        version=version,
+        intent_id=intent["id"],
+        charge_id=charge["id"],
+        attempt_failed=True,
+    )
+    customer = so.customer("cus_QgBilling00001", "nour.haddad@example.fr", "Nour Haddad", "en")
+    api = FakeStripeApi().add(charge, intent, invoice, customer)
+    if version == "current":
+        api.invoice_payments.append(
+            so.invoice_payment(invoice["id"], intent["id"], 1900, status="open")
+        )
+    return api
+
+
+@pytest.mark.parametrize("version", ["current", "2022-08-01"])
+@pytest.mark.parametrize("event_type", ["invoice.payment_failed", "payment_intent.payment_failed"])
+def test_a_failed_billing_attempt_sends_the_payer_to_the_hosted_invoice_page(
+    version: so.Version, event_type: str
+) -> None:
+    # Given a subscription invoice whose card was declined, as Stripe reports it
+    api = billing_failed(version)
+    obj = api.objects[
+        "in_1QgBillingFailed1" if event_type == "invoice.payment_failed" else "pi_3QgBillingFail001"
+    ]
+    event = so.event(event_type, obj, event_id=f"evt_1Qg{event_type.replace('.', '')}")
+    # When intake and the lookup stage have handled it
+    failed = only(through_lookup(event, api))
+    # Then it is the failed attempt, under the Stripe invoice's number, for insufficient funds
+    assert failed.type is EventType.PAYMENT_FAILED
+    assert (failed.invoice_number, failed.payment_id) == ("8F3A1C2B-0008", "pi_3QgBillingFail001")
+    assert failed.amount.amount_minor == 1900
+    assert failed.failure is not None
+    assert failed.failure.category is FailureCategory.INSUFFICIENT_FUNDS
+    # and the payer is sent to Stripe's hosted page for this invoice to pay again
+    assert failed.failure.payment_update_url == HOSTED
+    # to the invoice's customer, the attempt named by its charge
+    assert failed.customer is not None
+    assert failed.customer.email == "nour.haddad@example.fr"
+    assert failed.failure.attempt_id == "ch_3QgBillingFail001"
+
+
+def test_both_events_of_one_failed_billing_attempt_are_the_same_attempt() -> None:
+    # Given a merchant who enabled both failure events Stripe sends for one Billing attempt
+    api = billing_failed("current")
+    events = [
+        so.event(
+            "payment_intent.payment_failed", api.objects["pi_3QgBillingFail001"], event_id="evt_1"
+        ),
+        so.event("invoice.payment_failed", api.objects["in_1QgBillingFailed1"], event_id="evt_2"),
+    ]
+    # When each is handled
+    failures = [only(through_lookup(e, api)) for e in events]
+    # Then both name the same invoice, payment and attempt: the payer is told once
+    same = {(f.invoice_number, f.payment_id, f.failure) for f in failures}
+    assert len(same) == 1
+
+
+def test_an_invoice_attempt_that_has_since_succeeded_tells_no_failure() -> None:
+    api = billing_failed("current")
+    api.objects["pi_3QgBillingFail001"]["status"] = "succeeded"
+    event = so.event(
+        "invoice.payment_failed", api.objects["in_1QgBillingFailed1"], event_id="evt_1QgLate"
+    )
+    completion = through_lookup(event, api)
+    assert (completion.events, completion.skipped) == ((), "intent_succeeded")
+
+
+@pytest.mark.parametrize(
+    ("status", "session_fields", "expected"),
+    [
+        (
+            "open",
+            {
+                "url": "https://checkout.stripe.com/c/pay/cs_test_a1Retry0001#fidkdWxOYHwnPyd1blpxYHZxWjA0"
+            },
+            "https://checkout.stripe.com/c/pay/cs_test_a1Retry0001#fidkdWxOYHwnPyd1blpxYHZxWjA0",
+        ),
+        (
+            "expired",
+            {
+                "after_expiration": {
+                    "recovery": {
+                        "allow_promotion_codes": False,
+                        "enabled": True,
+                        "expires_at": so.CREATED + 30 * 86400,
+                        "url": "https://buy.stripe.com/r/live_YWNjdF8xUWY",
+                    }
+                }
+            },
+            "https://buy.stripe.com/r/live_YWNjdF8xUWY",
+        ),
+        ("expired", {"after_expiration": None}, None),
+    ],
+)
+def test_a_failed_checkout_attempt_links_to_the_session_while_it_can_be_paid(
+    status: str, session_fields: dict[str, Any], expected: str | None
+) -> None:
+    # Given a guest's card declined inside Checkout (the session open, or since expired with
+    # or without recovery enabled)
+    charge = so.charge(
+        "ch_3QgCheckoutFail01",
+        "pi_3QgCheckoutFail01",
+        2500,
+        method=so.card_details("mastercard", "4444"),
+        billing=so.billing_details(GUEST, "Camille Martin", city=None),
+        status="failed",
+    )
+    intent = so.payment_intent(
+        "pi_3QgCheckoutFail01",
+        2500,
+        latest_charge=charge["id"],
+        status="requires_payment_method",
+        last_payment_error=so.card_declined(charge["id"], "mastercard", "4444"),
+    )
+    session = {
+        **so.checkout_session(
+            "cs_test_a1Retry0001",
+            intent["id"],
+            2500,
+            email=GUEST,
+            name="Camille Martin",
+            payment_status="unpaid",
+        ),
+        "status": status,
+        **session_fields,
+    }
+    api = FakeStripeApi().add(charge, intent, session)
+    event = so.event("payment_intent.payment_failed", intent, event_id="evt_1QgCsFailed01")
+    # When it is handled
+    failed = only(through_lookup(event, api))
+    # Then the payer is written to, with Checkout's page to pay again when Stripe gives one
+    assert failed.customer is not None and failed.customer.email == GUEST
+    assert failed.failure is not None
+    assert failed.failure.payment_update_url == expected
+    assert (failed.method.card_brand, failed.method.card_last4) == ("mastercard", "4444")
+
+
+def test_a_failed_attempt_the_merchant_numbered_is_mapped_at_intake() -> None:
+    # Given a payment_intent.payment_failed on a current API version whose intent carries the
+    # merchant's own invoice number (no Billing invoice to read)
+    intent = so.payment_intent(
+        "pi_3QgNumberedFail01",
+        4200,
+        latest_charge="ch_3QgNumberedFail01",
+        customer="cus_QgNumbered0001",
+        metadata={"invoice_number": "F-2026-0420"},
+        status="requires_payment_method",
+        last_payment_error=so.card_declined("ch_3QgNumberedFail01"),
+    )
+    parsed = deliver(so.event("payment_intent.payment_failed", intent, event_id="evt_1QgNf"))
+    # Then intake maps it without the API, the attempt named by its charge, no gateway link
+    assert parsed.lookups == ()
+    (failed,) = parsed.events
+    assert failed.failure is not None
+    assert failed.failure.attempt_id == "ch_3QgNumberedFail01"
+    assert failed.failure.payment_update_url is None

@@ -214,3 +214,82 @@ def gocardless_batch(
         },
         event_id=str(events[0]["id"]) if events else webhook_id,
     )
+
+
+def api_objects(
+    event: dict[str, Any],
+    *,
+    amount_minor: int,
+    email: str,
+    given_name: str,
+    family_name: str,
+    currency: str = "EUR",
+    language: str = "fr",
+) -> list[dict[str, Any]]:
+    """What GoCardless's API answers about an event's payment (and refund), as its API
+    reference documents the objects: the payment, its mandate (SEPA Core) and the customer,
+    for the local gateway API (``quittance_ops.gateway_api``) the lookup stage reads."""
+    links = event["links"]
+    payment_id = str(links["payment"])
+    mandate_id = str(links.get("mandate") or f"MD{payment_id[2:]}")
+    customer_id = f"CU{payment_id[2:]}"
+    objects: list[dict[str, Any]] = [
+        {
+            "id": payment_id,
+            "created_at": event["created_at"],
+            "charge_date": str(event["created_at"])[:10],
+            "amount": amount_minor,
+            "amount_refunded": 0,
+            "currency": currency,
+            "description": None,
+            "status": "confirmed",
+            "reference": None,
+            "metadata": event["resource_metadata"] if event["resource_type"] == "payments" else {},
+            "links": {"mandate": mandate_id, "creditor": "CR000012345678"},
+            "retry_if_possible": True,
+        },
+        {
+            "id": mandate_id,
+            "created_at": event["created_at"],
+            "reference": f"QUITT-{mandate_id[-6:]}",
+            "status": "active",
+            "scheme": "sepa_core" if currency == "EUR" else "bacs",
+            "metadata": {},
+            "links": {
+                "creditor": "CR000012345678",
+                "customer": customer_id,
+                "customer_bank_account": f"BA{payment_id[2:]}",
+            },
+        },
+        {
+            "id": customer_id,
+            "created_at": event["created_at"],
+            "email": email,
+            "given_name": given_name,
+            "family_name": family_name,
+            "company_name": None,
+            "address_line1": None,
+            "address_line2": None,
+            "address_line3": None,
+            "city": None,
+            "postal_code": None,
+            "country_code": "FR",
+            "language": language,
+            "phone_number": None,
+            "metadata": {},
+        },
+    ]
+    if event["resource_type"] == "refunds":
+        objects.append(
+            {
+                "id": str(links["refund"]),
+                "created_at": event["created_at"],
+                "amount": amount_minor,
+                "currency": currency,
+                "reference": None,
+                "status": "created",
+                "metadata": event["resource_metadata"],
+                "links": {"payment": payment_id, "mandate": mandate_id},
+            }
+        )
+    return objects

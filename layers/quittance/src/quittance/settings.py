@@ -190,8 +190,9 @@ class IntakeRecordsSettings(ArchivePolicy, CustomerKeysSettings):
     """What intake keeps about the payer: sealed profile and raw delivery as evidence."""
 
 
-class LookupSettings(CustomerKeysSettings):
-    """The lookup stage: gateway API keys in, payment events out."""
+class LookupSettings(ArchivePolicy, CustomerKeysSettings):
+    """The lookup stage: gateway API keys in, payment events out; the payer's sealed profile
+    and the API's answers as evidence (intake's archive policy)."""
 
     gateway_api_keys_name: str = Field(alias="GATEWAY_API_KEYS_NAME")
     gateway_lookups_queue_url: str = Field(alias="GATEWAY_LOOKUPS_QUEUE_URL")

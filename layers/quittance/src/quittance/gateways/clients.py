@@ -141,17 +141,19 @@ class StripeApiClient:
         invoice = found.data[0].invoice
         return self.invoice(invoice if isinstance(invoice, str) else invoice.id)
 
-    def intent_of_invoice(self, invoice_id: str) -> str | None:
+    def intent_of_invoice(self, invoice_id: str, status: str = "paid") -> str | None:
         v1 = self._client.v1
         found = self._call(
             f"the payments of {invoice_id}",
-            lambda: v1.invoice_payments.list({"invoice": invoice_id, "limit": 10}),
+            lambda: v1.invoice_payments.list(
+                {"invoice": invoice_id, "status": status, "limit": 10}
+            ),
         )
         for payment in found.data:
             paid = payment.to_dict()
             details = paid.get("payment") or {}
             intent = details.get("payment_intent")
-            if paid.get("status") == "paid" and intent:
+            if paid.get("status") == status and intent:
                 return intent if isinstance(intent, str) else str(intent["id"])
         return None
 

@@ -28,8 +28,9 @@ class StripeApi(Protocol):
         """The Billing invoice this PaymentIntent paid (through Invoice Payments on API
         versions from 2025-03-31, where the PaymentIntent no longer names its invoice)."""
 
-    def intent_of_invoice(self, invoice_id: str) -> str | None:
-        """The PaymentIntent that paid the invoice, on any API version."""
+    def intent_of_invoice(self, invoice_id: str, status: str = "paid") -> str | None:
+        """The PaymentIntent that paid the invoice (``status="open"``: the one still trying
+        to), through its Invoice Payments."""
 
     def refund(self, refund_id: str) -> JsonObject: ...
 

@@ -17,10 +17,16 @@ Where each field comes from:
   name, phone and address likewise; language: ``metadata.locale``, the Session's locale, the
   Customer's ``preferred_locales``;
 - refunds: each Refund at its own amount, keyed by its id (``charge.refunded`` on current API
-  versions lists none, so the charge's refunds are listed)."""
+  versions lists none, so the charge's refunds are listed);
+- a failed attempt (``invoice.payment_failed``, an invoice's or an unnumbered
+  ``payment_intent.payment_failed``): why from the intent's ``last_payment_error``, the
+  invoice and payer as for a payment, and where the payer can pay again: the invoice's
+  ``hosted_invoice_url``, else the Checkout Session's ``url`` while it is open, else its
+  ``after_expiration.recovery.url`` (when the merchant enabled recovery)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +39,9 @@ from quittance.providers.stripe import (
     _obj,
     _postal_address,
     _str,
+    failed_attempt_billing,
+    failed_attempt_charge,
+    failure_of,
     method_of,
     payer_reference,
     refund_event,
@@ -61,6 +70,8 @@ _PAYMENT_EVENTS = frozenset(
 def complete_stripe(lookup: GatewayLookup, api: StripeApi) -> Completion:  # noqa: PLR0911 - one exit per event type, read as a table
     if lookup.event_type == "charge.refunded":
         return _refunds_of_charge(lookup, api)
+    if lookup.event_type in _FAILURE_EVENTS:
+        return _failed_attempt(lookup, api)
     if lookup.event_type not in _PAYMENT_EVENTS:
         return Completion(skipped="event_type_not_looked_up")
     session: JsonObject | None = None
@@ -88,6 +99,70 @@ def complete_stripe(lookup: GatewayLookup, api: StripeApi) -> Completion:  # noq
     if intent_id is None:
         return Completion(skipped="no_payment_intent")  # an invoice paid out of band
     return _intent_payment(lookup, api, intent_id, session=session, invoice=invoice)
+
+
+_FAILURE_EVENTS = frozenset(["invoice.payment_failed", "payment_intent.payment_failed"])
+
+
+def _failed_attempt(lookup: GatewayLookup, api: StripeApi) -> Completion:
+    invoice: JsonObject | None = None
+    if lookup.event_type == "invoice.payment_failed":
+        invoice = api.invoice(lookup.object_id)
+        intent_id = _id(invoice.get("payment_intent")) or api.intent_of_invoice(
+            invoice["id"], status="open"
+        )
+        if intent_id is None:
+            return Completion(skipped="no_payment_intent")
+    else:
+        intent_id = lookup.object_id
+    intent = api.payment_intent(intent_id)
+    if intent.get("status") == "succeeded":
+        # Paid meanwhile (a retry, another card): the receipt says so; no failure to tell.
+        return Completion(skipped="intent_succeeded")
+    charge = _charge_of(intent, api)
+    if invoice is None:
+        invoice_id = _id(intent.get("invoice"))  # API versions before 2025-03-31
+        invoice = api.invoice(invoice_id) if invoice_id else api.invoice_for(intent_id)
+    session = api.checkout_session_for(intent_id) if invoice is None else None
+    if not _obj(charge.get("billing_details"), "billing_details"):
+        charge = {**charge, "billing_details": failed_attempt_billing(intent)}
+    customer = intent.get("customer") if isinstance(intent.get("customer"), dict) else {}
+    metadata = _obj(intent.get("metadata"), "metadata")
+    event = PaymentEvent.model_validate(
+        {
+            "event_id": lookup.event_id,
+            "provider": "stripe",
+            "type": EventType.PAYMENT_FAILED,
+            "occurred_at": lookup.occurred_at,
+            "payment_id": intent["id"],
+            "invoice_number": _str(metadata.get("invoice_number"))
+            or (_str(invoice.get("number")) if invoice else None),
+            "amount": _money(intent.get("amount"), intent.get("currency")),
+            "method": method_of(
+                intent, charge if charge.get("id") else failed_attempt_charge(intent)
+            ),
+            "customer": _payer(intent, charge, session or {}, invoice or {}, customer or {}),
+            "failure": failure_of(
+                intent, charge, update_url=_update_url(invoice or {}, session or {})
+            ),
+            "livemode": lookup.livemode,
+        }
+    )
+    return Completion(events=(event,))
+
+
+def _update_url(invoice: JsonObject, session: JsonObject) -> str | None:
+    """Where Stripe lets the payer pay again: https pages only."""
+    recovery = _obj(_obj(session.get("after_expiration"), "after_expiration").get("recovery"))
+    candidates = (
+        invoice.get("hosted_invoice_url"),
+        session.get("url") if session.get("status") == "open" else None,
+        recovery.get("url") if session.get("status") == "expired" else None,
+    )
+    return next((url for url in candidates if isinstance(url, str) and _HTTPS.fullmatch(url)), None)
+
+
+_HTTPS = re.compile(r"https://\S{1,2040}")
 
 
 def _id(value: Any) -> str | None:

@@ -135,14 +135,18 @@ def failure_notification(
         or outcome.status not in OPEN_STATUSES
     ):
         return None
+    # One message per failed attempt: Stripe reports a Billing attempt twice (its
+    # PaymentIntent's and its invoice's event), each naming the attempt's Charge.
+    attempt = event.failure.attempt_id or event.event_id
     return PaymentFailedJob(
         correlation_id=message.correlation_id,
         kind="payment_failed",
-        change_id=f"{outcome.invoice_number}#failed#{event.event_id}",
+        change_id=f"{outcome.invoice_number}#failed#{attempt}",
         customer_id=outcome.customer_id,
         invoice_number=outcome.invoice_number,
         amount=event.amount,
         failed_at=event.occurred_at,
         failure=event.failure.category,
         method=event.method,
+        payment_update_url=event.failure.payment_update_url,
     )

@@ -139,6 +139,11 @@ def apply_event(
     """``calendar`` is the business's time zone: a receipt is numbered in the series of the
     year it is issued in there (00:30 on 1 January in Paris is 2027's series, though UTC
     still says 31 December 2026)."""
+    if event.failure is not None and event.failure.payment_update_url:
+        # The gateway's page for paying again opens the payer's invoice and expires: it goes
+        # on to the message (follow_ups reads it from the queued event), not into the ledger.
+        failure = event.failure.model_copy(update={"payment_update_url": None})
+        event = event.model_copy(update={"failure": failure})
     number = (
         event.invoice_number
         or store.invoice_for_payment(event.payment_id)

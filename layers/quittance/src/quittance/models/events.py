@@ -80,6 +80,14 @@ class Failure(BaseModel):
     category: FailureCategory
     provider_code: str | None = Field(default=None, max_length=128)
     message: str | None = Field(default=None, max_length=500)
+    attempt_id: str | None = Field(default=None, max_length=255)
+    """The gateway's own id of the failed attempt (Stripe's Charge), when several events
+    report the same attempt (``payment_intent.payment_failed`` and ``invoice.payment_failed``):
+    the payer is told once per attempt, not once per event."""
+    payment_update_url: str | None = Field(default=None, pattern=r"^https://\S+$", max_length=2048)
+    """Where the gateway lets the payer pay again or change the card (Stripe's hosted invoice
+    page, a Checkout Session still open or its recovery link); the failed-payment message
+    prefers it to the seller's static ``PaymentUpdateUrlTemplate``."""
 
 
 class Refund(BaseModel):

@@ -302,12 +302,14 @@ RECORDS: tuple[RecordType, ...] = (
         location="ArchiveBucket `evidence/<provider>/<YYYY>/<MM>/<event id>.bin`",
         store="ArchiveBucket",
         prefix="evidence/",
-        purpose="The gateway's signed delivery exactly as received, for disputes and audits",
+        purpose="The gateway's signed delivery exactly as received, for disputes and audits; "
+        "for an event the lookup stage completed, what the gateway's API answered instead "
+        "(each object read, with its call and time)",
         legal_basis=LEGAL_OBLIGATION + "; art. 17(3)(e) (legal claims)",
         retention=TEN_YEARS + "; unreadable from the customer's erasure on",
-        personal_data="everything the gateway sent (name, email, masked card) — sealed with "
-        "the customer's own data key",
-        readers=("intake (write)", "archive_api", "privacy_api"),
+        personal_data="everything the gateway sent or its API answered (name, email, "
+        "address, masked card) — sealed with the customer's own data key",
+        readers=("intake (write)", "lookup (write)", "archive_api", "privacy_api"),
         legal_archive=True,
     ),
     RecordType(

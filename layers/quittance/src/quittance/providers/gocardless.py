@@ -4,10 +4,14 @@ https://developer.gocardless.com/api-reference/#appendix-webhooks — a delivery
 to 250 events of any resource type. The scheme carries no timestamp, so there is no tolerance
 window: a replayed delivery is stopped downstream by dedupe on each event id (``EV…``).
 
-GoCardless events never carry amounts (its own clients fetch the payment from the API). Intake
-must answer fast and never calls GoCardless, so the merchant writes what a receipt needs into the
-payment's (or refund's) ``metadata`` when creating it, and GoCardless copies that object into
-every event about the resource as ``resource_metadata``. See docs/providers/gocardless.md.
+GoCardless events never carry amounts nor the payer (its own clients fetch the payment from the
+API). Intake must answer fast and never calls GoCardless, so every event quittance acts on goes
+to the lookup stage, which reads payment → mandate → customer
+(:mod:`quittance.gateways.gocardless_lookup`): the payer's email, name and language come from
+there for every payment, so that every payer gets their message. The merchant's three optional
+``metadata`` keys, which GoCardless copies into every event as ``resource_metadata``, override
+what the API says; what they state is checked here, so a malformed one is reported at once.
+See docs/providers/gocardless.md.
 
 One event that cannot be mapped never refuses the batch: it is reported in ``ignored`` as
 ``"<resource_type>.<action>:<reason>"`` while the others are accepted. Only an unusable envelope
@@ -156,7 +160,6 @@ class GoCardlessAdapter:
             )
         # Origin is not signed: it only sets the informational livemode flag.
         livemode = (request.headers.get("origin") or "").strip().rstrip("/") != SANDBOX_ORIGIN
-        events: list[PaymentEvent] = []
         lookups: list[GatewayLookup] = []
         ignored: list[str] = []
         for raw in raw_events:
@@ -166,25 +169,28 @@ class GoCardlessAdapter:
                 ignored.append(label)
                 continue
             try:
-                events.append(_event(raw, kind, livemode))
+                _event(raw, kind, livemode)  # what the event states, checked, not kept
             except _Unmapped as exc:
-                lookup = _lookup(raw, label, livemode) if exc.reason in _LOOKED_UP else None
-                if lookup is None:
+                if exc.reason not in _LOOKED_UP:
                     ignored.append(f"{label}:{exc.reason}")
-                else:
-                    lookups.append(lookup)
+                    continue
             except ValidationError as exc:
                 ignored.append(f"{label}:{_invalid(exc)}")
+                continue
+            lookup = _lookup(raw, label, livemode)
+            if lookup is None:
+                ignored.append(f"{label}:invalid_lookup")
+            else:
+                lookups.append(lookup)
         return ParsedDelivery(
             delivery_id=_delivery_id(payload, raw_events, request.body),
-            events=tuple(events),
             ignored=tuple(ignored),
             lookups=tuple(lookups),
         )
 
 
-# What the API knows when the metadata does not say it: the lookup stage reads the payment,
-# its mandate and its customer (subscriptions, instalments, dashboard payments).
+# What the API knows when the metadata does not say it (subscriptions, instalments, dashboard
+# payments carry none): not a reason to leave an event, the lookup stage reads it.
 _LOOKED_UP = frozenset(["missing_amount", "missing_customer"])
 
 

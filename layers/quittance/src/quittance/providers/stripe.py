@@ -63,6 +63,9 @@ LOOKUP_EVENTS = frozenset(
         "checkout.session.async_payment_succeeded",
         "charge.succeeded",
         "invoice.paid",
+        # A Billing attempt failed: the invoice names the page where the payer pays again
+        # (hosted_invoice_url); why it failed is on the PaymentIntent.
+        "invoice.payment_failed",
     ]
 )
 
@@ -197,6 +200,13 @@ def _needs_lookup(event_type: str, obj: dict[str, Any]) -> bool:
         billing = _obj(charge.get("billing_details"), "billing_details")
         payer = _str(obj.get("customer")) or _str(obj.get("receipt_email"))
         return not charge or bool(obj.get("invoice")) or not (payer or _str(billing.get("email")))
+    if event_type == "payment_intent.payment_failed":
+        # An invoice's attempt is filed under the invoice, with its hosted page for paying
+        # again: the intent names it before 2025-03-31; on later versions it names none, so
+        # one the merchant did not number (Billing's never are) is looked up too.
+        metadata = _obj(obj.get("metadata"), "metadata")
+        unnumbered = "invoice" not in obj and not _str(metadata.get("invoice_number"))
+        return bool(obj.get("invoice")) or unnumbered
     if event_type == "charge.refunded":
         # Current API versions send no refund list and a cumulative amount_refunded: only the
         # API says which refunds there are and what each was.
@@ -223,9 +233,10 @@ def _lookup(
     # What the payload states is checked now, so that a payload that cannot be a payment is
     # refused here (422, with its fields) rather than queued: the API is read for what is
     # missing, not to repair what is wrong.
-    amount_field = {"checkout.session": "amount_total", "invoice": "amount_paid"}.get(
-        _str(obj.get("object")) or "", "amount"
-    )
+    amount_field = {
+        "checkout.session": "amount_total",
+        "invoice": "amount_due" if event_type == "invoice.payment_failed" else "amount_paid",
+    }.get(_str(obj.get("object")) or "", "amount")
     _money(obj.get("amount_received") or obj.get(amount_field), obj.get("currency"))
     links = {
         name: value
@@ -408,27 +419,11 @@ def _payment_intent_event(
     amount = intent.get("amount_received") or intent.get("amount")
     failure = None
     if kind is EventType.PAYMENT_FAILED:
-        error = _obj(intent.get("last_payment_error"), "last_payment_error")
-        code = _str(error.get("decline_code")) or _str(error.get("code"))
-        failure = Failure(
-            category=_FAILURES.get(code or "", FailureCategory.DECLINED),
-            provider_code=code,
-            message=_str(error.get("message")),
-        )
-        if not charge:
-            # The failed attempt's payment method is the only place its card details appear.
-            method = _obj(error.get("payment_method"), "last_payment_error.payment_method")
-            charge = {
-                "id": _str(error.get("charge")),
-                "payment_method_details": {
-                    "type": method.get("type"),
-                    "card": _obj(method.get("card"), "last_payment_error.payment_method.card"),
-                },
-            }
+        failure = failure_of(intent, charge)
+        charge = charge or failed_attempt_charge(intent)
         amount = intent.get("amount")
         if not billing:
-            failed_method = _obj(error.get("payment_method"), "last_payment_error.payment_method")
-            billing = _obj(failed_method.get("billing_details"), "billing_details")
+            billing = failed_attempt_billing(intent)
     email = _str(intent.get("receipt_email")) or _str(billing.get("email"))
     customer_ref = payer_reference(
         _str(intent.get("customer")), _str(metadata.get("customer_reference")), email, intent["id"]
@@ -457,6 +452,42 @@ def _payment_intent_event(
             "next_steps": _str(metadata.get("next_steps")),
         }
     )
+
+
+def failure_of(
+    intent: dict[str, Any], charge: dict[str, Any], *, update_url: str | None = None
+) -> Failure:
+    """Why the intent's last attempt failed (the decline code when there is one, else the
+    error code), which attempt it was (its Charge) and where the payer can pay again."""
+    error = _obj(intent.get("last_payment_error"), "last_payment_error")
+    code = _str(error.get("decline_code")) or _str(error.get("code"))
+    return Failure(
+        category=_FAILURES.get(code or "", FailureCategory.DECLINED),
+        provider_code=code,
+        message=_str(error.get("message")),
+        attempt_id=_str(error.get("charge")) or _str(charge.get("id")),
+        payment_update_url=update_url,
+    )
+
+
+def failed_attempt_charge(intent: dict[str, Any]) -> dict[str, Any]:
+    """The failed attempt as a Charge-like object when no Charge is at hand: its payment
+    method is the only place its card details appear."""
+    error = _obj(intent.get("last_payment_error"), "last_payment_error")
+    method = _obj(error.get("payment_method"), "last_payment_error.payment_method")
+    return {
+        "id": _str(error.get("charge")),
+        "payment_method_details": {
+            "type": method.get("type"),
+            "card": _obj(method.get("card"), "last_payment_error.payment_method.card"),
+        },
+    }
+
+
+def failed_attempt_billing(intent: dict[str, Any]) -> dict[str, Any]:
+    error = _obj(intent.get("last_payment_error"), "last_payment_error")
+    method = _obj(error.get("payment_method"), "last_payment_error.payment_method")
+    return _obj(method.get("billing_details"), "billing_details")
 
 
 def _refund_events(
