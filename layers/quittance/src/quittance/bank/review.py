@@ -78,8 +78,11 @@ class PaymentEvents(Protocol):
     def publish_once(self, message: PaymentEventMessage) -> bool: ...
 
 
-@dataclass(frozen=True)
-class ImportReport:
+class ImportReport(BaseModel):
+    """What one import did: the staff API's answer, and the status record of an upload."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
     statement: str
     entries: int
     matched: int
