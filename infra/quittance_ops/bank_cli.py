@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from quittance.bank.review import entry_id
 from quittance_ops.admin_client import ALLOWED_PREFIXES
 from quittance_ops.desk import Desk, connect, money
 from quittance_ops.options import AwsOpt, JsonOpt, StackOpt, emit
@@ -144,14 +145,14 @@ def _row(entry: dict[str, Any]) -> list[str]:
 
 @bank_app.command("match")
 def match(
-    entry: str,
+    entry: Annotated[str, typer.Argument(help="The bank reference, as `bank unmatched` shows it")],
     invoices: Annotated[list[str], typer.Argument(help="One or more invoice numbers, in order")],
     stack: StackOpt = None,
     aws_stack: AwsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Say which invoice(s) an entry pays; several are paid in the order given."""
-    path = f"/admin/bank/entries/{entry}/match"
+    path = f"/admin/bank/entries/{entry_id(entry)}/match"
     answer = connect(stack, aws_stack).send("POST", path, {"invoices": invoices})
     if not emit(as_json, answer):
         Console().print(f"{entry} → {', '.join(answer['invoices'])} (audit #{answer['audit_seq']})")
@@ -159,14 +160,14 @@ def match(
 
 @bank_app.command("ignore")
 def ignore(
-    entry: str,
+    entry: Annotated[str, typer.Argument(help="The bank reference, as `bank unmatched` shows it")],
     reason: Annotated[str, typer.Option(help="Why no invoice is settled (kept in the record)")],
     stack: StackOpt = None,
     aws_stack: AwsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Take an entry off the review list without settling anything."""
-    path = f"/admin/bank/entries/{entry}/ignore"
+    path = f"/admin/bank/entries/{entry_id(entry)}/ignore"
     answer = connect(stack, aws_stack).send("POST", path, {"reason": reason})
     if not emit(as_json, answer):
         Console().print(f"{entry} ignored: {answer['reason']} (audit #{answer['audit_seq']})")

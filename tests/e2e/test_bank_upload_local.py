@@ -1,7 +1,8 @@
 """`quittance bank import --upload` against the local stack, over HTTP on 127.0.0.1: the CLI
 gets a presigned POST from the staff API, uploads the statement to moto's S3, S3 tells the
 queue, the stack's pump runs bank_import, and the CLI follows the status record until it
-prints the summary; the invoice the transfer names is paid."""
+prints the summary; the invoice the transfer names is paid. The entry left for review,
+whose bank reference holds "/" and " ", is then ignored through the gateway."""
 
 from __future__ import annotations
 
@@ -69,6 +70,21 @@ def test_a_statement_uploaded_through_the_drop_prefix_is_imported_and_followed(
     assert run.returncode == 0, run.stdout + run.stderr
     said = " ".join(run.stdout.split())
     assert "2 entries, 1 matched (1 by reference" in said and "1 to review" in said
+
+    # The entry left for review has a "/" and a space in its reference: the signed call
+    # through the local gateway reaches it by its URL-safe id.
+    run = subprocess.run(
+        [sys.executable, "-m", "quittance_ops", "bank", "ignore", "UPL/2026 02",
+         "--reason", "frais", "--stack", str(tmp_path / "stack.json")],
+        cwd=ROOT,
+        env={k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "UPL/2026 02 ignored: frais" in " ".join(run.stdout.split())
 
     ledger = LedgerTable(stack.resources["LedgerTable"], stack.client("dynamodb"))
 

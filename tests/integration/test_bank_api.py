@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from quittance.aws.audit_table import AuditTrail
 from quittance.aws.ledger_table import LedgerTable
+from quittance.bank.review import entry_id
 from quittance.ledger.state import InvoiceStatus
 from quittance_ops import bank_cli
 from quittance_ops.camt_samples import Transfer, statement_xml
@@ -50,12 +51,13 @@ def unmatched(stack: MotoStack) -> tuple[int, dict[str, Any]]:
 
 
 def on_entry(stack: MotoStack, reference: str, verb: str, body: dict[str, Any]) -> Any:
+    entry = entry_id(reference)
     return call(
         stack,
         "POST",
-        f"/admin/bank/entries/{reference}/{verb}",
-        f"/admin/bank/entries/{{reference}}/{verb}",
-        {"reference": reference},
+        f"/admin/bank/entries/{entry}/{verb}",
+        f"/admin/bank/entries/{{entry}}/{verb}",
+        {"entry": entry},
         json.dumps(body).encode(),
     )
 
@@ -135,8 +137,9 @@ class FunctionCaller:
         route = path
         params: dict[str, str] = {}
         if path.startswith("/admin/bank/entries/"):
-            reference, verb = path.removeprefix("/admin/bank/entries/").split("/")
-            route, params = f"/admin/bank/entries/{{reference}}/{verb}", {"reference": reference}
+            # API Gateway routes on the decoded path: a "/" in the parameter breaks the route.
+            entry, verb = path.removeprefix("/admin/bank/entries/").split("/")
+            route, params = f"/admin/bank/entries/{{entry}}/{verb}", {"entry": entry}
         if path.startswith("/admin/bank/uploads/"):
             upload_id = path.removeprefix("/admin/bank/uploads/")
             route, params = "/admin/bank/uploads/{upload_id}", {"upload_id": upload_id}
@@ -287,3 +290,53 @@ def test_an_uploaded_hostile_statement_is_refused_with_its_reason(
     items = moto_stack.client("dynamodb").scan(TableName=moto_stack.resource("LedgerTable"))
     assert {i["pk"]["S"].split("#")[0] for i in items["Items"]} == {"BANKFILE"}
     assert moto_stack.queue_messages("PaymentEventsQueue") == []
+
+
+def test_bank_references_with_reserved_characters_are_matched_and_ignored_from_the_cli(
+    moto_stack: MotoStack, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A camt.053 reference may hold "/", " ", "+" and "#": the review list shows it as the
+    bank wrote it, and match/ignore reach it through its URL-safe entry id."""
+    register(moto_stack, "F-REF-1", 10000, "cus_ref_1", "Camille Martin")
+    desk = Desk(api=FunctionCaller(moto_stack), bucket="", s3=None)
+    monkeypatch.setattr(bank_cli, "connect", lambda stack, aws_stack: desk)
+    odd = ["2026/12/04 VIR+001#A", "ÉCHÉANCE 12/2026", "../admin/x?y=1"]
+    statement = tmp_path / "releve.xml"
+    statement.write_bytes(
+        statement_xml(
+            [Transfer(reference=r, amount=Decimal("120.00"), payer="Inconnu") for r in odd]
+        )
+    )
+    runner = CliRunner()
+    assert runner.invoke(app, ["bank", "import", str(statement)]).exit_code == 0
+    result = runner.invoke(app, ["bank", "unmatched", "--json"])
+    listed = {e["reference"]: e["entry_id"] for e in json.loads(result.output)["entries"]}
+    assert set(listed) == set(odd)
+    assert all(set(i) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+               for i in listed.values())  # fmt: skip
+
+    result = runner.invoke(app, ["bank", "match", odd[0], "F-REF-1"])
+    assert result.exit_code == 0, result.output
+    assert f"{odd[0]} → F-REF-1" in " ".join(result.output.split())
+    result = runner.invoke(app, ["bank", "ignore", odd[1], "--reason", "virement interne"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["bank", "unmatched", "--json"])
+    assert [e["reference"] for e in json.loads(result.output)["entries"]] == [odd[2]]
+
+    deliver(moto_stack, "PaymentEventsQueue", "LedgerFunction")
+    ledger = LedgerTable(moto_stack.resource("LedgerTable"), moto_stack.client("dynamodb"))
+    paid = ledger.get_invoice("F-REF-1")
+    assert paid is not None and paid.status is InvoiceStatus.PAID
+    trail = AuditTrail(moto_stack.resource("AuditTable"), moto_stack.client("dynamodb"))
+    entries, _ = trail.search(actor=STAFF)
+    assert {(e.action, e.target) for e in entries} >= {
+        ("bank.match", odd[0]),
+        ("bank.ignore", odd[1]),
+    }
+    # An id this service never issued names no entry (nor a path elsewhere).
+    for bogus in ("Zm9v", "!!", "a" * 5, entry_id(odd[2]) + "x"):
+        status, body = call(
+            moto_stack, "POST", f"/admin/bank/entries/{bogus}/ignore",
+            "/admin/bank/entries/{entry}/ignore", {"entry": bogus}, b'{"reason": "x"}',
+        )  # fmt: skip
+        assert status == 404, (bogus, body)

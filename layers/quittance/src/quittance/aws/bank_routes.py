@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from quittance.audit.trail import AuditLog
 from quittance.aws.http import Outcome, audited, iam_actor, json_object, request_id, routed_event
-from quittance.bank.review import BankDesk, EntryRecord
+from quittance.bank.review import BankDesk, EntryRecord, entry_id, reference_of
 from quittance.bank.statement import StatementRefused, parse_statement
 from quittance.bank.uploads import (
     ImportStatuses,
@@ -31,7 +31,7 @@ from quittance.bank.uploads import (
     issue_ticket,
     status_of,
 )
-from quittance.errors import PayloadInvalid
+from quittance.errors import NotFound, PayloadInvalid
 from quittance.payments import offline
 from quittance.payments.offline import OfflinePayment, RegisteredInvoices
 
@@ -84,7 +84,16 @@ def shown(record: EntryRecord) -> dict[str, Any]:
     return {
         **record.model_dump(mode="json", exclude={"events", "entry"}),
         **record.entry.model_dump(mode="json"),
+        "entry_id": entry_id(record.entry.reference),
     }
+
+
+def _target(entry: str) -> str:
+    """The audit entry's target: the bank reference, or what was asked if it names none."""
+    try:
+        return reference_of(entry)
+    except NotFound:
+        return entry[:60]
 
 
 class BankRoutes:
@@ -97,8 +106,8 @@ class BankRoutes:
         router.post("/admin/bank/uploads")(self.upload)
         router.get("/admin/bank/uploads/<upload_id>")(self.upload_status)
         router.get("/admin/bank/unmatched")(self.unmatched)
-        router.post("/admin/bank/entries/<reference>/match")(self.match)
-        router.post("/admin/bank/entries/<reference>/ignore")(self.ignore)
+        router.post("/admin/bank/entries/<entry>/match")(self.match)
+        router.post("/admin/bank/entries/<entry>/ignore")(self.ignore)
         router.post("/admin/payments")(self.record_payment)
 
     @property
@@ -193,9 +202,12 @@ class BankRoutes:
 
         return self._audited("bank.unmatched", "review-list", work)
 
-    def match(self, reference: str) -> Response[str]:
+    def match(self, entry: str) -> Response[str]:
+        """``entry``: the entry's id (:func:`quittance.bank.review.entry_id`)."""
+
         def work() -> Outcome:
             services, event = self.services(), self.event
+            reference = reference_of(entry)
             request = MatchRequest.model_validate(json_object(event.body))
             record = services.desk.match(
                 reference,
@@ -206,18 +218,19 @@ class BankRoutes:
             )
             return 200, shown(record), {"invoices": list(record.invoices)}
 
-        return self._audited("bank.match", reference, work)
+        return self._audited("bank.match", _target(entry), work)
 
-    def ignore(self, reference: str) -> Response[str]:
+    def ignore(self, entry: str) -> Response[str]:
         def work() -> Outcome:
             services, event = self.services(), self.event
+            reference = reference_of(entry)
             request = IgnoreRequest.model_validate(json_object(event.body))
             record = services.desk.ignore(
                 reference, request.reason, actor=iam_actor(event), now=services.now()
             )
             return 200, shown(record), {"reason": record.reason}
 
-        return self._audited("bank.ignore", reference, work)
+        return self._audited("bank.ignore", _target(entry), work)
 
     def record_payment(self) -> Response[str]:
         """A cheque or cash payment staff took by hand (quittance.payments.offline)."""
