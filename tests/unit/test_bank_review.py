@@ -39,6 +39,9 @@ class Invoices:
     def open_invoice(self, number: str) -> OpenInvoice | None:
         return self.by_number.get(number)
 
+    def customer_name(self, invoice: OpenInvoice) -> str | None:
+        return invoice.customer_name
+
 
 class Book:
     """Same contract as quittance.aws.bank_entries.BankEntries, in memory."""

@@ -86,6 +86,10 @@ class OpenInvoices(Protocol):
 
     def open_invoice(self, number: str) -> OpenInvoice | None: ...
 
+    def customer_name(self, invoice: OpenInvoice) -> str | None:
+        """The registered customer's name (opened from their sealed profile when the
+        invoice does not carry it)."""
+
 
 class EntryBook(Protocol):
     def record(self, record: EntryRecord) -> EntryRecord | None:
@@ -131,7 +135,7 @@ def import_statement(
     correlation_id: str,
     calendar: str = "Europe/Paris",
 ) -> ImportReport:
-    index = InvoiceIndex(invoices.open_invoices(now.date()))
+    index = InvoiceIndex(invoices.open_invoices(now.date()), names=invoices.customer_name)
     counts: Counter[str] = Counter()
     published = 0
     for entry in statement.entries:
