@@ -68,3 +68,52 @@ def test_a_dropped_statement_is_imported_once(moto_stack: MotoStack) -> None:
     assert hostile is not None and hostile.outcome is not None
     assert hostile.outcome.state == "refused" and "DTD" in (hostile.outcome.reason or "")
     assert statuses.get("archive/2026-11.xml") is None
+
+
+REFUSED = {
+    "truncated.xml": (
+        statement_xml([Transfer(reference="T1", amount=Decimal("1.00"))])[:-40],
+        "not well-formed",
+    ),
+    "malformed.xml": (b"<Document><Stmt></Document>", "not well-formed"),
+    "laughs.xml": (
+        b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa">'
+        b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;">]>'
+        b"<l>&c;</l>",
+        "declares a DTD",
+    ),
+    "external.xml": (
+        b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "http://127.0.0.1:9/x">]><d>&x;</d>',
+        "declares a DTD",
+    ),
+    "huge.xml": (
+        statement_xml([Transfer(reference="T2", amount=Decimal("1.00"))])
+        + b" " * (50 * 1024 * 1024),
+        "the limit is 33,554,432",
+    ),
+}
+
+
+def test_a_dropped_file_that_is_not_a_statement_we_read_is_refused_and_writes_nothing(
+    moto_stack: MotoStack,
+) -> None:
+    """Malformed, truncated, oversized (50 MiB, refused from its size before it is read) and
+    hostile files: each refused with its reason in its status record, nothing imported."""
+    register(moto_stack, "F-DROP-2", 100, "cus_drop_2", "Camille Martin")
+    for name, (data, _) in REFUSED.items():
+        drop(moto_stack, f"inbox/{name}", data)
+    assert deliver(moto_stack, "BankStatementsQueue", "BankImportFunction") == 1 + len(REFUSED)
+    assert moto_stack.queue_messages("BankStatementsDLQ") == []  # refused, not retried
+    assert moto_stack.queue_messages("PaymentEventsQueue") == []
+
+    dynamodb, table = moto_stack.client("dynamodb"), moto_stack.resource("LedgerTable")
+    statuses = ImportStatusTable(table, dynamodb)
+    for name, (_, reason) in REFUSED.items():
+        status = statuses.get(f"inbox/{name}")
+        assert status is not None and status.outcome is not None, name
+        assert status.outcome.state == "refused", name
+        assert reason in (status.outcome.reason or ""), (name, status.outcome.reason)
+    items = dynamodb.scan(TableName=table)["Items"]
+    assert not [i for i in items if i["pk"]["S"].startswith("BANK#")]
+    summary = LedgerTable(table, dynamodb).get_invoice("F-DROP-2")
+    assert summary is not None and summary.status is InvoiceStatus.OPEN
