@@ -32,12 +32,13 @@ class StatementDrop:
         return body, dict(head.get("Metadata") or {})
 
     def presign_upload(
-        self, key: str, *, max_bytes: int, metadata: dict[str, str], seconds: int
+        self, key: str, *, size: int, metadata: dict[str, str], seconds: int
     ) -> PresignedUpload:
-        """A presigned POST rather than PUT: its policy makes S3 itself refuse another key, a
-        file over ``max_bytes`` (content-length-range), and an upload without the bucket's
-        SSE-KMS key or without the metadata, each signed into the policy. (A presigned PUT
-        would carry SSE-KMS as signed headers the uploader must repeat, and no size bound.)"""
+        """A presigned POST rather than PUT: its policy makes S3 itself refuse another key,
+        a file of another size than announced (content-length-range), and an upload without
+        the bucket's SSE-KMS key or without the metadata, each signed into the policy. (A
+        presigned PUT carries SSE-KMS as signed headers the uploader must repeat exactly,
+        and bounds no size.)"""
         if self._kms_key_id is None:
             raise RuntimeError("the bucket's KMS key is not configured: no upload is signed")
         fields = {
@@ -46,7 +47,7 @@ class StatementDrop:
             **{f"x-amz-meta-{name}": value for name, value in metadata.items()},
         }
         conditions: list[object] = [
-            ["content-length-range", 1, max_bytes],
+            ["content-length-range", size, size],
             *({name: value} for name, value in fields.items()),
         ]
         post = self._client.generate_presigned_post(

@@ -96,10 +96,10 @@ class ImportStatus(BaseModel):
 
 class UploadSigner(Protocol):
     def presign_upload(
-        self, key: str, *, max_bytes: int, metadata: dict[str, str], seconds: int
+        self, key: str, *, size: int, metadata: dict[str, str], seconds: int
     ) -> PresignedUpload:
-        """A POST that S3 accepts only for ``key``, at most ``max_bytes``, encrypted with the
-        bucket's key, carrying ``metadata``."""
+        """A POST that S3 accepts only for ``key``, of exactly ``size`` bytes, encrypted with
+        the bucket's key, carrying ``metadata``."""
 
 
 class DroppedFiles(Protocol):
@@ -150,9 +150,7 @@ def issue_ticket(
     )
     statuses.issue(ticket)
     metadata = {"uploaded-by": actor, "upload-id": upload_id, "sha256": request.sha256}
-    post = signer.presign_upload(
-        key, max_bytes=MAX_BYTES, metadata=metadata, seconds=UPLOAD_SECONDS
-    )
+    post = signer.presign_upload(key, size=request.size, metadata=metadata, seconds=UPLOAD_SECONDS)
     return ticket, post
 
 
