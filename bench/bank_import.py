@@ -21,6 +21,7 @@ import sys
 import time
 import tracemalloc
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -37,14 +38,27 @@ from quittance_ops.camt_samples import Transfer, statement_xml  # noqa: E402
 
 
 class Invoices:
-    def __init__(self, invoices: list[OpenInvoice]) -> None:
-        self.invoices = invoices
+    """Open invoices without their customers' names, as the ledger's index has them: a name
+    is a sealed profile read and a KMS unwrap (``name_read_ms`` of latency each, if asked)."""
+
+    def __init__(self, invoices: list[OpenInvoice], name_read_ms: float) -> None:
+        self.invoices = [replace(i, customer_name=None, customer_id=i.customer_reference)
+                         for i in invoices]  # fmt: skip
+        self.names = {i.customer_reference: i.customer_name for i in invoices}
+        self.name_reads = 0
+        self.name_read_s = name_read_ms / 1000
 
     def open_invoices(self, today: date) -> Sequence[OpenInvoice]:
         return self.invoices
 
     def open_invoice(self, number: str) -> OpenInvoice | None:
         return None
+
+    def customer_name(self, invoice: OpenInvoice) -> str | None:
+        self.name_reads += 1
+        if self.name_read_s:
+            time.sleep(self.name_read_s)
+        return self.names.get(invoice.customer_id or "")
 
 
 class Book:
@@ -110,40 +124,51 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--entries", type=int, default=10_000)
     parser.add_argument("--invoices", type=int, default=10_000)
+    parser.add_argument(
+        "--name-read-ms",
+        type=float,
+        default=0.0,
+        help="latency of one customer-name read (profile GetItem + KMS Decrypt), e.g. 8",
+    )
     args = parser.parse_args()
     opened, transfers = world(args.entries, args.invoices)
     data = statement_xml(transfers)
     print(f"statement: {args.entries:,} entries, {len(data) / 1024 / 1024:.1f} MiB; "
           f"{args.invoices:,} open invoices")  # fmt: skip
 
-    timings = run(data, opened)
+    timings = run(data, opened, args.name_read_ms)
     tracemalloc.start()
-    run(data, opened)
+    run(data, opened, 0.0)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    parse, match, report = timings
+    parse, match, report, name_reads = timings
     print(f"parse      {parse:7.2f} s")
     print(f"match      {match:7.2f} s  ({report.matched:,} matched {report.by},")
     print(f"           {report.to_review:,} to review, {report.not_credits:,} debits)")
+    print(f"names      {name_reads:,} customer names opened"
+          f" ({args.name_read_ms:g} ms each included in match)")  # fmt: skip
     total = parse + match
     print(f"total      {total:7.2f} s  ({total / args.entries * 1e6:.0f} µs per entry)")
     print(f"peak mem   {peak / 1024 / 1024:7.1f} MiB (tracemalloc, a second run)")
 
 
-def run(data: bytes, opened: list[OpenInvoice]) -> tuple[float, float, ImportReport]:
-    """Seconds to parse, seconds to decide and publish, and the report."""
+def run(
+    data: bytes, opened: list[OpenInvoice], name_read_ms: float
+) -> tuple[float, float, ImportReport, int]:
+    """Seconds to parse, seconds to decide and publish, the report, the names opened."""
+    invoices = Invoices(opened, name_read_ms)
     started = time.perf_counter()
     statement = parse_statement(data)
     parsed = time.perf_counter()
     report = import_statement(
         statement,
-        invoices=Invoices(opened),
+        invoices=invoices,
         book=Book(),
         events=Events(),
         now=datetime(2026, 12, 4, 8, tzinfo=UTC),
         correlation_id="bench",
     )
-    return parsed - started, time.perf_counter() - parsed, report
+    return parsed - started, time.perf_counter() - parsed, report, invoices.name_reads
 
 
 if __name__ == "__main__":

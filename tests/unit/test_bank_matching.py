@@ -159,3 +159,25 @@ def test_a_match_is_a_canonical_payment_with_the_transfer_proofs() -> None:
 def test_reference_keys_ignore_case_separators_and_accents() -> None:
     assert reference_key(" f-2026/0042 ") == reference_key("F.2026.0042") == "F20260042"
     assert reference_key("FACTÉ-1") == "FACTE1"
+
+
+def test_a_customer_name_is_opened_only_for_invoices_of_an_unnamed_credits_amount() -> None:
+    """Opening a name is a sealed-profile read and a KMS call: a credit that names its invoice
+    opens none; one that does not opens those of the invoices of its amount, each once."""
+    sealed = [OpenInvoice(i.number, i.outstanding, i.customer_reference) for i in INVOICES]
+    names = {i.number: i.customer_name for i in INVOICES}
+    opened: list[str] = []
+
+    def open_name(invoice: OpenInvoice) -> str | None:
+        opened.append(invoice.number)
+        return names[invoice.number]
+
+    index = InvoiceIndex(sealed, names=open_name)
+    assert isinstance(decide(entry(12000, "F-2026-0042", payer="Camille Martin"), index), Matched)
+    assert opened == []
+    decision = decide(entry(5000, payer="LEA PETIT"), index)
+    assert isinstance(decision, NeedsReview) and decision.reason is ReviewReason.AMBIGUOUS
+    assert sorted(opened) == ["F-2026-0044", "F-2026-0045", "F-2026-0046"]
+    decide(entry(5000, payer="Durand & Fils SARL"), index)
+    decide(entry(999, payer="Inconnu"), index)
+    assert len(opened) == 3

@@ -7,14 +7,18 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from quittance.bank.matching import OpenInvoice
 from quittance.bank.review import (
     BankDesk,
     EntryRecord,
     ImportReport,
+    entry_id,
     ignore,
     import_statement,
+    reference_of,
 )
 from quittance.bank.statement import parse_statement
 from quittance.errors import NotFound, PayloadInvalid
@@ -34,6 +38,9 @@ class Invoices:
 
     def open_invoice(self, number: str) -> OpenInvoice | None:
         return self.by_number.get(number)
+
+    def customer_name(self, invoice: OpenInvoice) -> str | None:
+        return invoice.customer_name
 
 
 class Book:
@@ -152,3 +159,19 @@ def test_staff_ignore_an_entry_with_a_reason_and_unknown_ones_are_refused() -> N
     assert book.waiting() == []
     with pytest.raises(NotFound):
         ignore("NOPE", "x", book=book, actor="ana", now=NOW)
+
+
+# Any text a statement can carry (lone surrogates have no UTF-8, so no XML holds them).
+@given(st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=200))
+def test_an_entry_id_is_one_url_safe_path_segment_naming_its_reference(reference: str) -> None:
+    identifier = entry_id(reference)
+    assert set(identifier) <= set(
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    )
+    assert reference_of(identifier) == reference
+
+
+@pytest.mark.parametrize("bogus", ["", "a", "!!", "Zm9v=", "Zm9vx", "_w", "a/b", "x" * 301])
+def test_an_id_this_service_never_issued_names_no_entry(bogus: str) -> None:
+    with pytest.raises(NotFound):
+        reference_of(bogus)

@@ -287,6 +287,13 @@ class Provisioner:
                 Bucket=name,
                 LifecycleConfiguration={"Rules": [_lifecycle_rule(r) for r in lifecycle["Rules"]]},
             )
+        queues = (props.get("NotificationConfiguration") or {}).get("QueueConfigurations")
+        if queues:
+            # moto sends S3 events to SQS as S3 does (and, as S3 does, a test event now).
+            s3.put_bucket_notification_configuration(
+                Bucket=name,
+                NotificationConfiguration={"QueueConfigurations": [_queue_rule(q) for q in queues]},
+            )
         return {
             "Ref": name,
             "Arn": f"arn:aws:s3:::{name}",
@@ -486,6 +493,16 @@ class Provisioner:
 def _depends_on(spec: dict[str, Any]) -> list[str]:
     depends = spec.get("DependsOn", [])
     return [depends] if isinstance(depends, str) else list(depends)
+
+
+def _queue_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    """One AWS::S3::Bucket QueueConfiguration as S3's API takes it."""
+    rules = ((rule.get("Filter") or {}).get("S3Key") or {}).get("Rules") or []
+    queue: dict[str, Any] = {"QueueArn": rule["Queue"], "Events": [rule["Event"]]}
+    if rules:
+        filters = [{"Name": r["Name"], "Value": r["Value"]} for r in rules]
+        queue["Filter"] = {"Key": {"FilterRules": filters}}
+    return queue
 
 
 def _lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:

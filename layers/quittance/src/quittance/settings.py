@@ -186,6 +186,14 @@ class BankDropSettings(BankSettings):
     """Where a bank sync drops statements, under ``inbox/``."""
 
 
+class BankApiSettings(BankDropSettings):
+    """The staff API's bank routes: audited, and signing uploads into the drop prefix."""
+
+    audit_table: str = Field(alias="AUDIT_TABLE")
+    bank_statements_kms_key_id: str = Field(alias="BANK_STATEMENTS_KMS_KEY_ID")
+    """The bucket's SSE-KMS key, which a presigned upload must name (its policy says so)."""
+
+
 class IntakeRecordsSettings(ArchivePolicy, CustomerKeysSettings):
     """What intake keeps about the payer: sealed profile and raw delivery as evidence."""
 

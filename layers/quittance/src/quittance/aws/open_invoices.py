@@ -1,6 +1,6 @@
 """Registered invoices still waiting for money, as bank matching needs them: the ledger's
-sparse open-invoice index (gsi4, one partition per due month) and the customer's name from
-their sealed profile (opened once per customer)."""
+sparse open-invoice index (gsi4, one partition per due month) and, when the amount-and-name
+rule asks for it, the customer's name from their sealed profile (opened once per customer)."""
 
 from __future__ import annotations
 
@@ -37,6 +37,9 @@ class OpenInvoiceIndex:
         self._names: dict[str, str | None] = {}
 
     def open_invoices(self, today: date) -> list[OpenInvoice]:
+        # Each import opens names afresh: this object lives as long as the execution
+        # environment, and a customer renamed or erased since must not match by an old name.
+        self._names.clear()
         month = (today.replace(day=1) - timedelta(days=31 * self._back)).replace(day=1)
         last = today + timedelta(days=31 * self._ahead)
         found: list[OpenInvoice] = []
@@ -90,10 +93,14 @@ class OpenInvoiceIndex:
             number=summary.number,
             outstanding=summary.balance_due,
             customer_reference=reference,
-            customer_name=self._name(summary.customer_id),
+            customer_id=summary.customer_id,
         )
 
-    def _name(self, customer_id: str | None) -> str | None:
+    def customer_name(self, invoice: OpenInvoice) -> str | None:
+        """Opened from the sealed profile, once per customer, only when matching asks."""
+        if invoice.customer_name is not None:
+            return invoice.customer_name
+        customer_id = invoice.customer_id
         if customer_id is None:
             return None
         if customer_id not in self._names:

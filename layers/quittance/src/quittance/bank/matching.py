@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from enum import StrEnum
@@ -39,12 +39,22 @@ _PREFIXES = ("FACTURE", "FACT")
 
 @dataclass(frozen=True)
 class OpenInvoice:
-    """A registered invoice still waiting for money."""
+    """A registered invoice still waiting for money. The customer's name is sealed in their
+    profile: ``customer_name`` when it is already at hand, else ``customer_id`` to open the
+    profile with, only if the amount-and-name rule needs it (:class:`InvoiceIndex`)."""
 
     number: str
     outstanding: Money
     customer_reference: str
     customer_name: str | None = None
+    customer_id: str | None = None
+
+
+NameOf = Callable[[OpenInvoice], str | None]
+
+
+def known_name(invoice: OpenInvoice) -> str | None:
+    return invoice.customer_name
 
 
 class ReviewReason(StrEnum):
@@ -103,17 +113,22 @@ def name_key(text: str | None) -> str:
 
 
 class InvoiceIndex:
-    """Open invoices indexed by reference key and by (amount, currency, payer name)."""
+    """Open invoices indexed by reference key and by (amount, currency).
 
-    def __init__(self, invoices: Iterable[OpenInvoice]) -> None:
+    A customer's name is asked of ``names`` only for an invoice whose outstanding amount is
+    that of a credit naming no invoice, once per invoice: opening a sealed profile is a read
+    and a KMS call, so an import asks for the few names the amount-and-name rule compares,
+    not for every customer with an open invoice."""
+
+    def __init__(self, invoices: Iterable[OpenInvoice], names: NameOf = known_name) -> None:
         self._by_key: dict[str, OpenInvoice] = {}
-        self._by_amount: dict[tuple[int, str, str], list[OpenInvoice]] = {}
+        self._by_amount: dict[tuple[int, str], list[OpenInvoice]] = {}
+        self._names = names
+        self._name_keys: dict[str, str] = {}
         for invoice in invoices:
             self._by_key[reference_key(invoice.number)] = invoice
-            name = name_key(invoice.customer_name)
-            if name:
-                key = (invoice.outstanding.amount_minor, invoice.outstanding.currency, name)
-                self._by_amount.setdefault(key, []).append(invoice)
+            key = (invoice.outstanding.amount_minor, invoice.outstanding.currency)
+            self._by_amount.setdefault(key, []).append(invoice)
 
     def mentioned(self, lines: Sequence[str]) -> list[OpenInvoice]:
         """Invoices named in the remittance lines, in the order they are first named."""
@@ -135,11 +150,7 @@ class InvoiceIndex:
         """Paid by an entry of this import: no longer a fit for another entry's amount and
         name (a second transfer that names the invoice still lands on it, as an excess)."""
         for invoice in invoices:
-            key = (
-                invoice.outstanding.amount_minor,
-                invoice.outstanding.currency,
-                name_key(invoice.customer_name),
-            )
+            key = (invoice.outstanding.amount_minor, invoice.outstanding.currency)
             rest = [i for i in self._by_amount.get(key, ()) if i.number != invoice.number]
             if rest:
                 self._by_amount[key] = rest
@@ -147,7 +158,16 @@ class InvoiceIndex:
                 self._by_amount.pop(key, None)
 
     def by_amount_and_name(self, amount: Money, name: str | None) -> list[OpenInvoice]:
-        return list(self._by_amount.get((amount.amount_minor, amount.currency, name_key(name)), ()))
+        wanted = name_key(name)
+        if not wanted:
+            return []
+        fitting = self._by_amount.get((amount.amount_minor, amount.currency), ())
+        return [i for i in fitting if self._name_key(i) == wanted]
+
+    def _name_key(self, invoice: OpenInvoice) -> str:
+        if invoice.number not in self._name_keys:
+            self._name_keys[invoice.number] = name_key(self._names(invoice))
+        return self._name_keys[invoice.number]
 
 
 def _unprefixed(joined: str) -> tuple[str, ...]:

@@ -10,6 +10,8 @@ even though the invoices the first import paid are no longer open.
 
 from __future__ import annotations
 
+import base64
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,6 +36,30 @@ from quittance.models.events import PaymentEvent, UtcDateTime
 from quittance.models.messages import PaymentEventMessage
 
 EntryState = Literal["matched", "review", "ignored"]
+_ENTRY_ID = re.compile(r"^[A-Za-z0-9_-]{1,300}$")
+
+
+def entry_id(reference: str) -> str:
+    """The bank reference as one URL path segment: base64url of its UTF-8, unpadded.
+
+    A camt.053 ``AcctSvcrRef``/``NtryRef`` may hold "/", " ", "+" or "#", and API Gateway
+    HTTP APIs decode the path before routing (a "%2F" becomes a segment separator and the
+    route does not match), so the staff API's URLs carry this id instead; reversible, so no
+    lookup table is kept. The CLI and the review list show the reference itself."""
+    return base64.urlsafe_b64encode(reference.encode()).decode().rstrip("=")
+
+
+def reference_of(entry: str) -> str:
+    """The bank reference an :func:`entry_id` names; NotFound for anything else."""
+    if _ENTRY_ID.fullmatch(entry) and len(entry) % 4 != 1:
+        try:
+            reference = base64.urlsafe_b64decode(entry + "=" * (-len(entry) % 4)).decode()
+        except (ValueError, UnicodeDecodeError):
+            pass  # not an id this service issued: answered as an unknown entry below
+        else:
+            if reference and entry_id(reference) == entry:
+                return reference
+    raise NotFound(f"no bank entry with id {entry[:60]}")
 
 
 class EntryRecord(BaseModel):
@@ -60,6 +86,10 @@ class OpenInvoices(Protocol):
 
     def open_invoice(self, number: str) -> OpenInvoice | None: ...
 
+    def customer_name(self, invoice: OpenInvoice) -> str | None:
+        """The registered customer's name (opened from their sealed profile when the
+        invoice does not carry it)."""
+
 
 class EntryBook(Protocol):
     def record(self, record: EntryRecord) -> EntryRecord | None:
@@ -78,8 +108,11 @@ class PaymentEvents(Protocol):
     def publish_once(self, message: PaymentEventMessage) -> bool: ...
 
 
-@dataclass(frozen=True)
-class ImportReport:
+class ImportReport(BaseModel):
+    """What one import did: the staff API's answer, and the status record of an upload."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
     statement: str
     entries: int
     matched: int
@@ -102,7 +135,7 @@ def import_statement(
     correlation_id: str,
     calendar: str = "Europe/Paris",
 ) -> ImportReport:
-    index = InvoiceIndex(invoices.open_invoices(now.date()))
+    index = InvoiceIndex(invoices.open_invoices(now.date()), names=invoices.customer_name)
     counts: Counter[str] = Counter()
     published = 0
     for entry in statement.entries:
