@@ -74,7 +74,8 @@ def main() -> None:
         stripe_payment_intent_succeeded,
     )
     from quittance_ops.localstack.stack import LocalStack
-    from tests.integration.test_ledger_books import Profiles, invoice_history
+    from tests.fakes import NoProfiles as Profiles
+    from tests.integration.test_ledger_books import invoice_history
 
     out = Path(tempfile.mkdtemp(prefix="bench-ledger-"))
     sink = (out / "function-logs.jsonl").open("w")

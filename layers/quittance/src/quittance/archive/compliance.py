@@ -93,33 +93,34 @@ class ReceiptQuery(BaseModel):
             return "gsi3 CUST#<customer id>, then table key INV#<invoice>"
         return "gsi2 DAY#<date>"
 
-    def keeps(self, doc: dict[str, Any]) -> bool:
-        data = doc["data"]
-        paid = datetime.fromisoformat(data["paid_at"]).astimezone(UTC).date()
-        method = (data.get("method") or {}).get("kind")
+    def keeps(self, doc: StoredReceipt) -> bool:
+        record = doc.record
+        paid = record.paid_at.astimezone(UTC).date()
+        method = record.method.kind.value if record.method else None
         return (
-            (self.invoice is None or data["invoice_number"] == self.invoice)
-            and (self.payment is None or data["payment_id"] == self.payment)
-            and (self.customer_id is None or data["customer_id"] == self.customer_id)
+            (self.invoice is None or record.invoice_number == self.invoice)
+            and (self.payment is None or record.payment_id == self.payment)
+            and (self.customer_id is None or record.customer_id == self.customer_id)
             and (self.date_from is None or self.date_from <= paid)
             and (self.date_to is None or paid <= self.date_to)
             and (self.method is None or method == self.method)
-            and (self.status is None or data["invoice_status"] == self.status)
+            and (self.status is None or record.invoice_status.value == self.status)
         )
 
 
-def hit(doc: dict[str, Any]) -> dict[str, Any]:
-    data = doc["data"]
-    archive = doc.get("archive") or {}
+def hit(doc: StoredReceipt) -> dict[str, Any]:
+    record = doc.record
+    data = record.model_dump(mode="json")
+    archive = doc.archive.as_record() if doc.archive else None
     return {
-        "receipt_number": data["receipt_number"],
-        "kind": data.get("kind", "receipt"),
-        "invoice_number": data["invoice_number"],
-        "payment_id": data["payment_id"],
-        "customer_id": data["customer_id"],
+        "receipt_number": record.receipt_number,
+        "kind": record.kind,
+        "invoice_number": record.invoice_number,
+        "payment_id": record.payment_id,
+        "customer_id": record.customer_id,
         "amount": data["amount"],
-        "method": (data.get("method") or {}).get("kind"),
-        "status": data["invoice_status"],
+        "method": record.method.kind.value if record.method else None,
+        "status": record.invoice_status.value,
         "paid_at": data["paid_at"],
         "issued_at": data["issued_at"],
         "archived": bool(archive),

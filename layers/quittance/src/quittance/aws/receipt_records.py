@@ -17,20 +17,31 @@ from quittance.errors import AlreadyExists, NotFound
 from quittance.ledger.model import ArchivedCopy, ReceiptRecord, StoredReceipt
 
 
+def stored_receipt_of(item: dict[str, Any]) -> StoredReceipt:
+    """A ``RCPT#`` item as the domain reads it; its record JSON text or already parsed."""
+    rest = dict(item)
+    data, archive, translation = (
+        rest.pop("data"),
+        rest.pop("archive", None),
+        rest.pop("translation", None),
+    )
+    return StoredReceipt(
+        record=ReceiptRecord.model_validate_json(data)
+        if isinstance(data, str)
+        else ReceiptRecord.model_validate(data),
+        archive=ArchivedCopy.model_validate(archive) if archive else None,
+        translation=ArchivedCopy.model_validate(translation) if translation else None,
+        stored={k: v for k, v in rest.items() if not k.startswith("gsi")},
+    )
+
+
 class ReceiptRecords(LedgerItems):
     """Serves ``receipts.issuance.ReceiptLedger`` (with the registrations),
     ``ledger.export.BooksLedger`` and the desk's receipt reads."""
 
     def stored_receipt(self, number: str, invoice_number: str | None = None) -> StoredReceipt:
         """The document found by its number (see receipt_item), typed."""
-        item = self.receipt_item(number, invoice_number)
-        archive, translation = item.pop("archive", None), item.pop("translation", None)
-        return StoredReceipt(
-            record=ReceiptRecord.model_validate(item.pop("data")),
-            archive=ArchivedCopy.model_validate(archive) if archive else None,
-            translation=ArchivedCopy.model_validate(translation) if translation else None,
-            stored={k: v for k, v in item.items() if not k.startswith("gsi")},
-        )
+        return stored_receipt_of(self.receipt_item(number, invoice_number))
 
     def receipt_item(self, number: str, invoice_number: str | None = None) -> dict[str, Any]:
         """The whole stored receipt item (record and archive fields), found by its number, as

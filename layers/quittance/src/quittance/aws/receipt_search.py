@@ -3,12 +3,13 @@ ledger table, never a Scan (see docs/compliance.md for which serves which filter
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from quittance.aws.items import from_item, to_item
+from quittance.aws.receipt_records import stored_receipt_of
+from quittance.ledger.model import StoredReceipt
 
 if TYPE_CHECKING:  # the stubs are a development dependency, not in the Lambda layer
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -28,7 +29,7 @@ class ReceiptIndex:
                 return
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-    def by_number(self, number: str) -> list[dict[str, Any]]:
+    def by_number(self, number: str) -> list[StoredReceipt]:
         """gsi1 ``RCPT#<number>``, then the item itself for a consistent read."""
         keys = list(
             self._pages(
@@ -45,13 +46,13 @@ class ReceiptIndex:
                 ConsistentRead=True,
             ).get("Item")
             if item:
-                found.append(_document(from_item(item)))
+                found.append(stored_receipt_of(from_item(item)))
         return found
 
-    def by_invoice(self, invoice_number: str) -> list[dict[str, Any]]:
+    def by_invoice(self, invoice_number: str) -> list[StoredReceipt]:
         """Table key: ``pk = INV#<n>``, ``sk`` begins with ``RCPT#``."""
         return [
-            _document(item)
+            stored_receipt_of(item)
             for item in self._pages(
                 KeyConditionExpression="pk = :pk AND begins_with(sk, :r)",
                 ExpressionAttributeValues=to_item({":pk": f"INV#{invoice_number}", ":r": "RCPT#"}),
@@ -59,7 +60,7 @@ class ReceiptIndex:
             )
         ]
 
-    def by_payment(self, payment_id: str) -> list[dict[str, Any]]:
+    def by_payment(self, payment_id: str) -> list[StoredReceipt]:
         """gsi1 ``PAY#<id>`` gives the invoice, whose documents are then read by key."""
         invoices = {
             str(item["gsi1sk"]).removeprefix("INV#")
@@ -73,10 +74,10 @@ class ReceiptIndex:
             doc
             for invoice in sorted(invoices)
             for doc in self.by_invoice(invoice)
-            if doc["data"]["payment_id"] == payment_id
+            if doc.record.payment_id == payment_id
         ]
 
-    def by_customer(self, customer_id: str) -> list[dict[str, Any]]:
+    def by_customer(self, customer_id: str) -> list[StoredReceipt]:
         """gsi3 ``CUST#<id>`` gives the customer's invoices, whose documents are read by key."""
         invoices = [
             str(item["gsi3sk"])
@@ -90,7 +91,7 @@ class ReceiptIndex:
 
     def day_page(
         self, day: date, limit: int, start: dict[str, Any] | None = None
-    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    ) -> tuple[list[StoredReceipt], dict[str, Any] | None]:
         """One page of gsi2 ``DAY#<date>`` (documents collected that UTC day, in time order)."""
         kwargs: dict[str, Any] = {
             "TableName": self.table,
@@ -102,11 +103,11 @@ class ReceiptIndex:
         if start:
             kwargs["ExclusiveStartKey"] = start
         page = self._client.query(**kwargs)
-        return [_document(from_item(i)) for i in page.get("Items", [])], page.get(
+        return [stored_receipt_of(from_item(i)) for i in page.get("Items", [])], page.get(
             "LastEvaluatedKey"
         )
 
-    def by_days(self, first: date, last: date) -> Iterator[dict[str, Any]]:
+    def by_days(self, first: date, last: date) -> Iterator[StoredReceipt]:
         day = first
         while day <= last:
             start: dict[str, Any] | None = None
@@ -116,8 +117,3 @@ class ReceiptIndex:
                 if not start:
                     break
             day += timedelta(days=1)
-
-
-def _document(item: dict[str, Any]) -> dict[str, Any]:
-    data = item["data"]
-    return {**item, "data": json.loads(data) if isinstance(data, str) else data}

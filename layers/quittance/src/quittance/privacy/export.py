@@ -21,7 +21,7 @@ from typing import Any, Protocol
 from quittance.errors import CustomerErased, NotFound, SealInvalid
 from quittance.exports import CUSTOMERS_PREFIX
 from quittance.exports import export_key as export_key_in
-from quittance.ledger.model import InvoiceRecord, InvoiceSummary
+from quittance.ledger.model import InvoiceRecord, InvoiceSummary, StoredReceipt
 from quittance.privacy.evidence import DeliverySource
 
 EXPORT_FORMAT = "quittance.customer-export/1"
@@ -45,7 +45,7 @@ class Ledger(Protocol):
 
     def messages(self, number: str) -> list[dict[str, Any]]: ...
 
-    def receipt_item(self, number: str) -> dict[str, Any]: ...
+    def stored_receipt(self, number: str, invoice_number: str | None = None) -> StoredReceipt: ...
 
 
 class Archive(Protocol):
@@ -163,12 +163,12 @@ def export_customer(
             continue
         receipts = []
         for issued in record.documents:
-            item = ledger.receipt_item(issued.receipt_number)
-            archived = item.get("archive") or None
+            copy = ledger.stored_receipt(issued.receipt_number).archive
+            archived = copy.as_record() if copy is not None else None
             entry = {**issued.model_dump(mode="json"), "archive": _plain(archived)}
-            if archived:
+            if copy is not None:
                 name = f"receipts/{issued.receipt_number}.pdf"
-                files[name] = archive.read(str(archived["key"]), str(archived["version_id"]))
+                files[name] = archive.read(copy.key, copy.version_id)
                 entry["file"] = name
             receipts.append(entry)
         for event in record.events:
