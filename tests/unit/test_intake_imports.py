@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -35,4 +37,26 @@ def test_the_intake_handler_imports_no_rendering_code() -> None:
 def test_the_intake_handler_imports_neither_the_xray_sdk_nor_the_event_handler() -> None:
     # The two largest parts of its cold import before issue 20 (about 100 and 60 ms).
     loaded = loaded_by_intake("aws_xray_sdk", "aws_lambda_powertools.event_handler")
+    assert loaded == "[]", loaded
+
+
+def test_each_gateway_name_reaches_its_own_adapter() -> None:
+    # The adapters are imported on a gateway's first call: a slip in their table would
+    # otherwise show only when that gateway first sends a webhook.
+    from quittance.errors import UnknownProvider
+    from quittance.providers import adapter_for, provider_names
+
+    assert provider_names() == ["gocardless", "standard", "stripe"]
+    assert [adapter_for(name).name for name in provider_names()] == provider_names()
+    with pytest.raises(UnknownProvider):
+        adapter_for("paypal")
+
+
+def test_the_intake_handler_loads_no_gateway_adapter_before_its_first_call() -> None:
+    loaded = loaded_by_intake(
+        "quittance.providers.stripe",
+        "quittance.providers.gocardless",
+        "quittance.providers.standard_webhooks",
+        "quittance.ledger.service",
+    )
     assert loaded == "[]", loaded

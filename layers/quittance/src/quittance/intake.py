@@ -22,7 +22,7 @@ from typing import Any, Literal, Protocol
 from quittance import errors
 from quittance.archive.retention import Lock, RetentionPolicy, lock_for
 from quittance.errors import AlreadyExists, CustomerErased, QueueUnavailable
-from quittance.ledger.service import pseudonymous_customer_id
+from quittance.ledger.customer_ids import pseudonymous_customer_id
 from quittance.models.events import CustomerDetails, PaymentEvent
 from quittance.models.lookups import GatewayLookupMessage
 from quittance.models.messages import PaymentEventMessage
