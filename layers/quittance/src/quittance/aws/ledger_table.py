@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from botocore.exceptions import ClientError
 
+from quittance.aws.batch_reads import items_by_key
 from quittance.aws.errors import cancellation_codes, error_code
 from quittance.aws.items import from_item, to_item
 from quittance.errors import AlreadyExists, NotFound
@@ -212,8 +213,11 @@ class LedgerTable:
         }
         while True:
             page = self._client.query(**kwargs)
+            # The index copies keys only: the documents are read by key, in its order.
+            keys = [{"pk": i["pk"], "sk": i["sk"]} for i in page["Items"]]
             found.extend(
-                ReceiptRecord.model_validate_json(from_item(i)["data"]) for i in page["Items"]
+                ReceiptRecord.model_validate_json(from_item(i)["data"])
+                for i in items_by_key(self._client, self.name, keys)
             )
             if "LastEvaluatedKey" not in page:
                 return found

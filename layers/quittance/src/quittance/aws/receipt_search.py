@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
+from quittance.aws.batch_reads import items_by_key
 from quittance.aws.items import from_item, to_item
 
 if TYPE_CHECKING:  # the stubs are a development dependency, not in the Lambda layer
@@ -102,9 +103,10 @@ class ReceiptIndex:
         if start:
             kwargs["ExclusiveStartKey"] = start
         page = self._client.query(**kwargs)
-        return [_document(from_item(i)) for i in page.get("Items", [])], page.get(
-            "LastEvaluatedKey"
-        )
+        # The index copies keys only: the documents are read by key, in its order.
+        keys = [{"pk": i["pk"], "sk": i["sk"]} for i in page.get("Items", [])]
+        documents = items_by_key(self._client, self.table, keys)
+        return [_document(from_item(i)) for i in documents], page.get("LastEvaluatedKey")
 
     def by_days(self, first: date, last: date) -> Iterator[dict[str, Any]]:
         day = first
