@@ -10,7 +10,8 @@ measured durations, the SQS requests Lambda's pollers make for each message (one
 one delete per batch: sent one at a time, each message is its own batch, the dearest case),
 the bytes the functions logged, and what stays stored: the archive's objects (receipt PDF,
 English copy, evidence) by their size, storage class and the lifecycle the template sets, and
-the DynamoDB items the run left, each kept as long as its table keeps it.
+the DynamoDB items the run left, each kept as long as its table keeps it (an item with a TTL,
+such as the message log's, until its TTL), with the copies its indexes keep as they project.
 
 Prices: one dated table, bench/prices_eu_west_3.toml (with its sources). Lambda: measured
 duration (rounded up to the millisecond, as billed) × MemorySize from template.yaml ×
@@ -190,8 +191,11 @@ def _stored(stack: Any, indexes: dict[str, dict[str, frozenset[str] | None]]) ->
                         for kept in carried
                     ],
                     "copies_all": [item_bytes(item)] * len(carried),
+                    # An item with a TTL (the message and reminder logs: 13 months) is kept
+                    # that long, not as long as its table keeps the rest.
+                    "expires": int(item["expires_at"]["N"]) if "expires_at" in item else None,
                 }
-    return {"objects": objects, "items": items}
+    return {"objects": objects, "items": items, "at": time.time()}
 
 
 def _object_kind(key: str) -> str:
@@ -257,8 +261,17 @@ def _measure(
         old = before["items"].get(key)
         grown = item["bytes"] - (old["bytes"] if old else 0)
         row = tables.setdefault(
-            table, {"items": 0, "bytes": 0, "index_copies": 0, "index_bytes": 0, "index_writes": 0}
-        )
+            table,
+            {"items": 0, "bytes": 0, "index_copies": 0, "index_bytes": 0, "index_writes": 0,
+             "expiring_byte_months": 0.0},
+        )  # fmt: skip
+        if item["expires"] is not None and not old:
+            # Stored until its TTL: bytes × months, overheads and index copies included.
+            kept = max(item["expires"] - after["at"], 0) / 86400 / MONTH_DAYS
+            stored = item["bytes"] + sum(item[copies]) + 100 * (1 + len(item[copies]))
+            row["expiring_byte_months"] += stored * kept
+            row["index_writes"] += sum(max(1, -(-size // 1024)) for size in item[copies])
+            continue
         row["items"] += 0 if old else 1
         row["bytes"] += max(grown, 0)
         if old != item:
@@ -346,6 +359,10 @@ def price(
             lines["DynamoDB"][f"{label} storage, {months:.0f} months"] = (
                 k * gb * months * ddb[f"{pre}storage_gb_month"]
             )
+            if row.get("expiring_byte_months"):
+                lines["DynamoDB"][f"{label} storage of items with a TTL, until it"] = (
+                    k * row["expiring_byte_months"] / 1e9 * ddb[f"{pre}storage_gb_month"]
+                )
     s3 = prices["s3"]
     puts = sum(v for op, v in calls.items() if op in {"s3.PutObject", "s3.CopyObject"})
     gets = sum(
