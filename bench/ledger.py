@@ -74,7 +74,8 @@ def main() -> None:
         stripe_payment_intent_succeeded,
     )
     from quittance_ops.localstack.stack import LocalStack
-    from tests.integration.test_ledger_books import Profiles, invoice_history
+    from tests.fakes import NoProfiles
+    from tests.integration.test_ledger_books import invoice_history
 
     out = Path(tempfile.mkdtemp(prefix="bench-ledger-"))
     sink = (out / "function-logs.jsonl").open("w")
@@ -116,13 +117,13 @@ def main() -> None:
         for event in events:
             before = counter.total()
             tick = time.perf_counter()
-            apply_event(event, store=table, profiles=Profiles(), now=now)
+            apply_event(event, store=table, profiles=NoProfiles(), now=now)
             first_seconds.append(time.perf_counter() - tick)
             first.append(counter.total() - before)
         for event in events[:100]:
             before = counter.total()
             tick = time.perf_counter()
-            apply_event(event, store=table, profiles=Profiles(), now=now)
+            apply_event(event, store=table, profiles=NoProfiles(), now=now)
             again_seconds.append(time.perf_counter() - tick)
             again.append(counter.total() - before)
         baseline: list[float] = []
@@ -162,7 +163,7 @@ def main() -> None:
                 )
                 (event,) = StripeAdapter().parse(request).events
                 before = counter.total()
-                apply_event(event, store=table, profiles=Profiles(), now=now)
+                apply_event(event, store=table, profiles=NoProfiles(), now=now)
                 early.append(counter.total() - before)
 
     rate = args.events / applied
