@@ -12,16 +12,23 @@ process against a local stack started by this bench:
 
 Goals (issue 20): intake import ≤ 150 ms and never the renderer; receipts' cold first render
 ≤ 1 s. The load average is printed with the figures. Writes out/bench/cold.json.
+
+``--baseline REF`` (a commit, e.g. ``main``) measures that commit's tree too, in the same run:
+each fresh interpreter of the baseline alternates with one of the working tree, so both see
+the same load, and the table gives both medians and their ratio.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import statistics
 import subprocess
 import sys
+import tarfile
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -85,11 +92,11 @@ print(json.dumps({"import_s": imported, "first_s": first, "renderer": renderer,
 """
 
 
-def child(name: str, mode: str, env: dict[str, str]) -> dict[str, Any]:
+def child(name: str, mode: str, env: dict[str, str], root: Path = ROOT) -> dict[str, Any]:
     done = subprocess.run(
         [sys.executable, "-c", CHILD, name, mode],
-        cwd=ROOT,
-        env=env,
+        cwd=root,
+        env={**env, "PYTHONPATH": f"{root / 'layers/quittance/src'}:{root / 'infra'}"},
         capture_output=True,
         text=True,
         check=False,
@@ -99,22 +106,64 @@ def child(name: str, mode: str, env: dict[str, str]) -> dict[str, Any]:
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
+def checkout(ref: str, into: Path) -> Path:
+    """The tree of commit ``ref`` of this repository, unpacked under ``into``."""
+    archive = subprocess.run(
+        ["git", "archive", ref], cwd=ROOT, capture_output=True, check=True
+    ).stdout
+    tree = into / "baseline"
+    tree.mkdir()
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(tree, filter="data")
+    return tree
+
+
+def alternating(
+    name: str, mode: str, env: dict[str, str], runs: int, baseline: Path | None, pause: float = 0
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """``runs`` fresh interpreters of the working tree, each after one of the baseline's."""
+    now: list[dict[str, Any]] = []
+    before: list[dict[str, Any]] = []
+    for _ in range(runs):
+        if baseline is not None:
+            before.append(child(name, mode, env, baseline))
+            time.sleep(pause)
+        now.append(child(name, mode, env))
+        time.sleep(pause)
+    return now, before
+
+
+def ms(runs: list[dict[str, Any]], key: str) -> float:
+    return round(statistics.median(r[key] for r in runs) * 1000, 1)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--functions", default=",".join(FUNCTIONS))
+    parser.add_argument("--baseline", metavar="REF", help="also measure this commit, same run")
     parser.add_argument("--out", type=Path, default=ROOT / "out" / "bench")
     args = parser.parse_args()
     quiet()
-    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'layers/quittance/src'}:{ROOT / 'infra'}"}
-    report: dict[str, Any] = {"load_before": loadavg(), "imports": {}, "first": {}}
+    env = dict(os.environ)
+    scratch = tempfile.TemporaryDirectory(prefix="cold-baseline-")
+    baseline = checkout(args.baseline, Path(scratch.name)) if args.baseline else None
+    report: dict[str, Any] = {
+        "load_before": loadavg(),
+        "baseline": args.baseline,
+        "imports": {},
+        "first": {},
+    }
     for name in args.functions.split(","):
-        runs = [child(name, "import", env) for _ in range(args.runs)]
+        runs, before = alternating(name, "import", env, args.runs, baseline)
         report["imports"][name] = {
-            "median_ms": round(statistics.median(r["import_s"] for r in runs) * 1000, 1),
+            "median_ms": ms(runs, "import_s"),
             "renderer": any(r["renderer"] for r in runs),
             "modules": runs[0]["modules"],
         }
+        if before:
+            report["imports"][name]["baseline_ms"] = ms(before, "import_s")
+            report["imports"][name]["baseline_modules"] = before[0]["modules"]
     from quittance_ops.localstack.stack import LocalStack
 
     args.out.mkdir(parents=True, exist_ok=True)
@@ -125,16 +174,14 @@ def main() -> int:
             with LocalStack(ROOT, out_dir=args.out / "cold-stack") as stack:
                 assert stack.info is not None
                 stack_env = {
-                    **os.environ,
-                    **env,
+                    **os.environ,  # the stack's own, set by LocalStack
                     "BENCH_SECRETS": json.dumps(stack.info.webhook_secrets),
                     "POWERTOOLS_LOG_LEVEL": "WARNING",
                 }
                 for name, mode in (("intake", "webhook"), ("receipts", "render")):
-                    runs = []
-                    for _ in range(args.runs):
-                        runs.append(child(name, mode, stack_env))
-                        time.sleep(0.2)
+                    runs, before = alternating(
+                        name, mode, stack_env, args.runs, baseline, pause=0.2
+                    )
                     report["first"][name] = {
                         "what": "first webhook until its 202"
                         if mode == "webhook"
@@ -148,19 +195,34 @@ def main() -> int:
                         ),
                         "peak_rss_mib": round(max(r["rss_mib"] for r in runs), 1),
                     }
+                    if before:
+                        report["first"][name]["baseline_import_plus_first_ms"] = round(
+                            statistics.median(r["import_s"] + r["first_s"] for r in before) * 1000,
+                            1,
+                        )
         finally:
             sys.stdout = real_stdout
+            scratch.cleanup()
     report["load_after"] = loadavg()
     (args.out / "cold.json").write_text(json.dumps(report, indent=2) + "\n")
     print(f"cold starts, median of {args.runs} fresh interpreters, load {report['load_before']}")
     for name, row in report["imports"].items():
         flag = "  imports the renderer" if row["renderer"] else ""
-        print(f"  import {name:<14} {row['median_ms']:7.1f} ms  {row['modules']:5} modules{flag}")
+        was = (
+            f"  (baseline {row['baseline_ms']:7.1f} ms, {row['baseline_modules']:5} modules: "
+            f"×{row['median_ms'] / row['baseline_ms']:.2f})"
+            if "baseline_ms" in row
+            else ""
+        )
+        print(
+            f"  import {name:<14} {row['median_ms']:7.1f} ms  {row['modules']:5} modules{flag}{was}"
+        )
     for name, row in report["first"].items():
+        was = row.get("baseline_import_plus_first_ms")
         print(
             f"  {name:<8} import {row['import_ms']:7.1f} ms + {row['what']} "
             f"{row['first_ms']:7.1f} ms = {row['import_plus_first_ms']:7.1f} ms "
-            f"(peak RSS {row['peak_rss_mib']} MiB)"
+            f"(peak RSS {row['peak_rss_mib']} MiB)" + (f"  (baseline {was:7.1f} ms)" if was else "")
         )
     intake = report["imports"].get("intake")
     ok = True

@@ -10,7 +10,8 @@ measured durations, the SQS requests Lambda's pollers make for each message (one
 one delete per batch: sent one at a time, each message is its own batch, the dearest case),
 the bytes the functions logged, and what stays stored: the archive's objects (receipt PDF,
 English copy, evidence) by their size, storage class and the lifecycle the template sets, and
-the DynamoDB items the run left, each kept as long as its table keeps it.
+the DynamoDB items the run left, each kept as long as its table keeps it (an item with a TTL,
+such as the message log's, until its TTL), with the copies its indexes keep as they project.
 
 Prices: one dated table, bench/prices_eu_west_3.toml (with its sources). Lambda: measured
 duration (rounded up to the millisecond, as billed) × MemorySize from template.yaml ×
@@ -60,6 +61,7 @@ def main() -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     log_path = args.out / "cost-function-logs.jsonl"
     real_stdout = sys.stdout
+    template = stack_template(ROOT)
     with log_path.open("w") as logs:
         sys.stdout = logs
         try:
@@ -67,7 +69,7 @@ def main() -> int:
                 traffic = Traffic(stack, meter)
                 traffic.one_by_one(2)  # cold starts out of the way
                 stack.wait_until_drained(timeout=30)
-                before = _stored(stack)
+                before = _stored(stack, template["indexes"])
                 meter.clear()
                 logs.flush()
                 logged_before = log_path.stat().st_size
@@ -75,12 +77,14 @@ def main() -> int:
                 stack.wait_until_drained(timeout=60)
                 logs.flush()
                 logged = log_path.stat().st_size - logged_before
-                after = _stored(stack)
+                after = _stored(stack, template["indexes"])
                 measured = _measure(stack, meter, sent, logged, before, after)
+                every_index_all = _measure(
+                    stack, meter, sent, logged, before, after, copies="copies_all"
+                )
         finally:
             sys.stdout = real_stdout
     measured["load"] = loadavg()
-    template = stack_template(ROOT)
     bill = price(measured, prices, template)
     # The same measurement priced as before issue 20's change: every table in the Standard
     # class. What the Standard-IA ledger saves, in this run.
@@ -89,10 +93,14 @@ def main() -> int:
         prices,
         {**template, "table_classes": dict.fromkeys(template["table_classes"], "STANDARD")},
     )
+    # And as before the ledger's indexes projected only what their queries read: ALL.
+    every_index_all["load"] = measured["load"]
+    projected_all = price(every_index_all, prices, template)
     report = {
         "measured": measured,
         "per_1000_usd": bill,
         "per_1000_usd_all_tables_standard": standard["total"],
+        "per_1000_usd_every_index_all": projected_all["total"],
         "prices": prices["meta"],
     }
     (args.out / "cost.json").write_text(json.dumps(report, indent=2) + "\n")
@@ -100,6 +108,10 @@ def main() -> int:
     print(
         f"  with every table in the Standard class it would be {standard['total']:.4f} $: "
         f"the template's table classes save {standard['total'] - bill['total']:.4f} $ per 1,000"
+    )
+    print(
+        f"  with every index projecting ALL it would be {projected_all['total']:.4f} $: the "
+        f"template's projections save {projected_all['total'] - bill['total']:.4f} $ per 1,000"
     )
     return 0
 
@@ -111,19 +123,44 @@ def stack_template(root: Path) -> dict[str, Any]:
     prod = template["Mappings"]["StageSettings"]["prod"]
     bucket = template["Resources"]["ArchiveBucket"]["Properties"]
     rules = bucket.get("LifecycleConfiguration", {}).get("Rules", [])
-    classes = {
-        name: resource.get("Properties", {}).get("TableClass", "STANDARD")
+    tables = {
+        name: resource.get("Properties", {})
         for name, resource in template["Resources"].items()
         if resource.get("Type") == "AWS::DynamoDB::Table"
     }
-    return {"prod": prod, "archive_rules": rules, "table_classes": classes}
+    classes = {name: props.get("TableClass", "STANDARD") for name, props in tables.items()}
+    return {
+        "prod": prod,
+        "archive_rules": rules,
+        "table_classes": classes,
+        "indexes": {name: index_projections(props) for name, props in tables.items()},
+    }
+
+
+def index_projections(table: dict[str, Any]) -> dict[str, frozenset[str] | None]:
+    """Each index's key attribute (its partition key) → the attributes it copies, None for
+    ALL. A KEYS_ONLY index copies the table's keys and its own; INCLUDE adds the names."""
+    table_keys = {k["AttributeName"] for k in table["KeySchema"]}
+    found: dict[str, frozenset[str] | None] = {}
+    for index in table.get("GlobalSecondaryIndexes", []):
+        keys = {k["AttributeName"] for k in index["KeySchema"]}
+        hash_key = next(k["AttributeName"] for k in index["KeySchema"] if k["KeyType"] == "HASH")
+        projection = index["Projection"]
+        kind = projection.get("ProjectionType", "ALL")
+        found[hash_key] = (
+            None
+            if kind == "ALL"
+            else frozenset(table_keys | keys | set(projection.get("NonKeyAttributes", [])))
+        )
+    return found
 
 
 # ---------------------------------------------------------------- measuring
 
 
-def _stored(stack: Any) -> dict[str, Any]:
-    """What the archive bucket and the tables hold now: objects by kind, items by table."""
+def _stored(stack: Any, indexes: dict[str, dict[str, frozenset[str] | None]]) -> dict[str, Any]:
+    """What the archive bucket and the tables hold now: objects by kind, items by table (each
+    with the copies its table's indexes keep of it, as projected)."""
     from quittance_ops.localstack.meter import item_bytes
 
     s3, dynamodb = stack.client("s3"), stack.client("dynamodb")
@@ -143,11 +180,22 @@ def _stored(stack: Any) -> dict[str, Any]:
         for page in dynamodb.get_paginator("scan").paginate(TableName=name):
             for item in page["Items"]:
                 key = json.dumps({k: item[k] for k in sorted(item) if k in {"pk", "sk", "id"}})
-                # Every index whose key the item carries holds a copy (the ledger's indexes
-                # project ALL attributes): stored, and written, once more per index.
-                copies = sum(1 for name in item if name.startswith("gsi") and name.endswith("pk"))
-                items[f"{table}|{key}"] = {"bytes": item_bytes(item), "indexes": copies}
-    return {"objects": objects, "items": items}
+                # Every index whose key the item carries holds a copy of what it projects:
+                # stored, and written, once more per index.
+                # ("copies_all": the same were every index to project ALL, as before.)
+                carried = [kept for h, kept in indexes.get(table, {}).items() if h in item]
+                items[f"{table}|{key}"] = {
+                    "bytes": item_bytes(item),
+                    "copies": [
+                        item_bytes(item if kept is None else {k: item[k] for k in kept & set(item)})
+                        for kept in carried
+                    ],
+                    "copies_all": [item_bytes(item)] * len(carried),
+                    # An item with a TTL (the message and reminder logs: 13 months) is kept
+                    # that long, not as long as its table keeps the rest.
+                    "expires": int(item["expires_at"]["N"]) if "expires_at" in item else None,
+                }
+    return {"objects": objects, "items": items, "at": time.time()}
 
 
 def _object_kind(key: str) -> str:
@@ -165,6 +213,7 @@ def _measure(
     logged: int,
     before: dict[str, Any],
     after: dict[str, Any],
+    copies: str = "copies",
 ) -> dict[str, Any]:
     n = len(sent)
     proofs = sum(1 for s in sent if s.proved is not None)
@@ -212,17 +261,24 @@ def _measure(
         old = before["items"].get(key)
         grown = item["bytes"] - (old["bytes"] if old else 0)
         row = tables.setdefault(
-            table, {"items": 0, "bytes": 0, "index_copies": 0, "index_bytes": 0, "index_writes": 0}
-        )
+            table,
+            {"items": 0, "bytes": 0, "index_copies": 0, "index_bytes": 0, "index_writes": 0,
+             "expiring_byte_months": 0.0},
+        )  # fmt: skip
+        if item["expires"] is not None and not old:
+            # Stored until its TTL: bytes × months, overheads and index copies included.
+            kept = max(item["expires"] - after["at"], 0) / 86400 / MONTH_DAYS
+            stored = item["bytes"] + sum(item[copies]) + 100 * (1 + len(item[copies]))
+            row["expiring_byte_months"] += stored * kept
+            row["index_writes"] += sum(max(1, -(-size // 1024)) for size in item[copies])
+            continue
         row["items"] += 0 if old else 1
         row["bytes"] += max(grown, 0)
         if old != item:
-            row["index_copies"] += item["indexes"] - (old["indexes"] if old else 0)
-            row["index_bytes"] += item["indexes"] * item["bytes"] - (
-                old["indexes"] * old["bytes"] if old else 0
-            )
+            row["index_copies"] += len(item[copies]) - (len(old[copies]) if old else 0)
+            row["index_bytes"] += sum(item[copies]) - (sum(old[copies]) if old else 0)
             # At least one index write per index per item the run created or changed.
-            row["index_writes"] += item["indexes"] * max(1, -(-item["bytes"] // 1024))
+            row["index_writes"] += sum(max(1, -(-size // 1024)) for size in item[copies])
     return {
         "payments": n,
         "proofs": proofs,
@@ -303,6 +359,10 @@ def price(
             lines["DynamoDB"][f"{label} storage, {months:.0f} months"] = (
                 k * gb * months * ddb[f"{pre}storage_gb_month"]
             )
+            if row.get("expiring_byte_months"):
+                lines["DynamoDB"][f"{label} storage of items with a TTL, until it"] = (
+                    k * row["expiring_byte_months"] / 1e9 * ddb[f"{pre}storage_gb_month"]
+                )
     s3 = prices["s3"]
     puts = sum(v for op, v in calls.items() if op in {"s3.PutObject", "s3.CopyObject"})
     gets = sum(

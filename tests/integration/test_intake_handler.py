@@ -102,6 +102,18 @@ def test_refusals_say_why_and_queue_nothing(
     assert nothing_queued(moto_stack)
 
 
+def test_another_route_is_404_and_queues_nothing(moto_stack: MotoStack) -> None:
+    # API Gateway routes only POST /webhooks/{provider} here; anything else is refused whole.
+    delivery = genuine(moto_stack)
+    event = http_event(
+        "PUT", "/webhooks/stripe", "/webhooks/{provider}", {"provider": "stripe"},
+        body=delivery.body, headers=delivery.headers,
+    )  # fmt: skip
+    status, body = answer(moto_stack.functions["IntakeFunction"].invoke(event))
+    assert (status, body["error"]) == (404, "unknown_route")
+    assert nothing_queued(moto_stack)
+
+
 def test_stale_signature_is_refused_with_its_reason(moto_stack: MotoStack) -> None:
     delivery = genuine(moto_stack, timestamp=int(time.time()) - 301)
     status, body = webhook(moto_stack, delivery)

@@ -35,3 +35,21 @@ def test_short_lived_tables_stay_in_the_standard_class(tables: dict[str, dict[st
     # Idempotency records live for days: Standard-IA's dearer requests would cost more than
     # its storage saves.
     assert tables["IdempotencyTable"].get("TableClass", "STANDARD") == "STANDARD"
+
+
+def test_the_ledger_indexes_copy_only_what_their_queries_read(
+    tables: dict[str, dict[str, Any]],
+) -> None:
+    # Every copy is stored as long as the ledger (11 years): gsi1 and gsi2's readers take the
+    # keys and read the items themselves; the customer's invoices need their summaries; the
+    # open invoices their summaries and registered terms.
+    projections = {
+        index["IndexName"]: index["Projection"]
+        for index in tables["LedgerTable"]["GlobalSecondaryIndexes"]
+    }
+    assert projections == {
+        "gsi1": {"ProjectionType": "KEYS_ONLY"},
+        "gsi2": {"ProjectionType": "KEYS_ONLY"},
+        "gsi3": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["summary"]},
+        "gsi4": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["summary", "terms"]},
+    }

@@ -3,23 +3,31 @@
 Privacy by design starts here: for each event with a customer reference, the contact details
 the gateway sent are sealed into the customer's profile and the raw delivery is kept sealed as
 evidence, both with the customer's own key; what goes on the queue carries the customer's
-reference and locale only (later stages read contact data from the profile, if at all)."""
+reference and locale only (later stages read contact data from the profile, if at all).
+
+:func:`receive_webhook` is the webhook endpoint's contract with the gateways: what it checks
+before verifying, in which order, and the HTTP status each refusal gets (a gateway retries a
+5xx and a 409, and gives up on the other 4xx)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import base64
+import binascii
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
+from quittance import errors
 from quittance.archive.retention import Lock, RetentionPolicy, lock_for
 from quittance.errors import AlreadyExists, CustomerErased, QueueUnavailable
-from quittance.ledger.service import pseudonymous_customer_id
+from quittance.ledger.customer_ids import pseudonymous_customer_id
 from quittance.models.events import CustomerDetails, PaymentEvent
 from quittance.models.lookups import GatewayLookupMessage
 from quittance.models.messages import PaymentEventMessage
 from quittance.privacy.evidence import RawDelivery, signature_headers
-from quittance.providers import adapter_for
+from quittance.providers import adapter_for, provider_names
 from quittance.providers.base import WebhookRequest
 
 
@@ -80,6 +88,105 @@ class IntakeResult:
     ignored: tuple[str, ...]
     records: tuple[RecordsOutcome, ...] = ()
     """One per event that carried customer details, in the delivery's order."""
+
+
+@dataclass(frozen=True)
+class PostedWebhook:
+    """A POST to /webhooks/{provider} as API Gateway hands it over."""
+
+    provider: str
+    headers: Mapping[str, str]
+    """Names in lower case."""
+    body: str | None
+    base64_encoded: bool
+    correlation_id: str
+    received_at: datetime
+
+
+STATUS: dict[type[errors.QuittanceError], int] = {
+    errors.UnknownProvider: 404,
+    errors.SignatureMissing: 401,
+    errors.SignatureInvalid: 401,
+    errors.TimestampOutOfTolerance: 401,
+    errors.PayloadInvalid: 422,
+    errors.BodyTooLarge: 413,
+    errors.UnsupportedMediaType: 415,
+    errors.DeliveryInProgress: 409,
+    errors.QueueUnavailable: 503,
+}
+"""A refusal's HTTP status; any other QuittanceError is a 400."""
+
+
+def receive_webhook(
+    posted: PostedWebhook,
+    *,
+    max_body_bytes: int,
+    secrets: SigningSecrets,
+    publisher: EventPublisher,
+    records: CustomerRecords | None = None,
+    lookups: LookupPublisher | None = None,
+) -> IntakeResult:
+    """Check the request in the gateways' order (the address, then what was sent), then
+    :func:`accept_delivery`. Raises the typed errors of :mod:`quittance.errors`."""
+    if posted.provider not in provider_names():
+        # The address is wrong whatever was sent to it: say so before judging the body.
+        raise errors.UnknownProvider(f"no gateway named {posted.provider!r}")
+    media_type = posted.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != "application/json":
+        raise errors.UnsupportedMediaType(f"expected application/json, got {media_type or 'none'}")
+    body = _raw_body(posted.body, posted.base64_encoded)
+    if len(body) > max_body_bytes:
+        raise errors.BodyTooLarge(f"body exceeds {max_body_bytes} bytes")
+    return accept_delivery(
+        posted.provider,
+        WebhookRequest(headers=posted.headers, body=body, received_at=posted.received_at),
+        secrets=secrets,
+        publisher=publisher,
+        correlation_id=posted.correlation_id,
+        records=records,
+        lookups=lookups,
+    )
+
+
+def _raw_body(body: str | None, base64_encoded: bool) -> bytes:
+    """The delivery byte for byte, as the gateway signed it."""
+    if body is None:
+        return b""
+    if base64_encoded:
+        try:
+            return base64.b64decode(body, validate=True)
+        except binascii.Error:
+            raise errors.PayloadInvalid("body is not valid base64") from None
+    return body.encode()
+
+
+def answer(result: IntakeResult) -> tuple[int, dict[str, Any]]:
+    """202 when something was queued now, 200 when everything had been (or was ignored)."""
+    return 202 if result.accepted else 200, {
+        "delivery_id": result.delivery_id,
+        "accepted": list(result.accepted),
+        "duplicates": list(result.duplicates),
+        "ignored": list(result.ignored),
+    }
+
+
+def refusal(exc: errors.QuittanceError) -> tuple[int, dict[str, Any]]:
+    """The status and the reason, with the fields at fault for an unusable payload."""
+    body: dict[str, Any] = {"error": exc.code, "detail": exc.detail}
+    if isinstance(exc, errors.PayloadInvalid) and exc.errors:
+        body["fields"] = exc.errors
+    return STATUS.get(type(exc), 400), body
+
+
+def outcome_counts(result: IntakeResult) -> dict[str, int]:
+    """Metric name → count: events accepted or duplicate, and what became of the payer's
+    details (counts only, never the details)."""
+    events = {"accepted": result.accepted, "duplicate": result.duplicates}
+    counts = {f"events_{k}": len(ids) for k, ids in events.items() if ids}
+    counts.update({f"customer_records_{k}": n for k, n in Counter(result.records).items()})
+    if result.ignored:
+        counts["events_ignored"] = 1
+    return counts
 
 
 def accept_delivery(

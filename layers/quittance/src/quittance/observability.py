@@ -1,5 +1,12 @@
 """Logger, Metrics and Tracer for one function, configured the same way everywhere.
 
+A function may go without the Tracer (:func:`logs_and_metrics`): Powertools' Tracer imports
+the X-Ray SDK even when tracing is disabled, which was the largest part of intake's cold
+import. Lambda's Active tracing records such a function's segment all the same (its
+initialisation and invocation times), and botocore passes the trace header on to the AWS
+calls it makes (so a message sent to SQS stays in the trace); what it loses is the handler
+subsegment and a subsegment per AWS call.
+
 Every log line goes through :class:`RedactingFormatter`: known personal fields are replaced
 and emails, phone numbers, IBANs and card numbers are masked wherever they appear (message,
 extra keys, exception text), so no function can log personal data by mistake. Metric
@@ -28,8 +35,13 @@ class RedactingFormatter(LambdaPowertoolsFormatter):
         return super().serialize(cleaned)
 
 
-def instruments(service: str) -> tuple[Logger, Metrics, Tracer]:
+def logs_and_metrics(service: str) -> tuple[Logger, Metrics]:
+    """For a function whose cold start matters more than its handler's subsegments."""
     logger = Logger(service=service, logger_formatter=RedactingFormatter())
     metrics = Metrics(namespace="quittance", service=service)
-    tracer = Tracer(service=service)
-    return logger, metrics, tracer
+    return logger, metrics
+
+
+def instruments(service: str) -> tuple[Logger, Metrics, Tracer]:
+    logger, metrics = logs_and_metrics(service)
+    return logger, metrics, Tracer(service=service)

@@ -21,7 +21,11 @@ class RetentionMode(StrEnum):
 
 
 class _Base(BaseSettings):
-    model_config = SettingsConfigDict(frozen=True, extra="ignore", case_sensitive=False)
+    # defer_build: a function builds the validator of the one or two models it loads, at the
+    # first load(), not the twenty of this module at import (a third of intake's import).
+    model_config = SettingsConfigDict(
+        frozen=True, extra="ignore", case_sensitive=False, defer_build=True
+    )
 
     stage: str = Field(default="dev", alias="STAGE")
     aws_region: str = Field(default="eu-west-3", alias="AWS_REGION")

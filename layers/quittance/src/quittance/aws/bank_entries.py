@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from quittance.aws.batch_reads import items_by_key
 from quittance.aws.errors import error_code
 from quittance.aws.items import from_item, to_item
 from quittance.bank.review import EntryRecord
@@ -84,9 +85,10 @@ class BankEntries:
         return True
 
     def waiting(self) -> list[EntryRecord]:
-        """The review list as the index has it (eventually consistent: an entry resolved a
-        moment ago may still show, and resolving it again is refused)."""
-        records: list[EntryRecord] = []
+        """The review list, oldest first: the index gives the entries' keys (it projects
+        only keys, docs/performance.md), each entry is then read as it is now (an entry the
+        index lists but staff resolved a moment ago is left out)."""
+        keys: list[dict[str, Any]] = []
         kwargs: dict[str, Any] = {
             "TableName": self.name,
             "IndexName": "gsi1",
@@ -95,10 +97,12 @@ class BankEntries:
         }
         while True:
             page = self._client.query(**kwargs)
-            records += [
-                EntryRecord.model_validate_json(from_item(raw)["data"])
-                for raw in page.get("Items", [])
-            ]
+            keys += [{"pk": raw["pk"], "sk": raw["sk"]} for raw in page.get("Items", [])]
             if "LastEvaluatedKey" not in page:
-                return records
+                break
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        records = [
+            EntryRecord.model_validate_json(from_item(item)["data"])
+            for item in items_by_key(self._client, self.name, keys)
+        ]
+        return [r for r in records if r.state == "review"]

@@ -10,6 +10,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from quittance.aws.batch_reads import items_by_key
 from quittance.aws.errors import error_code
 from quittance.aws.items import from_item, to_item
 from quittance.aws.ledger_items import LedgerItems, invoice_pk
@@ -74,8 +75,11 @@ class ReceiptRecords(LedgerItems):
         }
         while True:
             page = self._client.query(**kwargs)
+            # The index copies keys only: the documents are read by key, in its order.
+            keys = [{"pk": i["pk"], "sk": i["sk"]} for i in page["Items"]]
             found.extend(
-                ReceiptRecord.model_validate_json(from_item(i)["data"]) for i in page["Items"]
+                ReceiptRecord.model_validate_json(from_item(i)["data"])
+                for i in items_by_key(self._client, self.name, keys)
             )
             if "LastEvaluatedKey" not in page:
                 return found

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
+from quittance.aws.batch_reads import items_by_key
 from quittance.aws.items import from_item, to_item
 from quittance.aws.receipt_records import stored_receipt_of
 from quittance.ledger.model import StoredReceipt
@@ -103,9 +104,10 @@ class ReceiptIndex:
         if start:
             kwargs["ExclusiveStartKey"] = start
         page = self._client.query(**kwargs)
-        return [stored_receipt_of(from_item(i)) for i in page.get("Items", [])], page.get(
-            "LastEvaluatedKey"
-        )
+        # The index copies keys only: the documents are read by key, in its order.
+        keys = [{"pk": i["pk"], "sk": i["sk"]} for i in page.get("Items", [])]
+        documents = items_by_key(self._client, self.table, keys)
+        return [stored_receipt_of(from_item(i)) for i in documents], page.get("LastEvaluatedKey")
 
     def by_days(self, first: date, last: date) -> Iterator[StoredReceipt]:
         day = first

@@ -1,26 +1,32 @@
 """Gateway adapters: each verifies its own signature scheme and maps its payload to
-canonical :class:`~quittance.models.events.PaymentEvent` objects."""
+canonical :class:`~quittance.models.events.PaymentEvent` objects.
+
+An adapter's module is imported when its gateway first calls: intake's cold start then loads
+one of them, not all three (docs/performance.md)."""
 
 from __future__ import annotations
 
+from functools import cache
+from importlib import import_module
+from typing import cast
+
 from quittance.errors import UnknownProvider
 from quittance.providers.base import ProviderAdapter
-from quittance.providers.gocardless import GoCardlessAdapter
-from quittance.providers.standard_webhooks import StandardWebhooksAdapter
-from quittance.providers.stripe import StripeAdapter
 
-_ADAPTERS: dict[str, ProviderAdapter] = {
-    "stripe": StripeAdapter(),
-    "gocardless": GoCardlessAdapter(),
-    "standard": StandardWebhooksAdapter(),
+_ADAPTERS: dict[str, tuple[str, str]] = {
+    "stripe": ("quittance.providers.stripe", "StripeAdapter"),
+    "gocardless": ("quittance.providers.gocardless", "GoCardlessAdapter"),
+    "standard": ("quittance.providers.standard_webhooks", "StandardWebhooksAdapter"),
 }
 
 
+@cache
 def adapter_for(name: str) -> ProviderAdapter:
     try:
-        return _ADAPTERS[name]
+        module, adapter = _ADAPTERS[name]
     except KeyError:
         raise UnknownProvider(f"no gateway named {name!r}") from None
+    return cast(ProviderAdapter, getattr(import_module(module), adapter)())
 
 
 def provider_names() -> list[str]:
