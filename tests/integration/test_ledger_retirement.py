@@ -18,7 +18,7 @@ from typing import Any
 import boto3
 import pytest
 
-from quittance.archive.compliance import encode_cursor
+from quittance.archive.search import encode_cursor
 from quittance.models.events import (
     EventType,
     Failure,

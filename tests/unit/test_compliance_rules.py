@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from quittance.archive.compliance import ReceiptQuery, SearchRefused, decode_cursor, encode_cursor
+from quittance.archive.search import ReceiptQuery, SearchRefused, decode_cursor, encode_cursor
 from quittance.audit.trail import PersonalDataRefused, entry_hash, refuse_personal_data
 from quittance.ledger.service import pseudonymous_customer_id
 

@@ -17,9 +17,8 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyValidationError
 
-from quittance.archive.compliance import ReceiptQuery, encode_cursor
-from quittance.archive.desk import (
-    Desk,
+from quittance.archive.desk import Desk
+from quittance.archive.requests import (
     DisposalReport,
     HoldRequest,
     ResendRequest,
@@ -29,6 +28,7 @@ from quittance.archive.desk import (
     export_query,
     retirable_query,
 )
+from quittance.archive.search import ReceiptQuery, encode_cursor
 from quittance.audit.trail import AuditLog
 from quittance.aws.http import Outcome, audited, iam_actor, json_object, routed_event
 from quittance.errors import PayloadInvalid

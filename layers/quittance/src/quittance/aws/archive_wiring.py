@@ -12,7 +12,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
 
-from quittance.archive.desk import Desk, ResendRequest
+from quittance.archive.desk import Desk
+from quittance.archive.requests import ResendRequest
 from quittance.archive.retention import RetentionPolicy
 from quittance.audit.trail import AuditLog
 from quittance.aws.archive_bucket import ArchiveBucket
