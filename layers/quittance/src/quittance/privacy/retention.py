@@ -380,7 +380,11 @@ RECORDS: tuple[RecordType, ...] = (
         purpose="Hand work from one stage to the next",
         legal_basis=CONTRACT,
         retention="14 days at most (MessageRetentionPeriod)",
-        personal_data="pseudonymous ids, amounts, customer reference and locale; no contact data",
+        personal_data=(
+            "pseudonymous ids, amounts, customer reference and locale; the payment method's "
+            "proof fields the receipt and the message state (card brand and last four, masked "
+            "IBAN, transfer or cheque reference, who received cash); no contact data"
+        ),
         readers=("ledger", "receipts", "notify"),
     ),
     RecordType(
