@@ -15,7 +15,7 @@ from quittance.archive.ports import ProofVersion
 from quittance.archive.verification import pdf_facts
 from quittance.errors import CustomerErased, NotFound
 from quittance.ledger.model import StoredReceipt
-from quittance.privacy.evidence import DeliverySource, RawDelivery
+from quittance.privacy.evidence import DeliverySource, RawDelivery, signature_headers
 
 
 @dataclass
@@ -34,8 +34,7 @@ l'historique de la facture {invoice} dans le registre, les messages envoyés au 
 leur statut de remise, le journal d'audit de ce reçu et, s'il a été conservé, le message
 de la passerelle de paiement tel qu'il a été reçu ({delivery_fr}).
 manifest.json donne l'empreinte SHA-256 de chaque fichier : `sha256sum` permet de le
-vérifier sans nous faire confiance. Signature de la passerelle : recalculez-la sur
-delivery/body.bin avec les en-têtes de delivery/headers.json et le secret de la passerelle.
+vérifier sans nous faire confiance. {signature_fr}
 Constitué le {generated_at} par {actor}.
 
 EN — This bundle holds receipt {number} exactly as archived (PDF/A, write-once locked until
@@ -44,10 +43,32 @@ EN — This bundle holds receipt {number} exactly as archived (PDF/A, write-once
 audit entries and, when it was kept, the payment gateway's delivery exactly as received
 ({delivery_en}).
 manifest.json gives the SHA-256 of every file: check it with `sha256sum`, without trusting
-us. Gateway signature: recompute it over delivery/body.bin with the headers in
-delivery/headers.json and the gateway's signing secret.
+us. {signature_en}
 Generated {generated_at} by {actor}.
 """
+
+
+def _signature_words(raw: RawDelivery | None) -> tuple[str, str]:
+    """How to check the kept delivery: a signed webhook is re-verified with the gateway's
+    secret; what the lookup stage read from the gateway's API carries no signature, and the
+    README must not send a reader looking for one."""
+    if raw is None:
+        return "", ""
+    # content-type is kept with the signing headers but signs nothing by itself.
+    if not set(signature_headers(raw.headers)) - {"content-type"}:
+        return (
+            "Le message conservé est la réponse de l'API de la passerelle lue par quittance "
+            "(pas un message signé : aucune signature à recalculer ; voir "
+            "delivery/delivery.json).",
+            "The kept delivery is what quittance read from the gateway's API (not a signed "
+            "delivery: there is no signature to recompute; see delivery/delivery.json).",
+        )
+    return (
+        "Signature de la passerelle : recalculez-la sur delivery/body.bin avec les en-têtes "
+        "de delivery/headers.json et le secret de la passerelle.",
+        "Gateway signature: recompute it over delivery/body.bin with the headers in "
+        "delivery/headers.json and the gateway's signing secret.",
+    )
 
 
 def _canonical(value: Any) -> bytes:
@@ -121,6 +142,7 @@ def write_bundle(out: IO[bytes], evidence: Evidence, *, actor: str, now: datetim
                 "Raw delivery not available in this version.\n",
             }
             add(f"delivery/{state.upper().replace('_', '-')}.txt", notes.get(state, state).encode())
+        signature_fr, signature_en = _signature_words(raw if state == "kept" else None)
         delivery_words = {
             "kept": ("inclus", "included"),
             "erased": ("effacé à la demande du client", "erased at the customer's request"),
@@ -137,6 +159,8 @@ def write_bundle(out: IO[bytes], evidence: Evidence, *, actor: str, now: datetim
                 else "?",
                 delivery_fr=delivery_words[0],
                 delivery_en=delivery_words[1],
+                signature_fr=signature_fr,
+                signature_en=signature_en,
                 generated_at=now.astimezone(UTC).isoformat(),
                 actor=actor,
             ).encode(),
