@@ -54,6 +54,7 @@ from quittance_ops.localstack.faults import FaultPlan
 from quittance_ops.localstack.stack import ACCOUNT, REGION, LocalStack
 
 PIPELINE_QUEUES = {
+    "GatewayLookupsQueue": "LookupFunction",
     "PaymentEventsQueue": "LedgerFunction",
     "ReceiptJobsQueue": "ReceiptsFunction",
     "NotificationsQueue": "NotifyFunction",
