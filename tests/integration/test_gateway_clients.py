@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 import stripe
@@ -34,26 +35,36 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def localstripe() -> Iterator[str]:
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "localstripe", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
+def _start_localstripe(log: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """localstripe on a free port, once it listens. A port taken between choosing it and the
+    server binding it makes the process exit: it is started again on another port. Its
+    import is slow on a loaded machine (aiohttp): the wait is generous, and a failure says
+    what the server printed."""
+    for _ in range(3):
+        port = _free_port()
+        with log.open("ab") as sink:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "localstripe", "--port", str(port)],
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and process.poll() is None:
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
+                return process, port
             except OSError:
                 time.sleep(0.1)
-        else:
-            raise RuntimeError("localstripe did not start")
-        yield base
+        process.kill()
+        process.wait(timeout=10)
+    raise RuntimeError(f"localstripe did not start: {log.read_text()[-2000:]}")
+
+
+@pytest.fixture(scope="module")
+def localstripe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    process, port = _start_localstripe(tmp_path_factory.mktemp("localstripe") / "server.log")
+    try:
+        yield f"http://127.0.0.1:{port}"
     finally:
         process.terminate()
         process.wait(timeout=10)
