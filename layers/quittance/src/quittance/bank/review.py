@@ -51,15 +51,16 @@ def entry_id(reference: str) -> str:
 
 def reference_of(entry: str) -> str:
     """The bank reference an :func:`entry_id` names; NotFound for anything else."""
-    if _ENTRY_ID.fullmatch(entry) and len(entry) % 4 != 1:
-        try:
-            reference = base64.urlsafe_b64decode(entry + "=" * (-len(entry) % 4)).decode()
-        except (ValueError, UnicodeDecodeError):
-            pass  # not an id this service issued: answered as an unknown entry below
-        else:
-            if reference and entry_id(reference) == entry:
-                return reference
-    raise NotFound(f"no bank entry with id {entry[:60]}")
+    unknown = NotFound(f"no bank entry with id {entry[:60]}")
+    if not _ENTRY_ID.fullmatch(entry) or len(entry) % 4 == 1:
+        raise unknown
+    try:
+        reference = base64.urlsafe_b64decode(entry + "=" * (-len(entry) % 4)).decode()
+    except (ValueError, UnicodeDecodeError):
+        raise unknown from None  # not an id this service issued
+    if not reference or entry_id(reference) != entry:
+        raise unknown
+    return reference
 
 
 class EntryRecord(BaseModel):
