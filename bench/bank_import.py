@@ -30,11 +30,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from quittance.bank.matching import OpenInvoice  # noqa: E402
-from quittance.bank.review import EntryRecord, ImportReport, import_statement  # noqa: E402
+from quittance.bank.review import ImportReport, import_statement  # noqa: E402
 from quittance.bank.statement import parse_statement  # noqa: E402
 from quittance.models.messages import PaymentEventMessage  # noqa: E402
 from quittance.models.money import Money  # noqa: E402
 from quittance_ops.camt_samples import Transfer, statement_xml  # noqa: E402
+from tests.fakes import MemoryBankEntries  # noqa: E402
 
 
 class Invoices:
@@ -59,26 +60,6 @@ class Invoices:
         if self.name_read_s:
             time.sleep(self.name_read_s)
         return self.names.get(invoice.customer_id or "")
-
-
-class Book:
-    def __init__(self) -> None:
-        self.records: dict[str, EntryRecord] = {}
-
-    def record(self, record: EntryRecord) -> EntryRecord | None:
-        known = self.records.get(record.entry.reference)
-        if known is None:
-            self.records[record.entry.reference] = record
-        return known
-
-    def get(self, reference: str) -> EntryRecord | None:
-        return self.records.get(reference)
-
-    def resolve(self, record: EntryRecord) -> bool:
-        return False
-
-    def waiting(self) -> list[EntryRecord]:
-        return [r for r in self.records.values() if r.state == "review"]
 
 
 class Events:
@@ -163,7 +144,7 @@ def run(
     report = import_statement(
         statement,
         invoices=invoices,
-        book=Book(),
+        book=MemoryBankEntries(),
         events=Events(),
         now=datetime(2026, 12, 4, 8, tzinfo=UTC),
         correlation_id="bench",

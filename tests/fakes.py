@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from quittance.bank.review import EntryRecord
 from quittance.errors import CustomerErased
 from quittance.models.customer import CustomerProfile
 from quittance.models.events import CustomerDetails
@@ -104,3 +105,30 @@ class FixedProfile:
 
     def profile(self, customer_id: str) -> CustomerProfile | None:
         return None if self._profile is None else CustomerProfile.model_validate(self._profile)
+
+
+class MemoryBankEntries:
+    """Same contract as quittance.aws.bank_entries.BankEntries, in memory: an entry is
+    recorded once per bank reference, and only an entry waiting for review is resolved."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, EntryRecord] = {}
+
+    def record(self, record: EntryRecord) -> EntryRecord | None:
+        known = self.records.get(record.entry.reference)
+        if known is None:
+            self.records[record.entry.reference] = record
+        return known
+
+    def get(self, reference: str) -> EntryRecord | None:
+        return self.records.get(reference)
+
+    def resolve(self, record: EntryRecord) -> bool:
+        known = self.records.get(record.entry.reference)
+        if known is None or known.state != "review":
+            return False
+        self.records[record.entry.reference] = record
+        return True
+
+    def waiting(self) -> list[EntryRecord]:
+        return [r for r in self.records.values() if r.state == "review"]

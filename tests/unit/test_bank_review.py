@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from quittance.bank.matching import OpenInvoice
 from quittance.bank.review import (
     BankDesk,
-    EntryRecord,
     ImportReport,
     entry_id,
     ignore,
@@ -24,7 +23,7 @@ from quittance.bank.statement import parse_statement
 from quittance.errors import NotFound, PayloadInvalid
 from quittance.models.money import Money
 from quittance_ops.camt_samples import Transfer, statement_xml
-from tests.fakes import RecordingPublisher
+from tests.fakes import MemoryBankEntries, RecordingPublisher
 
 NOW = datetime(2026, 12, 4, 8, 0, tzinfo=UTC)
 
@@ -43,43 +42,17 @@ class Invoices:
         return invoice.customer_name
 
 
-class Book:
-    """Same contract as quittance.aws.bank_entries.BankEntries, in memory."""
-
-    def __init__(self) -> None:
-        self.records: dict[str, EntryRecord] = {}
-
-    def record(self, record: EntryRecord) -> EntryRecord | None:
-        known = self.records.get(record.entry.reference)
-        if known is None:
-            self.records[record.entry.reference] = record
-        return known
-
-    def get(self, reference: str) -> EntryRecord | None:
-        return self.records.get(reference)
-
-    def resolve(self, record: EntryRecord) -> bool:
-        known = self.records.get(record.entry.reference)
-        if known is None or known.state != "review":
-            return False
-        self.records[record.entry.reference] = record
-        return True
-
-    def waiting(self) -> list[EntryRecord]:
-        return [r for r in self.records.values() if r.state == "review"]
-
-
 def eur(cents: int) -> Money:
     return Money(amount_minor=cents, currency="EUR")
 
 
-def world() -> tuple[Invoices, Book, RecordingPublisher]:
+def world() -> tuple[Invoices, MemoryBankEntries, RecordingPublisher]:
     return (
         Invoices(
             OpenInvoice("F-1", eur(10000), "c1", "Camille Martin"),
             OpenInvoice("F-2", eur(4000), "c2", "Paul Girard"),
         ),
-        Book(),
+        MemoryBankEntries(),
         RecordingPublisher(),
     )
 
@@ -92,7 +65,10 @@ STATEMENT = [
 
 
 def run(
-    invoices: Invoices, book: Book, publisher: RecordingPublisher, transfers: list[Transfer]
+    invoices: Invoices,
+    book: MemoryBankEntries,
+    publisher: RecordingPublisher,
+    transfers: list[Transfer],
 ) -> ImportReport:
     return import_statement(
         parse_statement(statement_xml(transfers)),

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from quittance.bank.matching import OpenInvoice
-from quittance.bank.review import BankDesk, EntryRecord
+from quittance.bank.review import BankDesk
 from quittance.bank.statement import MAX_BYTES, StatementRefused
 from quittance.bank.uploads import (
     ImportOutcome,
@@ -25,7 +25,7 @@ from quittance.bank.uploads import (
 from quittance.errors import NotFound, PayloadInvalid
 from quittance.models.money import Money
 from quittance_ops.camt_samples import Transfer, statement_xml
-from tests.fakes import RecordingPublisher
+from tests.fakes import MemoryBankEntries, RecordingPublisher
 
 NOW = datetime(2026, 12, 4, 8, 0, tzinfo=UTC)
 UPLOAD_ID = "0" * 31 + "1"
@@ -116,33 +116,13 @@ class Invoices:
         return invoice.customer_name
 
 
-class Book:
-    def __init__(self) -> None:
-        self.records: dict[str, EntryRecord] = {}
-
-    def record(self, record: EntryRecord) -> EntryRecord | None:
-        known = self.records.get(record.entry.reference)
-        if known is None:
-            self.records[record.entry.reference] = record
-        return known
-
-    def get(self, reference: str) -> EntryRecord | None:
-        return self.records.get(reference)
-
-    def resolve(self, record: EntryRecord) -> bool:
-        return False
-
-    def waiting(self) -> list[EntryRecord]:
-        return [r for r in self.records.values() if r.state == "review"]
-
-
-def desk(book: Book) -> BankDesk:
+def desk(book: MemoryBankEntries) -> BankDesk:
     return BankDesk(invoices=Invoices(), book=book, events=RecordingPublisher())
 
 
 def test_a_dropped_file_is_imported_and_its_outcome_says_who_wrote_what() -> None:
     data = statement_xml([Transfer(reference="T1", amount=Decimal("120.00"), structured="F-1")])
-    statuses, book = Statuses(), Book()
+    statuses, book = Statuses(), MemoryBankEntries()
     report = import_dropped(
         "inbox/staff/x.xml", writer="s3:AWS:AROA", files=Files(data, {"uploaded-by": STAFF}),
         desk=desk(book), statuses=statuses, now=NOW,
@@ -156,7 +136,7 @@ def test_a_dropped_file_is_imported_and_its_outcome_says_who_wrote_what() -> Non
 
 
 def test_a_refused_file_keeps_its_reason_and_imports_nothing() -> None:
-    statuses, book = Statuses(), Book()
+    statuses, book = Statuses(), MemoryBankEntries()
     with pytest.raises(StatementRefused, match="DTD"):
         import_dropped(
             "inbox/bad.xml", writer=None, files=Files(b'<!DOCTYPE d [<!ENTITY x "y">]><d/>', {}),
